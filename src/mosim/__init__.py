@@ -1,0 +1,36 @@
+"""mosim: the neural motion simulator.
+
+Learn a robot's MuJoCo dynamics from recorded trajectories and use the learned model as a
+simulator. Public API::
+
+    import mosim
+    system = mosim.make_system("cheetah-run")
+    path = mosim.collect(mosim.CollectConfig(system="cheetah-run", out="data/cheetah.h5", episodes=10))
+    data = mosim.load_dataset(path)
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("mosim")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0+unknown"
+
+from mosim.data import CollectConfig, Dataset, collect, load_dataset  # noqa: E402
+from mosim.errors import DatasetError, InvalidInputError, MosimError, UnknownNameError  # noqa: E402
+from mosim.systems import System, list_systems, make_system  # noqa: E402
+
+__all__ = [
+    "CollectConfig",
+    "Dataset",
+    "DatasetError",
+    "InvalidInputError",
+    "MosimError",
+    "System",
+    "UnknownNameError",
+    "__version__",
+    "collect",
+    "list_systems",
+    "load_dataset",
+    "make_system",
+]

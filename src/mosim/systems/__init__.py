@@ -1,0 +1,34 @@
+"""Robot systems: name one by id and drive it. See :func:`make_system`."""
+
+from __future__ import annotations
+
+from mosim.systems.base import System, SystemSpec
+from mosim.systems.dmc import DMCSystem, dmc_task_ids, is_dmc_id
+from mosim.systems.layout import JointLayout
+from mosim.systems.mjcf import MENAGERIE_ROBOTS, MJCFSystem, load_menagerie, load_mjcf
+from mosim.registry import unknown_name
+
+
+def make_system(system_id: str, substeps: int | None = None) -> System:
+    """Make a system by id.
+
+    - ``domain-task``: any DeepMind Control Suite task (``cheetah-run``, ``reacher-easy``, ...);
+      ``substeps`` defaults to the task's control step.
+    - ``panda``, ``go2``: MuJoCo Menagerie robots; ``substeps`` defaults to 1 (0.002 s).
+    - ``mjcf:PATH``: any MJCF file; ``substeps`` defaults to 1.
+    """
+    if system_id in MENAGERIE_ROBOTS:
+        return load_menagerie(system_id, substeps=1 if substeps is None else substeps)
+    if system_id.startswith("mjcf:"):
+        return load_mjcf(system_id[len("mjcf:") :], substeps=1 if substeps is None else substeps)
+    if is_dmc_id(system_id):
+        return DMCSystem(system_id, substeps=substeps)
+    raise unknown_name(system_id, "system", list_systems() + ["mjcf:PATH"])
+
+
+def list_systems() -> list[str]:
+    """All built-in system ids."""
+    return sorted(MENAGERIE_ROBOTS) + dmc_task_ids()
+
+
+__all__ = ["DMCSystem", "JointLayout", "MJCFSystem", "System", "SystemSpec", "list_systems", "make_system"]

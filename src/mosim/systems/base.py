@@ -1,0 +1,220 @@
+"""One abstraction for "a robot we can simulate": :class:`System`.
+
+A system wraps a compiled MuJoCo model and knows how to reset it to its task's random initial
+state, read and write the physical state ``(qpos, qvel)``, and advance it by one *model step* of
+``substeps`` physics steps with an action held constant. Where a task defines them, it also
+evaluates the task's observation and reward as functions of the physical state, which is what lets
+a learned model stand in for the simulator.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass
+
+import mujoco
+import numpy as np
+
+from mosim.errors import InvalidInputError
+from mosim.systems.layout import JointLayout
+
+INTEGRATOR_NAMES = {0: "euler", 1: "rk4", 2: "implicit", 3: "implicitfast"}
+
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    """Everything about a system that a dataset, a model or a checkpoint must agree on."""
+
+    system_id: str
+    """the name the system was made from (e.g. ``cheetah-run``, ``go2``)"""
+    nq: int
+    nv: int
+    nu: int
+    dt: float
+    """duration of one model step in seconds (``substeps * physics_dt``)"""
+    physics_dt: float
+    """MuJoCo's physics time step"""
+    substeps: int
+    """physics steps per model step"""
+    integrator: str
+    """MuJoCo integrator of the model (``euler``, ``rk4``, ``implicit``, ``implicitfast``)"""
+    action_low: tuple[float, ...]
+    action_high: tuple[float, ...]
+    layout: JointLayout
+
+    def to_json(self) -> str:
+        d = asdict(self)
+        d["layout"] = json.loads(self.layout.to_json())
+        return json.dumps(d, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> SystemSpec:
+        d = json.loads(text)
+        d["layout"] = JointLayout.from_json(json.dumps(d["layout"]))
+        d["action_low"] = tuple(float(x) for x in d["action_low"])
+        d["action_high"] = tuple(float(x) for x in d["action_high"])
+        return cls(**d)
+
+    def mismatches(self, other: SystemSpec) -> list[str]:
+        """Human-readable differences that make two specs incompatible (empty if compatible)."""
+        out = []
+        for name in ("system_id", "nq", "nv", "nu", "substeps", "integrator"):
+            a, b = getattr(self, name), getattr(other, name)
+            if a != b:
+                out.append(f"{name}: {a!r} vs {b!r}")
+        for name in ("dt", "physics_dt"):
+            a, b = getattr(self, name), getattr(other, name)
+            if not np.isclose(a, b, rtol=1e-9, atol=0):
+                out.append(f"{name}: {a!r} vs {b!r}")
+        if not np.allclose(self.action_low, other.action_low) or not np.allclose(self.action_high, other.action_high):
+            out.append("action bounds differ")
+        if not self.layout.same_as(other.layout):
+            out.append("joint layout differs")
+        return out
+
+
+class System(ABC):
+    """A simulated robot: a MuJoCo model, a reset distribution, and optionally a task.
+
+    Subclasses set ``model``, ``data``, ``system_id`` and ``substeps`` and implement
+    :meth:`_initialize_episode`. State arrays are float64 numpy arrays ``qpos (nq,)``, ``qvel (nv,)``;
+    actions are ``(nu,)`` arrays within :attr:`action_low` / :attr:`action_high`.
+    """
+
+    model: mujoco.MjModel
+    data: mujoco.MjData
+    system_id: str
+    substeps: int
+
+    def _finish_init(self) -> None:
+        if self.substeps < 1:
+            raise InvalidInputError(f"substeps must be >= 1, got {self.substeps}")
+        if self.model.na > 0:
+            warnings.warn(
+                f"{self.system_id}: the model has {self.model.na} actuator activation states (act); "
+                "mosim records qpos/qvel only, so the learned state is incomplete",
+                stacklevel=3,
+            )
+        self.layout = JointLayout.from_model(self.model)
+        low, high = self._action_bounds()
+        self.action_low = low
+        self.action_high = high
+
+    # ------------------------------------------------------------------ description
+    @property
+    def nq(self) -> int:
+        return int(self.model.nq)
+
+    @property
+    def nv(self) -> int:
+        return int(self.model.nv)
+
+    @property
+    def nu(self) -> int:
+        return int(self.model.nu)
+
+    @property
+    def physics_dt(self) -> float:
+        return float(self.model.opt.timestep)
+
+    @property
+    def dt(self) -> float:
+        """Model step: ``substeps`` physics steps."""
+        return self.physics_dt * self.substeps
+
+    @property
+    def integrator(self) -> str:
+        return INTEGRATOR_NAMES.get(int(self.model.opt.integrator), str(int(self.model.opt.integrator)))
+
+    def spec(self) -> SystemSpec:
+        return SystemSpec(
+            system_id=self.system_id,
+            nq=self.nq,
+            nv=self.nv,
+            nu=self.nu,
+            dt=self.dt,
+            physics_dt=self.physics_dt,
+            substeps=self.substeps,
+            integrator=self.integrator,
+            action_low=tuple(float(x) for x in self.action_low),
+            action_high=tuple(float(x) for x in self.action_high),
+            layout=self.layout,
+        )
+
+    def _action_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Actuator control ranges; unlimited actuators get [-1, 1]."""
+        low = np.full(self.nu, -1.0)
+        high = np.full(self.nu, 1.0)
+        for i in range(self.nu):
+            if self.model.actuator_ctrllimited[i]:
+                low[i], high[i] = self.model.actuator_ctrlrange[i]
+        return low, high
+
+    # ------------------------------------------------------------------ state
+    def reset(self, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Reset to the task's own random initial state and return ``(qpos, qvel)``."""
+        mujoco.mj_resetData(self.model, self.data)
+        self._initialize_episode(np.random.default_rng(seed), seed)
+        mujoco.mj_forward(self.model, self.data)
+        return self.get_state()
+
+    @abstractmethod
+    def _initialize_episode(self, rng: np.random.Generator, seed: int | None) -> None:
+        """Write a random initial state into ``self.data`` (qpos, qvel, and task randomization)."""
+
+    def get_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the current ``(qpos, qvel)``."""
+        return self.data.qpos.copy(), self.data.qvel.copy()
+
+    def set_state(self, qpos: np.ndarray, qvel: np.ndarray) -> None:
+        """Set the physical state and recompute derived quantities (``mj_forward``)."""
+        qpos = self._check_vector(qpos, self.nq, "qpos")
+        qvel = self._check_vector(qvel, self.nv, "qvel")
+        self.data.qpos[:] = qpos
+        self.data.qvel[:] = qvel
+        self.data.qacc_warmstart[:] = 0.0
+        mujoco.mj_forward(self.model, self.data)
+
+    def clip_action(self, action: np.ndarray) -> np.ndarray:
+        action = self._check_vector(action, self.nu, "action")
+        return np.clip(action, self.action_low, self.action_high)
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Hold ``action`` (clipped to the bounds) for ``substeps`` physics steps; return the new state."""
+        self.data.ctrl[:] = self.clip_action(action)
+        mujoco.mj_step(self.model, self.data, nstep=self.substeps)
+        return self.get_state()
+
+    def _check_vector(self, x: np.ndarray, n: int, name: str) -> np.ndarray:
+        arr = np.asarray(x, dtype=np.float64)
+        if arr.shape != (n,):
+            raise InvalidInputError(f"{self.system_id}: {name} must have shape ({n},), got {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise InvalidInputError(f"{self.system_id}: {name} contains NaN or inf: {arr}")
+        return arr
+
+    # ------------------------------------------------------------------ task
+    @property
+    def has_task(self) -> bool:
+        """Whether the system defines an observation and a reward."""
+        return False
+
+    def observation(self, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:
+        """The task's observation of a physical state (the flat vector an agent sees).
+
+        Systems without a task observe the state itself: ``concat(qpos, qvel)``.
+        """
+        return np.concatenate([self._check_vector(qpos, self.nq, "qpos"), self._check_vector(qvel, self.nv, "qvel")])
+
+    def reward(self, qpos: np.ndarray, qvel: np.ndarray, action: np.ndarray) -> float:
+        """The task's reward of a physical state and the action applied in it."""
+        raise NotImplementedError(f"{self.system_id} defines no task reward")
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.system_id!r}, nq={self.nq}, nv={self.nv}, nu={self.nu}, "
+            f"dt={self.dt:g}s = {self.substeps} x {self.physics_dt:g}s, integrator={self.integrator})"
+        )
