@@ -81,13 +81,13 @@ class JointLayout:
         )
 
     def horizontal_root_qpos(self) -> list[int]:
-        """``qpos`` indices of the root's horizontal position: free-joint x, y and root slides along a
+        """``qpos`` indices of the root's horizontal position: free-joint x, y and unlimited root slides along a
         horizontal axis. On a flat floor the dynamics do not depend on them."""
         out = []
         for j, t in enumerate(self.types):
             if t == FREE:
                 out += [self.qpos_adr[j], self.qpos_adr[j] + 1]
-            elif t == SLIDE and self.on_root[j] and abs(self.axes[j][2]) < 1e-6:
+            elif t == SLIDE and self.on_root[j] and not self.limited[j] and abs(self.axes[j][2]) < 1e-6:
                 out.append(self.qpos_adr[j])
         return out
 
