@@ -1,0 +1,5 @@
+import sys
+
+from mosim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,79 @@
+"""Shared helpers of the integrators: the acceleration-function type and input validation."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from mosim.errors import InvalidInputError
+from mosim.systems.layout import JointLayout
+
+AccelFn = Callable[[Tensor, Tensor], Tensor]
+"""``acc_fn(q (B, nq), v (B, nv)) -> dv/dt (B, nv)``; the action is held constant and closed over by the caller.
+Leading dimensions are passed through as given, so ``(..., nq)`` works where the function supports it."""
+
+
+def check_state(layout: JointLayout, qpos: Tensor, qvel: Tensor, same_batch: bool = False) -> tuple[int, ...]:
+    """Check ``qpos (..., nq)`` and ``qvel (..., nv)`` against ``layout``; return the (broadcast) batch shape.
+
+    Raises :class:`InvalidInputError` naming the expected shapes when they do not fit.
+    """
+    for name, x in (("qpos", qpos), ("qvel", qvel)):
+        if not isinstance(x, Tensor):
+            raise InvalidInputError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+        if not x.is_floating_point():
+            raise InvalidInputError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    expected = f"expected qpos (..., nq={layout.nq}) and qvel (..., nv={layout.nv})"
+    if qpos.ndim == 0 or qvel.ndim == 0 or qpos.shape[-1] != layout.nq or qvel.shape[-1] != layout.nv:
+        raise InvalidInputError(f"{expected}, got qpos {tuple(qpos.shape)} and qvel {tuple(qvel.shape)}")
+    if same_batch and qpos.shape[:-1] != qvel.shape[:-1]:
+        raise InvalidInputError(
+            f"{expected} with the same leading dimensions, got qpos {tuple(qpos.shape)} and qvel {tuple(qvel.shape)}"
+        )
+    try:
+        return tuple(torch.broadcast_shapes(qpos.shape[:-1], qvel.shape[:-1]))
+    except RuntimeError:
+        raise InvalidInputError(
+            f"{expected} with broadcastable leading dimensions, got qpos {tuple(qpos.shape)} and qvel {tuple(qvel.shape)}"
+        ) from None
+
+
+def check_dt(dt: float, substeps: int) -> float:
+    """Validate a step length ``dt > 0`` and ``substeps >= 1``; return the sub-step length ``dt / substeps``."""
+    if isinstance(substeps, bool) or not isinstance(substeps, int) or substeps < 1:
+        raise InvalidInputError(f"substeps must be an integer >= 1, got {substeps!r}")
+    if isinstance(dt, Tensor):
+        if dt.numel() != 1:
+            raise InvalidInputError(f"dt must be a scalar, got a tensor of shape {tuple(dt.shape)}")
+        dt = float(dt)
+    if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not math.isfinite(dt) or dt <= 0:
+        raise InvalidInputError(f"dt must be a finite number > 0, got {dt!r}")
+    return float(dt) / substeps
+
+
+def check_options(method: str, impl: Callable[..., Any], options: dict[str, Any]) -> None:
+    """Raise :class:`InvalidInputError` if ``options`` holds a keyword that ``impl`` does not take."""
+    params = inspect.signature(impl).parameters
+    allowed = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        takes = ", ".join(allowed) if allowed else "no options"
+        raise InvalidInputError(f"integrator {method!r} got unknown option(s) {', '.join(unknown)}; it takes {takes}")
+
+
+def checked_acc(acc_fn: AccelFn, nv: int) -> AccelFn:
+    """Wrap ``acc_fn`` so that an output of the wrong shape raises :class:`InvalidInputError`."""
+
+    def acc(q: Tensor, v: Tensor) -> Tensor:
+        a = acc_fn(q, v)
+        if not isinstance(a, Tensor) or a.shape != v.shape:
+            shape = tuple(a.shape) if isinstance(a, Tensor) else type(a).__name__
+            raise InvalidInputError(f"acc_fn must return the shape of v {tuple(v.shape)} (..., nv={nv}), got {shape}")
+        return a
+
+    return acc

@@ -1,0 +1,61 @@
+"""Fixed-step integrators: one sub-step of length ``h`` each.
+
+Every function takes ``(layout, acc_fn, qpos (..., nq), qvel (..., nv), h)`` and returns the new
+``(qpos (..., nq), qvel (..., nv))``. Positions always move on the manifold through
+:func:`~mosim.integrators.positions.integrate_positions`, so quaternions stay unit length.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from mosim.integrators.common import AccelFn
+from mosim.integrators.positions import integrate_positions
+from mosim.systems.layout import JointLayout
+
+RK4_A = ((0.5,), (0.0, 0.5), (0.0, 0.0, 1.0))
+"""classic RK4 tableau, rows of ``A`` below the diagonal (MuJoCo's ``RK4_A``)"""
+RK4_B = (1.0 / 6.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 6.0)
+"""classic RK4 weights (MuJoCo's ``RK4_B``)"""
+
+
+def euler(layout: JointLayout, acc_fn: AccelFn, qpos: Tensor, qvel: Tensor, h: float) -> tuple[Tensor, Tensor]:
+    """Explicit Euler: ``q1 = q0 ⊕ v0 h``, ``v1 = v0 + h acc(q0, v0)``."""
+    acc = acc_fn(qpos, qvel)
+    return integrate_positions(layout, qpos, qvel, h), qvel + h * acc
+
+
+def semi_implicit_euler(
+    layout: JointLayout, acc_fn: AccelFn, qpos: Tensor, qvel: Tensor, h: float
+) -> tuple[Tensor, Tensor]:
+    """Semi-implicit (symplectic) Euler, MuJoCo's ``Euler`` integrator without damping:
+    ``v1 = v0 + h acc(q0, v0)``, then ``q1 = q0 ⊕ v1 h`` with the *new* velocity."""
+    qvel1 = qvel + h * acc_fn(qpos, qvel)
+    return integrate_positions(layout, qpos, qvel1, h), qvel1
+
+
+def _combine(weights: tuple[float, ...], xs: list[Tensor]) -> Tensor:
+    """``sum_j weights[j] * xs[j]``, skipping zero weights."""
+    terms = [w * x for w, x in zip(weights, xs) if w != 0.0]
+    out = terms[0]
+    for t in terms[1:]:
+        out = out + t
+    return out
+
+
+def rk4(layout: JointLayout, acc_fn: AccelFn, qpos: Tensor, qvel: Tensor, h: float) -> tuple[Tensor, Tensor]:
+    """Classic RK4 on the manifold, exactly as MuJoCo's ``mj_RungeKutta(m, d, 4)``.
+
+    Stage ``i`` starts from ``q0`` moved by a *velocity* combination, ``q_i = q0 ⊕ h sum_j A_ij v_j`` and
+    ``v_i = v0 + h sum_j A_ij a_j`` with ``a_j = acc(q_j, v_j)``; the step ends at
+    ``q1 = q0 ⊕ h sum_i B_i v_i`` and ``v1 = v0 + h sum_i B_i a_i``.
+    """
+    vels = [qvel]
+    accs = [acc_fn(qpos, qvel)]
+    for row in RK4_A:
+        q_i = integrate_positions(layout, qpos, _combine(row, vels), h)
+        v_i = qvel + h * _combine(row, accs)
+        vels.append(v_i)
+        accs.append(acc_fn(q_i, v_i))
+    qpos1 = integrate_positions(layout, qpos, _combine(RK4_B, vels), h)
+    return qpos1, qvel + h * _combine(RK4_B, accs)

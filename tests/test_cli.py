@@ -1,0 +1,42 @@
+"""The mosim command: collect, inspect, and clear errors without tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from mosim.cli import main
+
+
+def test_collect_and_info(tmp_path, capsys):
+    out = tmp_path / "acro.h5"
+    rc = main(["collect", "--system", "acrobot-swingup", "--episodes", "3", "--steps", "20", "--out", str(out),
+               "--hold", "2", "--p-zero", "0.3", "--workers", "1", "--quiet"])
+    assert rc == 0 and out.exists()
+    assert main(["data", "info", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "acrobot-swingup" in text and "'hold': 2.0" in text and "'p_zero': 0.3" in text
+
+
+def test_collect_from_an_mjcf_file(tmp_path, arm_xml, capsys):
+    out = tmp_path / "arm.h5"
+    assert main(["collect", "--mjcf", str(arm_xml), "--episodes", "3", "--steps", "10", "--out", str(out),
+                 "--workers", "1", "--quiet"]) == 0
+    assert "mjcf:" in capsys.readouterr().out
+
+
+def test_errors_are_one_line_without_traceback(tmp_path):
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"\x00" * 100)
+    for args in (["data", "info", str(bad)], ["collect", "--system", "cheetah-rn", "--out", str(tmp_path / "x.h5")]):
+        r = subprocess.run([sys.executable, "-m", "mosim.cli", *args], capture_output=True, text=True)
+        assert r.returncode == 2
+        assert "Traceback" not in r.stderr and "error:" in r.stderr
+
+
+def test_systems_listing(capsys):
+    assert main(["systems"]) == 0
+    listing = capsys.readouterr().out
+    assert "cheetah-run" in listing and "go2" in listing
+    assert main(["systems", "go2"]) == 0
+    assert "free" in capsys.readouterr().out
