@@ -103,7 +103,7 @@ def test_write_refuses_invalid_arrays_and_leaves_nothing(good, tmp_path):
 
 def test_crash_while_writing_keeps_the_old_file(good, tmp_path, monkeypatch):
     """A failure before the final rename leaves the previous file intact and no temporary behind."""
-    import mosim.data.format as fmt
+    import mosim.atomic as atomic
 
     target = copy(good, tmp_path, "keep.h5")
     before = target.read_bytes()
@@ -112,7 +112,7 @@ def test_crash_while_writing_keeps_the_old_file(good, tmp_path, monkeypatch):
     def disk_full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fmt.os, "fsync", disk_full)
+    monkeypatch.setattr(atomic.os, "fsync", disk_full)
     with pytest.raises(OSError):
         write_dataset(target, ds.qpos, ds.qvel * 2, ds.action, ds.split, ds.meta)
     assert target.read_bytes() == before

@@ -13,7 +13,6 @@ import json
 import multiprocessing as mp
 import os
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from mosim.atomic import atomic_path
 from mosim.data.episode import Episode, run_episode
 from mosim.data.format import DatasetMeta, write_dataset
 from mosim.data.policies import Policy, make_policy, policy_metadata
@@ -94,10 +94,8 @@ def _part_path(parts: Path, index: int) -> Path:
 
 
 def _save_part(parts: Path, index: int, ep: Episode) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".episode", suffix=".npz", dir=parts)
-    with os.fdopen(fd, "wb") as fh:
+    with atomic_path(_part_path(parts, index)) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, qpos=ep.qpos, qvel=ep.qvel, action=ep.action)
-    os.replace(tmp, _part_path(parts, index))
 
 
 def _load_part(parts: Path, index: int) -> Episode | None:

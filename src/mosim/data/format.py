@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from mosim.atomic import atomic_path
 from mosim.data.splits import SPLIT_NAMES
 from mosim.errors import DatasetError
 from mosim.systems.base import SystemSpec
@@ -70,10 +70,7 @@ def write_dataset(
     """Validate the arrays against ``meta`` and write them atomically to ``path``."""
     path = Path(path)
     _check_arrays(str(path), qpos, qvel, action, split, meta.spec)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         with h5py.File(tmp, "w", libver="latest", track_order=False) as f:
             attrs = {
                 "format": FORMAT_NAME,
@@ -95,12 +92,6 @@ def write_dataset(
                 ("split", split, np.uint8),
             ):
                 f.create_dataset(name, data=np.asarray(arr, dtype=dtype), track_times=False)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

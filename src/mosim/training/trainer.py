@@ -1,0 +1,235 @@
+"""The training loop: staged schedules, validation by rollout error, checkpoints, exact resume.
+
+:func:`train` owns the loop; models only supply ``rollout`` and ``configure_stage``. Every
+``val_every_steps`` gradient steps (and at the end of each stage) the model rolls out fixed
+validation windows on its own predictions; the best model so far is written to ``best.pt`` and the
+full training state to ``last.pt``, both atomically. Running the same call again resumes from
+``last.pt`` exactly (same batches, same optimizer state). Ctrl-C stops at the next step boundary
+after saving. A non-finite loss stops the run and keeps the last good checkpoints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from mosim.data.dataset import Dataset
+from mosim.errors import InvalidInputError, MosimError
+from mosim.models import ModelConfig, build_model
+from mosim.models.normalization import compute_normalization
+from mosim.training.checkpoint import load_checkpoint, save_checkpoint
+from mosim.training.config import StageConfig, TrainConfig
+from mosim.training.logger import RunLogger
+from mosim.training.losses import rollout_mse_per_window, trajectory_loss
+from mosim.training.windows import Windows, WindowSampler, fixed_windows
+
+
+class TrainingDivergedError(MosimError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run_dir: Path
+    best_val_mse: float
+    best_path: Path
+    steps: int
+    samples: int
+    elapsed_s: float
+
+
+def cosine_lr(lr: float, progress: float, min_ratio: float) -> float:
+    """Cosine decay from ``lr`` to ``lr * min_ratio`` as ``progress`` goes from 0 to 1."""
+    p = min(max(progress, 0.0), 1.0)
+    return lr * (min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+@contextlib.contextmanager
+def _deferred_interrupt(flag: dict[str, bool]) -> Iterator[None]:
+    """Turn Ctrl-C into a flag checked at step boundaries (main thread only)."""
+    def handler(signum: int, frame: Any) -> None:
+        flag["stop"] = True
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@torch.no_grad()
+def validate(model: torch.nn.Module, windows: Windows) -> float:
+    """Mean rollout MSE (raw qpos/qvel) of the model over fixed windows."""
+    q, v = model.rollout(windows.qpos[:, 0], windows.qvel[:, 0], windows.action)
+    err = rollout_mse_per_window(q.double(), v.double(), windows.qpos.to(q.device).double(),
+                                 windows.qvel.to(q.device).double())
+    return float(err.mean()) if bool(torch.isfinite(err).all()) else float("inf")
+
+
+def _header(dataset: Dataset, model_config: ModelConfig, config: TrainConfig) -> dict[str, Any]:
+    return {"spec": dataset.spec.to_json(), "model_config": model_config.to_json(), "train_config": config.to_json()}
+
+
+def train(
+    dataset: Dataset,
+    model_config: ModelConfig,
+    config: TrainConfig,
+    run_dir: str | Path,
+    resume: bool = True,
+    progress: bool = True,
+    stop_after_steps: int | None = None,
+) -> TrainResult:
+    """Train a model on ``dataset`` into ``run_dir`` (``best.pt``, ``last.pt``, ``log.csv``, ``tb/``).
+
+    :param resume: continue from ``run_dir/last.pt`` if it exists (it must be the same run)
+    :param stop_after_steps: stop (as if interrupted) after this many gradient steps in total
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(config.threads)
+    device = resolve_device(config.device)
+    header = _header(dataset, model_config, config)
+    stats = compute_normalization(dataset)
+    model = build_model(dataset.spec, model_config, stats).to(device)
+    state: dict[str, Any] = {"stage": 0, "stage_step": 0, "stage_elapsed": 0.0, "step": 0, "samples": 0,
+                             "elapsed": 0.0, "best": float("inf"), "opt": None, "gen": None}
+    last = run_dir / "last.pt"
+    if resume and last.exists():
+        ckpt = load_checkpoint(last, map_location=device)
+        if any(ckpt.get(k) != v for k, v in header.items()):
+            raise InvalidInputError(f"{run_dir} holds a different run (other data, model or training config); "
+                                    "use another output folder or pass resume=False (--restart)")
+        model.load_state_dict(ckpt["model_state"])
+        state.update(ckpt["train_state"])
+    elif not resume or not last.exists():
+        (run_dir / "config.json").write_text(json.dumps({k: json.loads(v) for k, v in header.items()}, indent=2))
+    gen = torch.Generator().manual_seed(config.seed)
+    if state["gen"] is not None:
+        gen.set_state(state["gen"])
+    sampler = WindowSampler(dataset, "train", device, max_episodes=config.max_train_episodes)
+    horizon = min(config.val_horizon, dataset.steps)
+    val = fixed_windows(dataset, "val", horizon, config.val_windows, config.seed, dtype=torch.float32)
+    val = Windows(val.qpos.to(device), val.qvel.to(device), val.action.to(device))
+    q_scale = stats.delta_q.std.to(device=device, dtype=torch.float32)
+    v_scale = stats.delta_v.std.to(device=device, dtype=torch.float32)
+    logger = RunLogger(run_dir)
+    flag = {"stop": False}
+
+    def save(path: Path, full: bool) -> None:
+        payload = {**header, "model_state": model.state_dict(), "active_correctors": model.active_correctors,
+                   "stage_name": config.stages[min(state["stage"], len(config.stages) - 1)].name}
+        if full:
+            payload["train_state"] = {**state, "gen": gen.get_state()}
+        save_checkpoint(path, payload)
+
+    bar = tqdm(total=len(config.stages), desc="train", unit="stage", disable=not progress)
+    try:
+        with _deferred_interrupt(flag):
+            while state["stage"] < len(config.stages):
+                stage = config.stages[state["stage"]]
+                params = model.configure_stage(stage.group)
+                opt = torch.optim.Adam(params, lr=stage.lr, weight_decay=config.weight_decay)
+                if state["opt"] is not None:
+                    opt.load_state_dict(state["opt"])
+                bar.set_description(f"train [{stage.name}]")
+                stopped = _run_stage(model, stage, config, sampler, val, q_scale, v_scale, opt, gen, state,
+                                     logger, save, run_dir, flag, stop_after_steps, bar)
+                if stopped:
+                    save(last, full=True)
+                    if flag["stop"]:
+                        raise KeyboardInterrupt
+                    break
+                state.update(stage=state["stage"] + 1, stage_step=0, stage_elapsed=0.0, opt=None)
+                save(last, full=True)
+                bar.update()
+    finally:
+        bar.close()
+        logger.close()
+    return TrainResult(run_dir, state["best"], run_dir / "best.pt", state["step"], state["samples"], state["elapsed"])
+
+
+def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSampler, val: Windows,
+               q_scale, v_scale, opt, gen, state, logger, save, run_dir: Path, flag, stop_after_steps, bar) -> bool:
+    """Train one stage from ``state``; return True when stopped early (interrupt or ``stop_after_steps``)."""
+    layout = model.spec.layout
+    losses: list[float] = []
+    since_best = 0
+    t_last = time.perf_counter()
+
+    def progress() -> float:
+        p = 0.0
+        if stage.budget_s is not None:
+            p = max(p, state["stage_elapsed"] / stage.budget_s)
+        if stage.max_steps is not None:
+            p = max(p, state["stage_step"] / stage.max_steps)
+        return p
+
+    while progress() < 1.0:
+        if flag["stop"] or (stop_after_steps is not None and state["step"] >= stop_after_steps):
+            return True
+        lr = cosine_lr(stage.lr, progress(), config.min_lr_ratio)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        batch = sampler.sample(config.batch_size, stage.horizon, gen)
+        q, v = model.rollout(batch.qpos[:, 0], batch.qvel[:, 0], batch.action)
+        loss = trajectory_loss(layout, q, v, batch.qpos, batch.qvel, q_scale, v_scale)
+        if not torch.isfinite(loss):
+            raise TrainingDivergedError(
+                f"the training loss became {loss.item()} at step {state['step']} (stage {stage.name!r}); training "
+                f"stopped. The last good checkpoints are {run_dir / 'best.pt'} and {run_dir / 'last.pt'}. "
+                "Try a lower learning rate or a smaller grad_clip")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], config.grad_clip)
+        opt.step()
+        losses.append(loss.item())
+        now = time.perf_counter()
+        state["stage_elapsed"] += now - t_last
+        state["elapsed"] += now - t_last
+        t_last = now
+        state["step"] += 1
+        state["stage_step"] += 1
+        state["samples"] += config.batch_size * stage.horizon
+        if state["stage_step"] % config.val_every_steps == 0 or progress() >= 1.0:
+            val_mse = validate(model, val)
+            row = {"stage": state["stage"], "stage_name": stage.name, "step": state["step"],
+                   "stage_step": state["stage_step"], "samples": state["samples"],
+                   "elapsed_s": round(state["elapsed"], 3), "lr": lr, "train_loss": float(np.mean(losses)),
+                   "val_mse": val_mse}
+            logger.log(row)
+            losses.clear()
+            state["opt"] = opt.state_dict()
+            if val_mse < state["best"]:
+                state["best"] = val_mse
+                since_best = 0
+                save(run_dir / "best.pt", full=False)
+            else:
+                since_best += 1
+            save(run_dir / "last.pt", full=True)
+            bar.set_postfix(val_mse=f"{val_mse:.3g}", best=f"{state['best']:.3g}", step=state["step"])
+            t_last = time.perf_counter()  # validation and saving do not count against the budget
+            if config.patience and since_best >= config.patience:
+                break
+    state["opt"] = None
+    return False

@@ -1,0 +1,75 @@
+"""Windows of consecutive transitions from a dataset, as torch tensors.
+
+Training samples windows uniformly over (episode, start) with a ``torch.Generator`` (whose state
+is checkpointed, so a resumed run draws the same batches); validation uses a fixed, seeded set.
+A window never crosses an episode's end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from mosim.data.dataset import Dataset
+from mosim.errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class Windows:
+    """A batch of windows: ``qpos (B, L+1, nq)``, ``qvel (B, L+1, nv)``, ``action (B, L, nu)``."""
+
+    qpos: Tensor
+    qvel: Tensor
+    action: Tensor
+
+    @property
+    def length(self) -> int:
+        return int(self.action.shape[1])
+
+
+class WindowSampler:
+    """Random windows of ``length`` transitions from one split, kept on ``device`` as ``dtype``."""
+
+    def __init__(self, dataset: Dataset, split: str, device: torch.device, dtype: torch.dtype = torch.float32,
+                 max_episodes: int | None = None) -> None:
+        part = dataset.subset(split)
+        n = part.n_episodes if max_episodes is None else min(part.n_episodes, max_episodes)
+        if n == 0:
+            raise InvalidInputError(f"{dataset.path}: no {split!r} episodes to train on")
+        self.qpos = torch.as_tensor(part.qpos[:n], dtype=dtype, device=device)
+        self.qvel = torch.as_tensor(part.qvel[:n], dtype=dtype, device=device)
+        self.action = torch.as_tensor(part.action[:n], dtype=dtype, device=device)
+        self.n_episodes, self.steps = n, int(part.action.shape[1])
+
+    def sample(self, batch: int, length: int, generator: torch.Generator) -> Windows:
+        if length > self.steps:
+            raise InvalidInputError(f"window length {length} exceeds the episode length {self.steps}")
+        ep = torch.randint(self.n_episodes, (batch,), generator=generator).to(self.qpos.device)
+        t0 = torch.randint(self.steps - length + 1, (batch,), generator=generator).to(self.qpos.device)
+        return gather(self.qpos, self.qvel, self.action, ep, t0, length)
+
+
+def gather(qpos: Tensor, qvel: Tensor, action: Tensor, ep: Tensor, t0: Tensor, length: int) -> Windows:
+    """Windows starting at ``(ep[i], t0[i])`` of ``length`` transitions."""
+    offsets = torch.arange(length + 1, device=qpos.device)
+    t = t0[:, None] + offsets[None, :]
+    e = ep[:, None]
+    return Windows(qpos[e, t], qvel[e, t], action[e, t[:, :-1]])
+
+
+def fixed_windows(dataset: Dataset, split: str, horizon: int, n: int, seed: int,
+                  dtype: torch.dtype = torch.float64) -> Windows:
+    """``n`` windows of ``horizon`` transitions at seeded random starts in the episodes of ``split``."""
+    part = dataset.subset(split)
+    if part.n_episodes == 0:
+        raise InvalidInputError(f"{dataset.path}: no {split!r} episodes for validation windows")
+    if horizon > part.steps:
+        raise InvalidInputError(f"horizon {horizon} exceeds the episode length {part.steps}")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, horizon, 0xA11]))
+    ep = rng.integers(part.n_episodes, size=n)
+    t0 = rng.integers(part.steps - horizon + 1, size=n)
+    tensors = [torch.as_tensor(a, dtype=dtype) for a in (part.qpos, part.qvel, part.action)]
+    return gather(*tensors, torch.as_tensor(ep), torch.as_tensor(t0), horizon)
