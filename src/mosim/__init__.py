@@ -20,6 +20,14 @@ from mosim.data import CollectConfig, Dataset, collect, load_dataset  # noqa: E4
 from mosim.errors import DatasetError, InvalidInputError, MosimError, UnknownNameError  # noqa: E402
 from mosim.systems import System, list_systems, make_system  # noqa: E402
 
+
+def load(path, device="auto", system=None):  # noqa: ANN001, ANN201
+    """Load a trained simulator from a checkpoint: see :func:`mosim.loading.load`."""
+    from mosim.loading import load as _load
+
+    return _load(path, device=device, system=system)
+
+
 __all__ = [
     "CollectConfig",
     "Dataset",
@@ -31,6 +39,7 @@ __all__ = [
     "__version__",
     "collect",
     "list_systems",
+    "load",
     "load_dataset",
     "make_system",
 ]

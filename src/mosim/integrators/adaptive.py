@@ -11,18 +11,19 @@ from torchdiffeq import odeint, odeint_adjoint
 
 from mosim.errors import InvalidInputError
 from mosim.integrators.common import AccelFn
-from mosim.integrators.positions import integrate_positions
+from mosim.integrators.positions import chart_rate, integrate_positions
 from mosim.systems.layout import JointLayout
 
 
 class ChartDynamics(nn.Module):
-    """The ODE in the chart centred at ``q0``: state ``(dq (..., nv), v (..., nv))``, position
-    ``q = q0 ⊕ dq`` (``integrate_positions(q0, dq, 1)``), ``d(dq)/dt = v`` and ``dv/dt = acc(q, v)``.
+    """The ODE in the chart centred at ``q0``: state ``(dq (..., nv), v (..., nv))`` with the position
+    ``q = q0 ⊕ dq`` (``integrate_positions(q0, dq, 1)``); ``d(dq)/dt = chart_rate(dq, v)`` and
+    ``dv/dt = acc(q, v)``.
 
-    Without quaternion joints the chart is exact (``q = q0 + dq``). With them, ``d(dq)/dt = v`` is the usual
-    first-order approximation of the chart's kinematics (the exact one carries the inverse right Jacobian of
-    SO(3)); its error is second order in the rotation ``dq`` covers within one (sub-)step, so keep the rotation
-    per step small or use more ``substeps``.
+    Without quaternion joints ``q = q0 + dq`` and ``d(dq)/dt = v``. For a quaternion joint ``dq`` holds the
+    rotation vector of ``q0^-1 q`` and moves with ``J_r^-1 ω`` rather than the angular velocity ``ω`` itself,
+    which keeps the chart exact (``d(dq)/dt = v`` alone would be wrong at second order in the rotation within
+    the step whenever ``ω`` turns, e.g. under gyroscopic precession).
     """
 
     def __init__(self, layout: JointLayout, acc_fn: AccelFn, qpos0: Tensor) -> None:
@@ -34,13 +35,14 @@ class ChartDynamics(nn.Module):
     def forward(self, t: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
         dq, v = state
         q = integrate_positions(self.layout, self.qpos0, dq, 1.0)
-        return v, self.acc_fn(q, v)
+        return chart_rate(self.layout, dq, v), self.acc_fn(q, v)
 
 
 def _adjoint_params(acc_fn: AccelFn, qpos: Tensor, given: Sequence[Tensor] | None) -> tuple[Tensor, ...]:
     """The tensors the adjoint pass differentiates: ``given`` (or the parameters of an ``nn.Module`` acc_fn),
     plus ``qpos`` when it requires grad (the chart's centre is closed over by the dynamics)."""
     if given is None:
+        acc_fn = getattr(acc_fn, "__wrapped__", acc_fn)
         if not isinstance(acc_fn, nn.Module):
             raise InvalidInputError(
                 "dopri5 with adjoint=True needs adjoint_params (the tensors acc_fn closes over that need gradients, "
@@ -79,7 +81,8 @@ def dopri5(
     state0 = (torch.zeros_like(qvel), qvel)
     kwargs: dict[str, Any] = dict(rtol=rtol, atol=atol, method="dopri5", options=solver_options)
     if adjoint:
-        dqs, vs = odeint_adjoint(func, state0, t, adjoint_params=_adjoint_params(acc_fn, qpos, adjoint_params), **kwargs)
+        params = _adjoint_params(acc_fn, qpos, adjoint_params)
+        dqs, vs = odeint_adjoint(func, state0, t, adjoint_params=params, **kwargs)
     else:
         dqs, vs = odeint(func, state0, t, **kwargs)
     return integrate_positions(layout, qpos, dqs[-1], 1.0), vs[-1]

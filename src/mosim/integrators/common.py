@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -35,12 +36,22 @@ def check_state(layout: JointLayout, qpos: Tensor, qvel: Tensor, same_batch: boo
         raise InvalidInputError(
             f"{expected} with the same leading dimensions, got qpos {tuple(qpos.shape)} and qvel {tuple(qvel.shape)}"
         )
-    try:
-        return tuple(torch.broadcast_shapes(qpos.shape[:-1], qvel.shape[:-1]))
-    except RuntimeError:
-        raise InvalidInputError(
-            f"{expected} with broadcastable leading dimensions, got qpos {tuple(qpos.shape)} and qvel {tuple(qvel.shape)}"
-        ) from None
+    batch = _broadcast(tuple(qpos.shape[:-1]), tuple(qvel.shape[:-1]))
+    if batch is None:
+        got = f"got qpos {tuple(qpos.shape)} and qvel {tuple(qvel.shape)}"
+        raise InvalidInputError(f"{expected} with broadcastable leading dimensions, {got}")
+    return batch
+
+
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The broadcast of two shapes, or ``None`` (``torch.broadcast_shapes`` imports sympy on first use)."""
+    if a == b:
+        return a
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    if any(x != y and 1 not in (x, y) for x, y in zip(a, b)):
+        return None
+    return tuple(y if x == 1 else x for x, y in zip(a, b))
 
 
 def check_dt(dt: float, substeps: int) -> float:
@@ -51,7 +62,7 @@ def check_dt(dt: float, substeps: int) -> float:
         if dt.numel() != 1:
             raise InvalidInputError(f"dt must be a scalar, got a tensor of shape {tuple(dt.shape)}")
         dt = float(dt)
-    if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not math.isfinite(dt) or dt <= 0:
+    if isinstance(dt, bool) or not isinstance(dt, numbers.Real) or not math.isfinite(dt) or dt <= 0:
         raise InvalidInputError(f"dt must be a finite number > 0, got {dt!r}")
     return float(dt) / substeps
 
@@ -76,4 +87,5 @@ def checked_acc(acc_fn: AccelFn, nv: int) -> AccelFn:
             raise InvalidInputError(f"acc_fn must return the shape of v {tuple(v.shape)} (..., nv={nv}), got {shape}")
         return a
 
+    acc.__wrapped__ = acc_fn  # type: ignore[attr-defined]  # lets dopri5 find an nn.Module's parameters
     return acc

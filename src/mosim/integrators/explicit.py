@@ -10,7 +10,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from mosim.integrators.common import AccelFn
-from mosim.integrators.positions import integrate_positions
+from mosim.integrators.positions import chart_rate, integrate_positions
 from mosim.systems.layout import JointLayout
 
 RK4_A = ((0.5,), (0.0, 0.5), (0.0, 0.0, 1.0))
@@ -43,19 +43,28 @@ def _combine(weights: tuple[float, ...], xs: list[Tensor]) -> Tensor:
     return out
 
 
-def rk4(layout: JointLayout, acc_fn: AccelFn, qpos: Tensor, qvel: Tensor, h: float) -> tuple[Tensor, Tensor]:
-    """Classic RK4 on the manifold, exactly as MuJoCo's ``mj_RungeKutta(m, d, 4)``.
+def rk4(
+    layout: JointLayout, acc_fn: AccelFn, qpos: Tensor, qvel: Tensor, h: float, *, chart: bool = False
+) -> tuple[Tensor, Tensor]:
+    """Classic RK4 on the manifold, by default exactly as MuJoCo's ``mj_RungeKutta(m, d, 4)``.
 
     Stage ``i`` starts from ``q0`` moved by a *velocity* combination, ``q_i = q0 ⊕ h sum_j A_ij v_j`` and
     ``v_i = v0 + h sum_j A_ij a_j`` with ``a_j = acc(q_j, v_j)``; the step ends at
     ``q1 = q0 ⊕ h sum_i B_i v_i`` and ``v1 = v0 + h sum_i B_i a_i``.
+
+    MuJoCo's scheme is 4th order for hinge, slide and free-joint translation, but only 2nd order for a
+    rotation whose axis turns within the step (adding angular velocities is not composing rotations).
+    ``chart=True`` instead combines the chart rates ``J_r(dq_j)^-1 ω_j`` (see
+    :func:`~mosim.integrators.positions.chart_rate`), which makes it 4th order for rotations too; it then no
+    longer reproduces ``mj_step``.
     """
-    vels = [qvel]
+    rates = [qvel]
     accs = [acc_fn(qpos, qvel)]
     for row in RK4_A:
-        q_i = integrate_positions(layout, qpos, _combine(row, vels), h)
+        dq = _combine(row, rates)
+        q_i = integrate_positions(layout, qpos, dq, h)
         v_i = qvel + h * _combine(row, accs)
-        vels.append(v_i)
+        rates.append(chart_rate(layout, h * dq, v_i) if chart else v_i)
         accs.append(acc_fn(q_i, v_i))
-    qpos1 = integrate_positions(layout, qpos, _combine(RK4_B, vels), h)
+    qpos1 = integrate_positions(layout, qpos, _combine(RK4_B, rates), h)
     return qpos1, qvel + h * _combine(RK4_B, accs)

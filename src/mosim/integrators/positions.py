@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from mosim.integrators.common import check_state
-from mosim.integrators.quaternion import quat_integrate
+from mosim.integrators.quaternion import quat_integrate, so3_log_rate
 from mosim.systems.layout import BALL, FREE, JointLayout
 
 
@@ -91,9 +91,22 @@ def integrate_positions(layout: JointLayout, qpos: Tensor, qvel: Tensor, dt: flo
         parts.append(qpos.index_select(-1, plan.lin_q) + qvel.index_select(-1, plan.lin_v) * dt)
     if plan.quat_q.numel():
         dt_quat = dt.unsqueeze(-1) if isinstance(dt, Tensor) and dt.ndim > 0 else dt  # (..., 1, 1)
-        quats = quat_integrate(qpos[..., plan.quat_q], qvel[..., plan.quat_v], dt_quat)  # (..., K, 4)
+        quat = qpos.index_select(-1, plan.quat_q.flatten()).unflatten(-1, plan.quat_q.shape)  # (..., K, 4)
+        omega = qvel.index_select(-1, plan.quat_v.flatten()).unflatten(-1, plan.quat_v.shape)  # (..., K, 3)
+        quats = quat_integrate(quat, omega, dt_quat)
         parts.append(quats.flatten(-2))
     if not parts:  # a model without joints
         return qpos.clone()
     out = torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0]
     return out.index_select(-1, plan.inverse)
+
+
+def chart_rate(layout: JointLayout, dq: Tensor, v: Tensor) -> Tensor:
+    """``d(dq)/dt (..., nv)`` in the chart ``q = q0 ⊕ dq`` for velocities ``v (..., nv)``: ``v`` itself for
+    linear coordinates, ``J_r(phi)^-1 ω`` for every quaternion's rotation vector ``phi`` (see
+    :func:`~mosim.integrators.quaternion.so3_log_rate`)."""
+    plan = position_plan(layout, v.device)
+    if not plan.quat_v.numel():
+        return v
+    rates = so3_log_rate(dq[..., plan.quat_v], v[..., plan.quat_v])  # (..., K, 3)
+    return v.index_copy(-1, plan.quat_v.flatten(), rates.flatten(-2))

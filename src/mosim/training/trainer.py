@@ -111,6 +111,7 @@ def train(
     device = resolve_device(config.device)
     header = _header(dataset, model_config, config)
     stats = compute_normalization(dataset)
+    torch.manual_seed(config.seed)  # the initial weights
     model = build_model(dataset.spec, model_config, stats).to(device)
     state: dict[str, Any] = {"stage": 0, "stage_step": 0, "stage_elapsed": 0.0, "step": 0, "samples": 0,
                              "elapsed": 0.0, "best": float("inf"), "opt": None, "gen": None}
@@ -187,6 +188,7 @@ def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSa
 
     while progress() < 1.0:
         if flag["stop"] or (stop_after_steps is not None and state["step"] >= stop_after_steps):
+            state["opt"] = opt.state_dict()
             return True
         lr = cosine_lr(stage.lr, progress(), config.min_lr_ratio)
         for g in opt.param_groups:

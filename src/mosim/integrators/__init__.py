@@ -1,0 +1,37 @@
+"""Integrators of the learned dynamics ``dv/dt = f(q, v, a)`` on a robot's configuration manifold.
+
+::
+
+    from mosim.integrators import integrate_positions, step
+
+    q1 = integrate_positions(layout, q0, v, dt)                        # MuJoCo's mj_integratePos, batched
+    q1, v1 = step("rk4", layout, acc_fn, q0, v0, dt, substeps=2)       # acc_fn(q, v) -> dv/dt
+
+Methods (:data:`INTEGRATORS`): ``semi_implicit_euler`` (MuJoCo's Euler), ``euler`` (explicit), ``rk4``
+(MuJoCo's RK4 on the manifold) and ``dopri5`` (adaptive, torchdiffeq, optionally with the adjoint method).
+"""
+
+from mosim.integrators.adaptive import dopri5
+from mosim.integrators.common import AccelFn
+from mosim.integrators.explicit import euler, rk4, semi_implicit_euler
+from mosim.integrators.positions import PositionPlan, integrate_positions, position_plan
+from mosim.integrators.quaternion import quat_exp, quat_integrate, quat_mul, quat_normalize
+from mosim.integrators.stepping import INTEGRATORS, Integrator, step
+
+__all__ = [
+    "INTEGRATORS",
+    "AccelFn",
+    "Integrator",
+    "PositionPlan",
+    "dopri5",
+    "euler",
+    "integrate_positions",
+    "position_plan",
+    "quat_exp",
+    "quat_integrate",
+    "quat_mul",
+    "quat_normalize",
+    "rk4",
+    "semi_implicit_euler",
+    "step",
+]

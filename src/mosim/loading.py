@@ -1,0 +1,90 @@
+"""``mosim.load``: a trained simulator from a checkpoint, for batched prediction from numpy or torch."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import torch
+
+from mosim.models import ModelConfig, build_model
+from mosim.models.base import DynamicsModel
+from mosim.systems.base import SystemSpec
+from mosim.training.checkpoint import CheckpointError, load_checkpoint
+from mosim.training.trainer import resolve_device
+
+
+class Simulator:
+    """A learned simulator: batched :meth:`step` and :meth:`rollout` on raw MuJoCo states.
+
+    Inputs may be numpy arrays (outputs are then float64 numpy arrays, computed without gradients) or
+    torch tensors (outputs are tensors of the model's dtype and device, differentiable). Leading batch
+    dimensions are free: ``qpos (..., nq)``, ``qvel (..., nv)``, ``action (..., nu)``.
+    """
+
+    def __init__(self, model: DynamicsModel, checkpoint: dict[str, Any] | None = None) -> None:
+        self.model = model.eval()
+        self.spec: SystemSpec = model.spec
+        self.info = {k: v for k, v in (checkpoint or {}).items() if k not in ("model_state", "train_state")}
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.device
+
+    @property
+    def dt(self) -> float:
+        return self.spec.dt
+
+    def to(self, device: str | torch.device) -> Simulator:
+        self.model.to(resolve_device(str(device)))
+        return self
+
+    def step(self, qpos: Any, qvel: Any, action: Any) -> tuple[Any, Any]:
+        """One model step of ``dt`` seconds: ``(qpos, qvel, action) -> (qpos1, qvel1)``."""
+        return self._call(self.model.step, qpos, qvel, action)
+
+    def rollout(self, qpos0: Any, qvel0: Any, actions: Any) -> tuple[Any, Any]:
+        """Open-loop prediction: ``actions (..., T, nu)`` -> ``qpos (..., T+1, nq)``, ``qvel (..., T+1, nv)``."""
+        return self._call(self.model.rollout, qpos0, qvel0, actions)
+
+    def _call(self, fn: Any, *args: Any) -> tuple[Any, Any]:
+        if any(isinstance(a, torch.Tensor) for a in args):
+            return fn(*args)
+        with torch.no_grad():
+            q, v = fn(*(np.asarray(a, dtype=np.float64) for a in args))
+        return q.cpu().double().numpy(), v.cpu().double().numpy()
+
+    def __repr__(self) -> str:
+        n = sum(p.numel() for p in self.model.parameters())
+        return f"Simulator({self.spec.system_id!r}, {self.info.get('stage_name', '?')}, {n:,} parameters, device={self.device})"
+
+
+def load(path: str | os.PathLike[str], device: str = "auto", system: str | SystemSpec | None = None) -> Simulator:
+    """Load a trained simulator from a checkpoint (``best.pt``); no dataset needed.
+
+    :param device: ``cpu``, ``cuda`` or ``auto``
+    :param system: if given, a system id or spec the checkpoint must be of
+    :raises CheckpointError: the file is missing, corrupt, or of another system
+    """
+    ckpt = load_checkpoint(path)
+    spec = SystemSpec.from_json(ckpt["spec"])
+    if system is not None:
+        want = system if isinstance(system, str) else system.system_id
+        problems = [f"system {spec.system_id!r} vs {want!r}"] if spec.system_id != want else []
+        if isinstance(system, SystemSpec):
+            problems += spec.mismatches(system)
+        if problems:
+            raise CheckpointError(f"{path}: checkpoint is of another system ({'; '.join(problems)}). "
+                                  f"Load a checkpoint trained on {want!r}")
+    model = build_model(spec, ModelConfig.from_json(ckpt["model_config"]))
+    try:
+        model.load_state_dict(ckpt["model_state"])
+    except RuntimeError as e:
+        raise CheckpointError(f"{path}: the stored weights do not fit the stored model config ({e})") from None
+    if hasattr(model, "active_correctors") and "active_correctors" in ckpt:
+        try:
+            model.active_correctors = ckpt["active_correctors"]
+        except AttributeError:  # models without correctors
+            pass
+    return Simulator(model.to(resolve_device(device)), ckpt)

@@ -1,0 +1,64 @@
+"""Named training presets per system: a model config and a training config that fit a 2-core CPU.
+
+``mosim train --preset cheetah`` picks ``PRESETS["cheetah"]``; any field can be overridden from the
+command line or with :func:`dataclasses.replace`. Budgets are wall-clock minutes of one CPU thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from mosim.models import ModelConfig, model_preset
+from mosim.registry import lookup
+from mosim.training.config import TrainConfig, end_to_end_schedule, staged_schedule
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A recipe: model, schedule and budget."""
+
+    model: ModelConfig
+    budget_min: float = 10.0
+    """total wall-clock budget over all stages, minutes"""
+    schedule: str = "staged"
+    """``staged`` (predictor, then each corrector) or ``end_to_end``"""
+    loss: str = "one_step"
+    horizon: int = 1
+    lr: float = 1e-3
+    batch_size: int = 512
+    predictor_share: float = 0.6
+    finetune_share: float = 0.0
+    val_every_steps: int = 500
+
+    def train_config(self, seed: int = 0, threads: int = 1, device: str = "auto", max_steps: int | None = None,
+                     **overrides: Any) -> TrainConfig:
+        budget_s = None if max_steps is not None else self.budget_min * 60.0
+        if self.schedule == "staged" and self.model.kind == "structured":
+            stages = staged_schedule(self.model.n_correctors, budget_s, max_steps, self.predictor_share,
+                                     self.finetune_share, self.lr, self.loss, self.horizon)
+        else:
+            stages = end_to_end_schedule(budget_s, max_steps, self.lr, self.loss, self.horizon)
+        return TrainConfig(stages=stages, batch_size=self.batch_size, val_every_steps=self.val_every_steps,
+                           seed=seed, threads=threads, device=device, **overrides)
+
+
+PRESETS: dict[str, Preset] = {
+    "acrobot": Preset(model_preset("small", n_correctors=1)),
+    "cartpole": Preset(model_preset("small", n_correctors=1)),
+    "reacher": Preset(model_preset("small", n_correctors=1)),
+    "pendulum": Preset(model_preset("small", n_correctors=0), budget_min=3.0),
+    "cheetah": Preset(model_preset("medium", n_correctors=1), loss="rollout", horizon=8),
+    "hopper": Preset(model_preset("medium", n_correctors=2), loss="rollout", horizon=8),
+    "go2": Preset(model_preset("medium", n_correctors=2)),
+    "panda": Preset(model_preset("large", n_correctors=3)),
+    "humanoid": Preset(model_preset("large", n_correctors=3)),
+    "tiny": Preset(model_preset("tiny"), budget_min=0.5, batch_size=128, val_every_steps=50),
+}
+
+
+def get_preset(name: str, **overrides: Any) -> Preset:
+    """A preset by name (``cheetah``; a system id such as ``cheetah-run`` picks its domain's preset)."""
+    key = name if name in PRESETS else name.split("-")[0]
+    preset = lookup(PRESETS, key, "preset") if key in PRESETS else lookup(PRESETS, name, "preset")
+    return replace(preset, **overrides) if overrides else preset

@@ -1,0 +1,145 @@
+"""The training loop: determinism, exact resume, frozen stages, divergence, checkpoints."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+import mosim
+from mosim.errors import InvalidInputError
+from mosim.models import model_preset
+from mosim.training.checkpoint import CheckpointError
+from mosim.training.config import StageConfig, TrainConfig, staged_schedule
+from mosim.training.logger import read_log
+from mosim.training.trainer import TrainingDivergedError, cosine_lr, train
+
+MODEL = model_preset("tiny", n_correctors=1)
+
+
+def config(**kw) -> TrainConfig:
+    base = dict(stages=staged_schedule(1, max_steps=40, predictor_share=0.5), batch_size=32, val_every_steps=10,
+                val_windows=8, val_horizon=20, seed=1)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def weights(run_dir, name="last.pt"):
+    return torch.load(run_dir / name, weights_only=False)["model_state"]
+
+
+def assert_same_weights(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_same_seed_same_training_curve(small_dataset, tmp_path):
+    train(small_dataset, MODEL, config(), tmp_path / "a", progress=False)
+    train(small_dataset, MODEL, config(), tmp_path / "b", progress=False)
+    la, lb = read_log(tmp_path / "a"), read_log(tmp_path / "b")
+    assert [r["val_mse"] for r in la] == [r["val_mse"] for r in lb]
+    assert [r["train_loss"] for r in la] == [r["train_loss"] for r in lb]
+    assert_same_weights(weights(tmp_path / "a"), weights(tmp_path / "b"))
+    train(small_dataset, MODEL, config(seed=2), tmp_path / "c", progress=False)
+    assert [r["val_mse"] for r in read_log(tmp_path / "c")] != [r["val_mse"] for r in la]
+
+
+@pytest.mark.parametrize("stop_at", [13, 20, 27])
+def test_stop_and_resume_equals_an_uninterrupted_run(small_dataset, tmp_path, stop_at):
+    train(small_dataset, MODEL, config(), tmp_path / "full", progress=False)
+    train(small_dataset, MODEL, config(), tmp_path / "cut", progress=False, stop_after_steps=stop_at)
+    partial = torch.load(tmp_path / "cut" / "last.pt", weights_only=False)["train_state"]
+    assert partial["step"] == stop_at
+    train(small_dataset, MODEL, config(), tmp_path / "cut", progress=False)
+    assert_same_weights(weights(tmp_path / "full"), weights(tmp_path / "cut"))
+
+
+def test_later_stage_leaves_frozen_parameters_bit_identical(small_dataset, tmp_path):
+    run = tmp_path / "staged"
+    train(small_dataset, MODEL, config(), run, progress=False, stop_after_steps=20)  # end of stage 0
+    after_predictor = weights(run)
+    train(small_dataset, MODEL, config(), run, progress=False)
+    final = weights(run)
+    pred_keys = [k for k in final if k.startswith("predictor.")]
+    corr_keys = [k for k in final if k.startswith("correctors.")]
+    assert pred_keys and corr_keys
+    for k in pred_keys:
+        assert torch.equal(after_predictor[k], final[k]), k
+    assert any(not torch.equal(after_predictor[k], final[k]) for k in corr_keys)
+
+
+def test_resume_refuses_another_run(small_dataset, tmp_path):
+    train(small_dataset, MODEL, config(), tmp_path / "r", progress=False, stop_after_steps=5)
+    with pytest.raises(InvalidInputError, match="different run"):
+        train(small_dataset, MODEL, config(batch_size=16), tmp_path / "r", progress=False)
+
+
+def test_divergence_stops_and_keeps_the_last_good_checkpoint(small_dataset, tmp_path):
+    stages = (StageConfig("predictor", 0, max_steps=20, lr=1e-3), StageConfig("corrector1", 1, max_steps=50, lr=1e30))
+    run = tmp_path / "nan"
+    with pytest.raises(TrainingDivergedError, match="best.pt"):
+        train(small_dataset, MODEL, config(stages=stages, grad_clip=1e30), run, progress=False)
+    sim = mosim.load(run / "best.pt")
+    q, v = sim.rollout(small_dataset.qpos[:2, 0], small_dataset.qvel[:2, 0], small_dataset.action[:2, :10])
+    assert np.all(np.isfinite(q)) and np.all(np.isfinite(v))
+
+
+def test_checkpoint_predicts_the_same_in_a_fresh_process_without_the_dataset(small_dataset, tmp_path):
+    run = tmp_path / "ck"
+    train(small_dataset, MODEL, config(), run, progress=False)
+    sim = mosim.load(run / "best.pt")
+    q0, v0, a = small_dataset.qpos[:3, 0], small_dataset.qvel[:3, 0], small_dataset.action[:3, :25]
+    q, v = sim.rollout(q0, v0, a)
+    np.savez(tmp_path / "inputs.npz", q0=q0, v0=v0, a=a)
+    code = (
+        "import numpy as np, mosim, sys; d = np.load(sys.argv[2]); s = mosim.load(sys.argv[1]);"
+        "q, v = s.rollout(d['q0'], d['v0'], d['a']); np.savez(sys.argv[3], q=q, v=v)"
+    )
+    subprocess.run([sys.executable, "-c", code, str(run / "best.pt"), str(tmp_path / "inputs.npz"),
+                    str(tmp_path / "out.npz")], check=True, cwd=tmp_path)
+    out = np.load(tmp_path / "out.npz")
+    np.testing.assert_array_equal(out["q"], q)
+    np.testing.assert_array_equal(out["v"], v)
+
+
+def test_bad_checkpoints_and_inputs_give_clear_errors(small_dataset, tmp_path):
+    run = tmp_path / "bad"
+    train(small_dataset, MODEL, config(stages=staged_schedule(1, max_steps=10)), run, progress=False)
+    good = run / "best.pt"
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(good.read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match="truncated or corrupt"):
+        mosim.load(broken)
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        mosim.load(tmp_path / "none.pt")
+    with pytest.raises(CheckpointError, match="another system"):
+        mosim.load(good, system="cheetah-run")
+    sim = mosim.load(good, system="reacher-easy")
+    with pytest.raises(InvalidInputError, match="qpos"):
+        sim.step(np.zeros(3), np.zeros(2), np.zeros(2))
+    with pytest.raises(InvalidInputError, match="NaN"):
+        sim.step(np.array([np.nan, 0.0]), np.zeros(2), np.zeros(2))
+
+
+def test_cosine_schedule():
+    assert cosine_lr(1.0, 0.0, 0.1) == pytest.approx(1.0)
+    assert cosine_lr(1.0, 0.5, 0.1) == pytest.approx(0.55)
+    assert cosine_lr(1.0, 1.0, 0.1) == pytest.approx(0.1)
+    assert cosine_lr(1.0, 2.0, 0.1) == pytest.approx(0.1)
+
+
+def test_schedules():
+    stages = staged_schedule(2, budget_s=100, predictor_share=0.5, finetune_share=0.1)
+    assert [s.name for s in stages] == ["predictor", "corrector1", "corrector2", "finetune"]
+    assert [s.group for s in stages] == [0, 1, 2, None]
+    assert sum(s.budget_s for s in stages) == pytest.approx(100)
+    assert [s.name for s in staged_schedule(0, max_steps=10)] == ["predictor"]
+    with pytest.raises(InvalidInputError, match="budget"):
+        StageConfig("x", 0)
+    assert TrainConfig.from_json(config().to_json()) == config()
+    assert replace(config(), seed=5).seed == 5
