@@ -2,7 +2,7 @@
 
 From a state ``(q, v)`` the networks see
 
-- position features, per joint in layout order, grouped by kind:
+- position features, grouped by kind (each group in layout order):
 
   1. *raw* coordinates: slide joints, limited hinges, and the free joint's height ``z``
      (the root's horizontal position, :meth:`JointLayout.horizontal_root_qpos`, is dropped: on

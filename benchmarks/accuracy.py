@@ -1,0 +1,148 @@
+"""Accuracy in a CPU budget: train the runs below (two at a time, one thread each) and tabulate
+their test rollout MSE at horizons 3, 16 and 100, plus validation-error-vs-wall-time plots.
+
+    python benchmarks/accuracy.py                   # everything (resumes; finished runs are reused)
+    python benchmarks/accuracy.py --group table     # only the main table
+    python benchmarks/accuracy.py --report-only     # rebuild results/accuracy.md from finished runs
+
+Data: `python scripts/make_datasets.py` first. Runs go to runs/accuracy/<name>/ (not committed);
+the table, the raw CSV and the plots go to results/ (committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+# name -> (group, dataset system id, preset, extra `mosim train` arguments)
+RUNS: dict[str, tuple[str, str, str, list[str]]] = {
+    "reacher/structured": ("table", "reacher-easy", "reacher", ["--budget-min", "20"]),
+    "reacher/plain": ("table", "reacher-easy", "reacher", ["--budget-min", "20", "--kind", "plain_delta"]),
+    "acrobot/structured": ("table", "acrobot-swingup", "acrobot", ["--budget-min", "20"]),
+    "acrobot/plain": ("table", "acrobot-swingup", "acrobot", ["--budget-min", "20", "--kind", "plain_delta"]),
+    "cheetah/structured": ("table", "cheetah-run", "cheetah", ["--budget-min", "20"]),
+    "cheetah/plain": ("table", "cheetah-run", "cheetah", ["--budget-min", "20", "--kind", "plain_delta"]),
+    # cheetah ablations, equal budgets; "base" is the cheetah preset (structured, staged, 8-step loss, semi-implicit)
+    "cheetah-ablation/base": ("ablation", "cheetah-run", "cheetah", ["--budget-min", "8"]),
+    "cheetah-ablation/one-step-loss": ("ablation", "cheetah-run", "cheetah", ["--budget-min", "8", "--loss", "one_step"]),
+    "cheetah-ablation/end-to-end": ("ablation", "cheetah-run", "cheetah", ["--budget-min", "8", "--schedule", "end_to_end"]),
+    "cheetah-ablation/plain-resnet-ode": ("ablation", "cheetah-run", "cheetah", ["--budget-min", "8", "--kind", "plain_ode"]),
+    "cheetah-ablation/rk4": ("ablation", "cheetah-run", "cheetah", ["--budget-min", "8", "--integrator", "rk4"]),
+    "cheetah-ablation/plain-delta": ("ablation", "cheetah-run", "cheetah", ["--budget-min", "8", "--kind", "plain_delta"]),
+}
+
+
+def run_dir(root: Path, name: str) -> Path:
+    return root / name
+
+
+def command(name: str, root: Path, data_root: Path) -> list[str]:
+    _, system, preset, extra = RUNS[name]
+    return [sys.executable, "-m", "mosim.cli", "train", "--data", str(data_root / f"{system}-random.h5"),
+            "--preset", preset, "--out", str(run_dir(root, name)), "--threads", "1", "--quiet", *extra]
+
+
+def run_all(names: list[str], root: Path, data_root: Path, jobs: int) -> None:
+    todo = [n for n in names if not (run_dir(root, n) / "scores.json").exists()]
+    running: list[tuple[str, subprocess.Popen]] = []
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    while todo or running:
+        while todo and len(running) < jobs:
+            name = todo.pop(0)
+            log = run_dir(root, name)
+            log.mkdir(parents=True, exist_ok=True)
+            print(f"start {name}: {' '.join(command(name, root, data_root))}", flush=True)
+            running.append((name, subprocess.Popen(command(name, root, data_root), env=env,
+                                                   stdout=open(log / "stdout.txt", "a"), stderr=subprocess.STDOUT)))
+        time.sleep(5)
+        for item in list(running):
+            name, proc = item
+            if proc.poll() is not None:
+                running.remove(item)
+                print(f"done  {name} (exit {proc.returncode})", flush=True)
+
+
+def report(names: list[str], root: Path, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = []
+    for name in names:
+        f = run_dir(root, name) / "scores.json"
+        if not f.exists():
+            continue
+        group, system, preset, extra = RUNS[name]
+        scores = {s["horizon"]: s for s in json.loads(f.read_text())}
+        log = list(csv.DictReader(open(run_dir(root, name) / "log.csv")))
+        rows.append({"name": name, "group": group, "system": system, "args": " ".join(extra),
+                     "minutes": float(log[-1]["elapsed_s"]) / 60, "samples": int(log[-1]["samples"]),
+                     **{f"mse_{h}": scores[h]["mse"] for h in (3, 16, 100)},
+                     **{f"ci_{h}": f"[{scores[h]['ci_low']:.3g}, {scores[h]['ci_high']:.3g}]" for h in (3, 16, 100)},
+                     "median_100": scores[100]["median"]})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if rows:
+        with open(out.with_suffix(".csv"), "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+    lines = ["# Prediction accuracy in a CPU budget", "",
+             f"Test-split rollout MSE on raw qpos/qvel (the paper's metric), 1000 windows per horizon, 95% bootstrap "
+             f"interval. Each run: one torch thread on a {os.cpu_count()}-core {platform.machine()} CPU, two runs "
+             f"side by side; {date.today()}. Regenerate: `python benchmarks/accuracy.py`.", ""]
+    for group, title in (("table", "Main table"), ("ablation", "Cheetah-run ablations (equal budgets)")):
+        lines += [f"## {title}", "", "| run | minutes | samples | H=3 | H=16 | H=100 (95% CI) | median H=100 | options |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            if r["group"] == group:
+                lines.append(f"| {r['name']} | {r['minutes']:.1f} | {r['samples']:,} | {r['mse_3']:.3g} | "
+                             f"{r['mse_16']:.3g} | {r['mse_100']:.3g} {r['ci_100']} | {r['median_100']:.3g} | "
+                             f"`{r['args']}` |")
+        lines.append("")
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for name in names:
+            if RUNS[name][0] != group or not (run_dir(root, name) / "log.csv").exists():
+                continue
+            log = list(csv.DictReader(open(run_dir(root, name) / "log.csv")))
+            ax.plot([float(x["elapsed_s"]) / 60 for x in log], [float(x["val_mse"]) for x in log], label=name)
+        ax.set_xlabel("training wall time (min)")
+        ax.set_ylabel("validation rollout MSE (100 steps)")
+        ax.set_yscale("log")
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        png = out.parent / f"accuracy_{group}.png"
+        fig.savefig(png, dpi=110)
+        plt.close(fig)
+        lines += [f"![{title}]({png.name})", ""]
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print(out.with_suffix(".md").read_text())
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--group", choices=("table", "ablation"), default=None)
+    p.add_argument("--only", nargs="*", default=None, help="run names")
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--root", default="runs/accuracy")
+    p.add_argument("--data-root", default="data")
+    p.add_argument("--out", default="results/accuracy")
+    p.add_argument("--report-only", action="store_true")
+    args = p.parse_args()
+    names = [n for n in RUNS if (args.group is None or RUNS[n][0] == args.group) and (not args.only or n in args.only)]
+    if not args.report_only:
+        run_all(names, Path(args.root), Path(args.data_root), args.jobs)
+    report(list(RUNS), Path(args.root), Path(args.out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""What a learned simulator looks like: :class:`ModelConfig` and named presets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from mosim.errors import InvalidInputError
+from mosim.models.networks import ACTIVATIONS
+from mosim.registry import lookup
+from mosim.systems.base import SystemSpec
+
+MODEL_KINDS = ("structured", "plain_ode", "plain_delta")
+"""``structured``: ``M(q)[b(q, v) + tau(a)] + correctors``, integrated; ``plain_ode``: one ResNet predicting
+the acceleration, integrated the same way (the paper's ablation); ``plain_delta``: one ResNet predicting
+the normalized one-step state change (:class:`~mosim.models.delta.PlainDeltaModel`)."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture and integration of a learned simulator (JSON-serializable)."""
+
+    kind: str = "structured"
+    """one of :data:`MODEL_KINDS`"""
+    activation: str = "softplus"
+    """activation of every network (softplus, silu, tanh, relu, elu)"""
+    inertia_width: int = 128
+    """width of the ResNet giving ``L`` (``M = L Lᵀ + eps I``)"""
+    inertia_blocks: int = 2
+    force_width: int = 128
+    """width of the ResNet ``b(q, v)``; also the width of the plain networks"""
+    force_blocks: int = 2
+    """residual blocks of ``b(q, v)`` and of the plain networks"""
+    action_hidden: tuple[int, ...] = (64,)
+    """hidden widths of the MLP ``tau(a)``"""
+    n_correctors: int = 1
+    corrector_width: int = 128
+    corrector_blocks: int = 2
+    integrator: str = "auto"
+    """``semi_implicit_euler``, ``rk4``, ``euler``, ``dopri5``, or ``auto``: ``rk4`` for data made with
+    MuJoCo's RK4 integrator, ``semi_implicit_euler`` otherwise (integrate the way the data was made)"""
+    substeps: int = 1
+    """integrator steps per model step"""
+    eps: float = 1e-3
+    """``eps`` in ``M = L Lᵀ + eps I`` (normalized units, where ``M`` starts near ``I``)"""
+
+    def __post_init__(self) -> None:
+        if self.kind not in MODEL_KINDS:
+            lookup({k: k for k in MODEL_KINDS}, self.kind, "model kind")
+        lookup(ACTIVATIONS, self.activation, "activation")
+        object.__setattr__(self, "action_hidden", tuple(int(h) for h in self.action_hidden))
+        for name in ("inertia_width", "force_width", "corrector_width", "substeps"):
+            if getattr(self, name) < 1:
+                raise InvalidInputError(f"ModelConfig.{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("inertia_blocks", "force_blocks", "corrector_blocks", "n_correctors"):
+            if getattr(self, name) < 0:
+                raise InvalidInputError(f"ModelConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if any(h < 1 for h in self.action_hidden):
+            raise InvalidInputError(f"ModelConfig.action_hidden widths must be >= 1, got {self.action_hidden}")
+        if not self.eps > 0:
+            raise InvalidInputError(f"ModelConfig.eps must be > 0, got {self.eps}")
+
+    def resolved_integrator(self, spec: SystemSpec) -> str:
+        """The integrator name, with ``auto`` resolved for a system (see :attr:`integrator`)."""
+        if self.integrator == "auto":
+            return "rk4" if spec.integrator == "rk4" else "semi_implicit_euler"
+        return self.integrator
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise InvalidInputError(f"unknown ModelConfig fields {unknown}; valid: {sorted(known)}")
+        return cls(**d)
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelConfig:
+        return cls.from_dict(json.loads(text))
+
+
+PRESETS: dict[str, ModelConfig] = {
+    "tiny": ModelConfig(
+        inertia_width=32, inertia_blocks=1, force_width=32, force_blocks=1, action_hidden=(16,),
+        n_correctors=1, corrector_width=32, corrector_blocks=1,
+    ),
+    "small": ModelConfig(
+        inertia_width=64, inertia_blocks=2, force_width=64, force_blocks=2, action_hidden=(32,),
+        n_correctors=1, corrector_width=64, corrector_blocks=2,
+    ),
+    "medium": ModelConfig(),
+    "large": ModelConfig(
+        inertia_width=256, inertia_blocks=3, force_width=256, force_blocks=3, action_hidden=(128, 128),
+        n_correctors=3, corrector_width=256, corrector_blocks=3,
+    ),
+}
+"""Named configurations: ``tiny`` (tests), ``small`` (acrobot, reacher, cartpole), ``medium`` (cheetah,
+hopper, Go2), ``large`` (Panda, humanoid: three correctors, as the original's configs)."""
+
+
+def model_preset(name: str, **overrides: Any) -> ModelConfig:
+    """A preset by name, with fields replaced by ``overrides`` (e.g. ``kind="plain_delta"``)."""
+    base = lookup(PRESETS, name, "model preset")
+    try:
+        return replace(base, **overrides)
+    except TypeError as e:
+        raise InvalidInputError(f"bad ModelConfig override: {e}") from None

@@ -1,0 +1,80 @@
+"""The plain one-step network: a normalized ResNet predicting the normalized change of the state.
+
+``(Δq, Δv) = denormalize(f(features(q, v), a))`` with ``Δq (..., nv)`` in tangent (velocity-like)
+coordinates, then ``q1 = integrate_positions(q, Δq, 1.0)`` (``q + Δq`` for hinges and slides, a rotation
+for quaternions, which stay unit length) and ``v1 = v + Δv``. Normalization statistics: ``delta_q``
+and ``delta_v`` of :class:`~mosim.models.normalization.NormalizationStats`. A fresh model predicts
+the mean change of the data. This is the strong baseline the structured model competes with.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from mosim.data.dataset import Dataset
+from mosim.integrators import integrate_positions
+from mosim.models.base import DynamicsModel
+from mosim.models.config import ModelConfig
+from mosim.models.features import StateFeatures
+from mosim.models.networks import ResNet
+from mosim.models.normalization import MIN_STD, NormalizationStats, Normalizer, compute_normalization
+from mosim.models.tangent import position_difference
+from mosim.systems.base import SystemSpec
+
+
+class PlainDeltaModel(DynamicsModel):
+    """One ResNet (``config.force_width`` x ``config.force_blocks``, ``config.activation``) from normalized
+    ``(position features, velocity features, action)`` to the normalized ``(Δq, Δv) (..., 2 nv)``.
+
+    :param stats: normalization statistics; ``None`` leaves identity normalizers (to be loaded)
+    """
+
+    def __init__(
+        self, spec: SystemSpec, config: ModelConfig | None = None, stats: NormalizationStats | None = None
+    ) -> None:
+        super().__init__()
+        config = config or ModelConfig(kind="plain_delta", n_correctors=0)
+        self.spec, self.config = spec, config
+        self.features = StateFeatures(spec.layout)
+        pdim, nv, nu = self.features.position_feature_dim, spec.nv, spec.nu
+        self.position_norm = Normalizer.from_stats(stats.position if stats else None, pdim)
+        self.velocity_norm = Normalizer.from_stats(stats.velocity if stats else None, nv)
+        self.action_norm = Normalizer.from_stats(stats.action if stats else None, nu)
+        self.delta_q_norm = Normalizer.from_stats(stats.delta_q if stats else None, nv, MIN_STD * spec.dt)
+        self.delta_v_norm = Normalizer.from_stats(stats.delta_v if stats else None, nv, MIN_STD * spec.dt)
+        self.net = ResNet(pdim + nv + nu, 2 * nv, config.force_width, config.force_blocks, config.activation)
+
+    @classmethod
+    def from_dataset(cls, dataset: Dataset, config: ModelConfig | None = None) -> PlainDeltaModel:
+        """A fresh model normalized with the statistics of ``dataset``'s training split."""
+        return cls(dataset.spec, config, compute_normalization(dataset))
+
+    def _normalized_delta(self, q: Tensor, v: Tensor, a: Tensor) -> Tensor:
+        p = self.position_norm(self.features.positions(q))
+        w = self.velocity_norm(self.features.velocities(v))
+        x = torch.cat((p, w, self.action_norm(a)), dim=-1)
+        return self.net(x)
+
+    def normalized_delta(self, qpos: Any, qvel: Any, action: Any) -> Tensor:
+        """The prediction in normalized units: ``cat(Δq, Δv) (..., 2 nv)``."""
+        return self._normalized_delta(*self.check_inputs(qpos, qvel, action))
+
+    def normalized_delta_target(self, qpos0: Any, qvel0: Any, qpos1: Any, qvel1: Any) -> Tensor:
+        """The true change between two states in the units of :meth:`normalized_delta`, ``(..., 2 nv)``."""
+        q0, v0 = self.check_state(qpos0, qvel0)
+        q1, v1 = self.check_state(qpos1, qvel1)
+        dq = position_difference(self.spec.layout, q0, q1)
+        return torch.cat((self.delta_q_norm(dq), self.delta_v_norm(v1 - v0)), dim=-1)
+
+    def _step(self, q: Tensor, v: Tensor, a: Tensor) -> tuple[Tensor, Tensor]:
+        y = self._normalized_delta(q, v, a)
+        nv = self.spec.nv
+        dq = self.delta_q_norm.denormalize(y[..., :nv])
+        dv = self.delta_v_norm.denormalize(y[..., nv:])
+        return integrate_positions(self.spec.layout, q, dq, 1.0), v + dv
+
+    def extra_repr(self) -> str:
+        return f"system={self.spec.system_id!r}, kind='plain_delta', dt={self.spec.dt:g}"

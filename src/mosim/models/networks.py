@@ -1,0 +1,131 @@
+"""Building blocks: :class:`ResNet` and :class:`MLP`, activations by name.
+
+Both map ``(..., in_dim) -> (..., out_dim)``. Their output layer is initialized small
+(``output_scale`` times PyTorch's default weights, zero bias; ``output_scale=0`` gives an exactly
+zero output at initialization), so a freshly built model predicts (almost) zero in normalized units.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from mosim.errors import InvalidInputError
+from mosim.registry import lookup
+
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "softplus": nn.Softplus,
+    "silu": nn.SiLU,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "elu": nn.ELU,
+}
+"""Activation constructors by name."""
+
+OUTPUT_SCALE = 1e-2
+"""Default factor on the output layer's initial weights."""
+
+
+def make_activation(name: str) -> nn.Module:
+    """A new activation module by name (one of :data:`ACTIVATIONS`)."""
+    return lookup(ACTIVATIONS, name, "activation")()
+
+
+def init_output_layer(layer: nn.Linear, scale: float) -> None:
+    """Scale a linear layer's default initial weights by ``scale`` and zero its bias."""
+    with torch.no_grad():
+        layer.weight.mul_(scale)
+        if layer.bias is not None:
+            layer.bias.zero_()
+
+
+def linear(in_dim: int, out_dim: int) -> nn.Linear:
+    """``nn.Linear``; an input of width 0 (a robot whose position features are all dropped) gives a
+    constant layer, without PyTorch's warning about initializing an empty weight."""
+    if in_dim > 0:
+        return nn.Linear(in_dim, out_dim)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Initializing zero-element tensors is a no-op")
+        return nn.Linear(in_dim, out_dim)
+
+
+def _check_dims(**dims: int) -> None:
+    for name, d in dims.items():
+        if d < 0:
+            raise InvalidInputError(f"{name} must be >= 0, got {d}")
+
+
+class ResidualBlock(nn.Module):
+    """``h -> act(h + W2 act(W1 h))``."""
+
+    def __init__(self, width: int, activation: str) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(width, width)
+        self.fc2 = nn.Linear(width, width)
+        self.act = make_activation(activation)
+
+    def forward(self, h: Tensor) -> Tensor:
+        return self.act(h + self.fc2(self.act(self.fc1(h))))
+
+
+class ResNet(nn.Module):
+    """Input linear layer, ``blocks`` residual blocks (linear-act-linear plus skip, then act), output linear.
+
+    ``(..., in_dim) -> (..., out_dim)``. With ``blocks=0`` the network is affine.
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        width: int = 128,
+        blocks: int = 2,
+        activation: str = "softplus",
+        output_scale: float = OUTPUT_SCALE,
+    ) -> None:
+        super().__init__()
+        _check_dims(in_dim=in_dim, out_dim=out_dim, blocks=blocks)
+        if width < 1:
+            raise InvalidInputError(f"width must be >= 1, got {width}")
+        self.in_dim, self.out_dim = in_dim, out_dim
+        self.input = linear(in_dim, width)
+        self.blocks = nn.Sequential(*(ResidualBlock(width, activation) for _ in range(blocks)))
+        self.output = nn.Linear(width, out_dim)
+        init_output_layer(self.output, output_scale)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.output(self.blocks(self.input(x)))
+
+
+class MLP(nn.Module):
+    """Linear layers with an activation between them: ``in -> hidden[0] -> ... -> out``.
+
+    ``(..., in_dim) -> (..., out_dim)``; ``hidden=()`` gives a single linear layer.
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        hidden: Sequence[int] = (64,),
+        activation: str = "softplus",
+        output_scale: float = OUTPUT_SCALE,
+    ) -> None:
+        super().__init__()
+        _check_dims(in_dim=in_dim, out_dim=out_dim)
+        if any(h < 1 for h in hidden):
+            raise InvalidInputError(f"hidden widths must be >= 1, got {tuple(hidden)}")
+        self.in_dim, self.out_dim = in_dim, out_dim
+        sizes = [in_dim, *hidden]
+        layers: list[nn.Module] = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            layers += [linear(a, b), make_activation(activation)]
+        self.hidden = nn.Sequential(*layers)
+        self.output = linear(sizes[-1], out_dim)
+        init_output_layer(self.output, output_scale)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.output(self.hidden(x))

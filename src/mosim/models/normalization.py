@@ -1,0 +1,180 @@
+"""Standardization of network inputs and targets, and its statistics from a dataset.
+
+A :class:`Normalizer` holds a per-dimension ``mean`` and ``std`` as buffers (saved in the
+``state_dict``, moved and cast with the module). ``std`` is floored at ``min_std`` so constant
+dimensions do not blow up. :func:`compute_normalization` measures everything a model needs from
+a dataset's training split: position and velocity features of the states, actions,
+finite-difference accelerations ``(v[t+1] - v[t]) / dt``, and the one-step changes of the state
+(``q1 ⊖ q0`` in tangent coordinates, ``v1 - v0``) for models that predict state changes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from mosim.data.dataset import Dataset
+from mosim.errors import InvalidInputError
+from mosim.models.features import StateFeatures
+from mosim.models.tangent import position_difference
+
+MIN_STD = 1e-3
+"""Default floor of a standard deviation (in the raw units of the quantity)."""
+
+
+@dataclass(frozen=True)
+class MeanStd:
+    """Per-dimension statistics: ``mean (D,)`` and ``std (D,)`` (float64 tensors, std already floored)."""
+
+    mean: Tensor
+    std: Tensor
+
+    def __post_init__(self) -> None:
+        if self.mean.dim() != 1 or self.mean.shape != self.std.shape:
+            raise InvalidInputError(
+                f"mean and std must be two (D,) tensors, got {tuple(self.mean.shape)} and {tuple(self.std.shape)}"
+            )
+        if not (torch.isfinite(self.mean).all() and torch.isfinite(self.std).all() and (self.std > 0).all()):
+            raise InvalidInputError("mean and std must be finite and std > 0")
+
+    @classmethod
+    def of(cls, samples: Tensor, min_std: float = MIN_STD) -> MeanStd:
+        """Statistics of ``samples (..., D)`` over all leading dimensions."""
+        if samples.dim() < 2:
+            raise InvalidInputError(f"samples must have shape (..., D) (2+ dimensions), got {tuple(samples.shape)}")
+        x = samples.detach().to(torch.float64).reshape(math.prod(samples.shape[:-1]), samples.shape[-1])
+        if x.shape[0] == 0:
+            raise InvalidInputError("cannot compute statistics of zero samples")
+        if not torch.isfinite(x).all():
+            raise InvalidInputError("samples for normalization statistics contain NaN or inf")
+        return cls(x.mean(0), x.std(0, unbiased=False).clamp_min(min_std))
+
+    @property
+    def dim(self) -> int:
+        return int(self.mean.shape[0])
+
+
+@dataclass(frozen=True)
+class NormalizationStats:
+    """All statistics a model needs; see :func:`compute_normalization`."""
+
+    position: MeanStd
+    """position features ``(P,)``"""
+    velocity: MeanStd
+    """velocity features ``(nv,)``"""
+    action: MeanStd
+    """actions ``(nu,)``"""
+    acceleration: MeanStd
+    """finite-difference accelerations ``(v[t+1] - v[t]) / dt``, ``(nv,)``"""
+    delta_q: MeanStd
+    """one-step position changes in tangent coordinates ``q[t+1] ⊖ q[t]``, ``(nv,)``"""
+    delta_v: MeanStd
+    """one-step velocity changes ``v[t+1] - v[t]``, ``(nv,)``"""
+
+
+class Normalizer(nn.Module):
+    """``normalize(x) = (x - mean) / std`` and its inverse, over the last dimension ``(..., D)``."""
+
+    mean: Tensor
+    std: Tensor
+
+    def __init__(self, dim: int, min_std: float = MIN_STD) -> None:
+        super().__init__()
+        if min_std <= 0:
+            raise InvalidInputError(f"min_std must be > 0, got {min_std}")
+        self.dim = int(dim)
+        self.min_std = float(min_std)
+        self.register_buffer("mean", torch.zeros(self.dim))
+        self.register_buffer("std", torch.ones(self.dim))
+
+    @classmethod
+    def from_stats(cls, stats: MeanStd | None, dim: int, min_std: float = MIN_STD) -> Normalizer:
+        """A normalizer set to ``stats`` (identity when ``stats`` is None, e.g. before loading a checkpoint)."""
+        out = cls(dim, min_std)
+        if stats is not None:
+            out.set_stats(stats)
+        return out
+
+    def set_stats(self, stats: MeanStd) -> Normalizer:
+        """Copy ``stats`` into the buffers (taken as they are: :meth:`MeanStd.of` already floors std)."""
+        if stats.dim != self.dim:
+            raise InvalidInputError(f"statistics of dimension {stats.dim} for a normalizer of dimension {self.dim}")
+        with torch.no_grad():
+            self.mean.copy_(stats.mean)
+            self.std.copy_(stats.std)
+        return self
+
+    def fit(self, samples: Tensor) -> Normalizer:
+        """Set mean and std from ``samples (..., D)``. Returns ``self``."""
+        if samples.shape[-1] != self.dim:
+            raise InvalidInputError(f"samples have last dimension {samples.shape[-1]}, expected {self.dim}")
+        return self.set_stats(MeanStd.of(samples, self.min_std))
+
+    def normalize(self, x: Tensor) -> Tensor:
+        return (x - self.mean) / self.std
+
+    def denormalize(self, y: Tensor) -> Tensor:
+        return y * self.std + self.mean
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.normalize(x)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, min_std={self.min_std:g}"
+
+
+def transitions(dataset: Dataset, split: str = "train") -> dict[str, Tensor]:
+    """The transitions of one split as float64 tensors, flattened over episodes and time:
+    ``q0, q1 (N, nq)``, ``v0, v1 (N, nv)``, ``action (N, nu)``."""
+    part = dataset.subset(split)
+    if part.n_episodes == 0:
+        raise InvalidInputError(f"the dataset has no {split!r} episodes to compute normalization statistics from")
+    qpos, qvel, action = (
+        torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64)) for a in (part.qpos, part.qvel, part.action)
+    )
+    nq, nv, nu = qpos.shape[-1], qvel.shape[-1], action.shape[-1]
+    return {
+        "q0": qpos[:, :-1].reshape(-1, nq),
+        "q1": qpos[:, 1:].reshape(-1, nq),
+        "v0": qvel[:, :-1].reshape(-1, nv),
+        "v1": qvel[:, 1:].reshape(-1, nv),
+        "action": action.reshape(-1, nu),
+    }
+
+
+def compute_normalization(
+    dataset: Dataset,
+    split: str = "train",
+    max_transitions: int | None = None,
+    seed: int = 0,
+    min_std: float = MIN_STD,
+) -> NormalizationStats:
+    """Normalization statistics from the transitions of one split of a dataset.
+
+    :param max_transitions: use a random subset of at most this many transitions (all by default)
+    :param seed: seed of that subset
+    """
+    tr = transitions(dataset, split)
+    n = tr["q0"].shape[0]
+    if max_transitions is not None and n > max_transitions:
+        if max_transitions < 1:
+            raise InvalidInputError(f"max_transitions must be >= 1, got {max_transitions}")
+        idx = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:max_transitions]
+        tr = {k: x[idx] for k, x in tr.items()}
+    spec = dataset.spec
+    features = StateFeatures(spec.layout).to(torch.float64)
+    dv = tr["v1"] - tr["v0"]
+    dq = position_difference(spec.layout, tr["q0"], tr["q1"])
+    return NormalizationStats(
+        position=MeanStd.of(features.positions(tr["q0"]), min_std),
+        velocity=MeanStd.of(features.velocities(tr["v0"]), min_std),
+        action=MeanStd.of(tr["action"], min_std),
+        acceleration=MeanStd.of(dv / spec.dt, min_std),
+        # one-step changes are rates times dt: floor them in rate units too
+        delta_q=MeanStd.of(dq, min_std * spec.dt),
+        delta_v=MeanStd.of(dv, min_std * spec.dt),
+    )

@@ -1,0 +1,114 @@
+"""Predictors of the (normalized) acceleration from normalized inputs.
+
+All predictors here take normalized position features ``p (..., P)``, normalized velocity
+features ``w (..., nv)`` and the normalized action ``u (..., nu)``, and return the acceleration in
+*normalized* units ``(..., nv)`` (raw = ``acc_std * out + acc_mean``, done by the simulator).
+
+:class:`StructuredPredictor` has the rigid-body form ``M(q) [b(q, v) + tau(a)]``. The form survives
+the per-dimension affine normalization of the acceleration: with ``S = diag(acc_std)``,
+``S M (b + tau) + acc_mean = (S M S) [S⁻¹ b + (S M S)⁻¹ acc_mean + S⁻¹ tau]``, again an SPD matrix of
+``q`` times a force of ``(q, v)`` plus a force of ``a``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from mosim.errors import InvalidInputError
+from mosim.models.networks import MLP, ResNet
+
+DIAG_OFFSET = math.log(math.e - 1.0)
+"""Added to the raw diagonal of ``L`` before softplus, so a zero network output gives ``L = I``."""
+
+
+def tril_size(n: int) -> int:
+    """Number of entries of an ``n x n`` lower-triangular matrix, ``n (n + 1) / 2``."""
+    return n * (n + 1) // 2
+
+
+def lower_triangular(entries: Tensor, n: int, diag_offset: float = DIAG_OFFSET) -> Tensor:
+    """Lower-triangular ``L (..., n, n)`` from ``entries (..., n(n+1)/2)`` in ``torch.tril_indices`` order.
+
+    The diagonal is ``softplus(entry + diag_offset) > 0``; the strict lower part is the entries as they are.
+    """
+    if entries.shape[-1] != tril_size(n):
+        raise InvalidInputError(f"expected {tril_size(n)} entries for a {n}x{n} triangle, got {entries.shape[-1]}")
+    row, col = torch.tril_indices(n, n, device=entries.device)
+    diag = row == col
+    values = torch.where(diag, F.softplus(entries + diag_offset), entries)
+    out = entries.new_zeros(entries.shape[:-1] + (n, n))
+    out[..., row, col] = values
+    return out
+
+
+def inverse_inertia(chol: Tensor, eps: float) -> Tensor:
+    """``M = L Lᵀ + eps I``: symmetric positive definite for any ``L (..., n, n)`` when ``eps > 0``."""
+    eye = torch.eye(chol.shape[-1], dtype=chol.dtype, device=chol.device)
+    return chol @ chol.transpose(-1, -2) + eps * eye
+
+
+def apply_inverse_inertia(chol: Tensor, force: Tensor, eps: float) -> Tensor:
+    """``(L Lᵀ + eps I) f`` without forming the matrix: ``L (..., n, n)``, ``f (..., n) -> (..., n)``."""
+    lt_f = (chol.transpose(-1, -2) @ force.unsqueeze(-1)).squeeze(-1)
+    return (chol @ lt_f.unsqueeze(-1)).squeeze(-1) + eps * force
+
+
+class StructuredPredictor(nn.Module):
+    """``acc = M(p) [b(p, w) + tau(u)]`` in normalized units, with ``M = L Lᵀ + eps I``.
+
+    - ``L``: a ResNet of the position features, ``nv (nv + 1) / 2`` outputs, softplus diagonal;
+      at initialization ``L ≈ I`` (so ``M ≈ (1 + eps) I``);
+    - ``b``: a ResNet of position and velocity features; ``tau``: an MLP of the action;
+      both start near zero, so the initial prediction is near zero (the mean acceleration).
+    """
+
+    def __init__(
+        self,
+        position_dim: int,
+        nv: int,
+        nu: int,
+        inertia_width: int = 128,
+        inertia_blocks: int = 2,
+        force_width: int = 128,
+        force_blocks: int = 2,
+        action_hidden: Sequence[int] = (64,),
+        activation: str = "softplus",
+        eps: float = 1e-3,
+    ) -> None:
+        super().__init__()
+        if eps <= 0:
+            raise InvalidInputError(f"eps must be > 0 for a positive definite M, got {eps}")
+        self.nv, self.eps = nv, float(eps)
+        self.inertia = ResNet(position_dim, tril_size(nv), inertia_width, inertia_blocks, activation)
+        self.force = ResNet(position_dim + nv, nv, force_width, force_blocks, activation)
+        self.actuation = MLP(nu, nv, tuple(action_hidden), activation)
+
+    def cholesky_factor(self, p: Tensor) -> Tensor:
+        """``L (..., nv, nv)`` from normalized position features ``p (..., P)``."""
+        return lower_triangular(self.inertia(p), self.nv)
+
+    def inverse_inertia(self, p: Tensor) -> Tensor:
+        """``M (..., nv, nv)``, symmetric positive definite."""
+        return inverse_inertia(self.cholesky_factor(p), self.eps)
+
+    def forward(self, p: Tensor, w: Tensor, u: Tensor) -> Tensor:
+        force = self.force(torch.cat((p, w), dim=-1)) + self.actuation(u)
+        return apply_inverse_inertia(self.cholesky_factor(p), force, self.eps)
+
+
+class PlainODEPredictor(nn.Module):
+    """The unstructured ablation: ``acc = f(p, w, u)`` with one ResNet (normalized units)."""
+
+    def __init__(
+        self, position_dim: int, nv: int, nu: int, width: int = 128, blocks: int = 2, activation: str = "softplus"
+    ) -> None:
+        super().__init__()
+        self.net = ResNet(position_dim + nv + nu, nv, width, blocks, activation)
+
+    def forward(self, p: Tensor, w: Tensor, u: Tensor) -> Tensor:
+        return self.net(torch.cat((p, w, u), dim=-1))

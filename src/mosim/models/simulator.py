@@ -1,0 +1,160 @@
+"""The neural motion simulator: ``dv/dt = M(q)[b(q, v) + tau(a)] + sum_i eps_i(q, v, a)``, integrated.
+
+Units: the networks see normalized features and predict the acceleration in *normalized* units
+(``(acc - acc_mean) / acc_std`` per dimension, statistics of the training data's finite-difference
+accelerations); :meth:`NeuralSimulator.acceleration` returns raw units (``acc_std * y + acc_mean``), and
+:meth:`~NeuralSimulator.step` integrates the raw acceleration with :func:`mosim.integrators.step`.
+A fresh model predicts ``y ≈ 0``, i.e. the mean acceleration of the data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import Tensor, nn
+
+from mosim.data.dataset import Dataset
+from mosim.errors import InvalidInputError
+from mosim.integrators import INTEGRATORS
+from mosim.integrators import step as integrate_step
+from mosim.models.base import DynamicsModel
+from mosim.models.config import PRESETS, ModelConfig, model_preset
+from mosim.models.corrector import Corrector
+from mosim.models.features import StateFeatures
+from mosim.models.normalization import NormalizationStats, Normalizer, compute_normalization
+from mosim.models.predictor import PlainODEPredictor, StructuredPredictor
+from mosim.registry import lookup
+from mosim.systems.base import SystemSpec
+
+__all__ = ["PRESETS", "ModelConfig", "NeuralSimulator", "build_model", "model_preset"]
+
+
+class NeuralSimulator(DynamicsModel):
+    """A learned ODE model of a system (``config.kind`` ``structured`` or ``plain_ode``) with correctors.
+
+    :param spec: the system (layout, ``dt``, sizes)
+    :param config: the architecture and integrator
+    :param stats: normalization statistics (:func:`~mosim.models.normalization.compute_normalization`);
+        ``None`` leaves identity normalizers, to be overwritten by ``load_state_dict``
+    :param integrator_options: keyword options for the integrator (``dopri5``: ``rtol``, ``atol``, ...)
+    """
+
+    def __init__(
+        self,
+        spec: SystemSpec,
+        config: ModelConfig | None = None,
+        stats: NormalizationStats | None = None,
+        integrator_options: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        config = config or ModelConfig()
+        if config.kind not in ("structured", "plain_ode"):
+            raise InvalidInputError(
+                f"NeuralSimulator builds kinds 'structured' and 'plain_ode', got {config.kind!r}; "
+                "use build_model() or PlainDeltaModel for 'plain_delta'"
+            )
+        self.spec, self.config = spec, config
+        self.integrator = config.resolved_integrator(spec)
+        lookup(INTEGRATORS, self.integrator, "integrator")
+        self.integrator_options = dict(integrator_options or {})
+        self.features = StateFeatures(spec.layout)
+        pdim, nv, nu = self.features.position_feature_dim, spec.nv, spec.nu
+        self.position_norm = Normalizer.from_stats(stats.position if stats else None, pdim)
+        self.velocity_norm = Normalizer.from_stats(stats.velocity if stats else None, nv)
+        self.action_norm = Normalizer.from_stats(stats.action if stats else None, nu)
+        self.acceleration_norm = Normalizer.from_stats(stats.acceleration if stats else None, nv)
+        c = config
+        self.predictor: nn.Module
+        if c.kind == "structured":
+            self.predictor = StructuredPredictor(
+                pdim, nv, nu, c.inertia_width, c.inertia_blocks, c.force_width, c.force_blocks,
+                c.action_hidden, c.activation, c.eps,
+            )
+        else:
+            self.predictor = PlainODEPredictor(pdim, nv, nu, c.force_width, c.force_blocks, c.activation)
+        self.correctors = nn.ModuleList(
+            Corrector(pdim, nv, nu, c.corrector_width, c.corrector_blocks, c.activation) for _ in range(c.n_correctors)
+        )
+        self._active = c.n_correctors
+
+    @classmethod
+    def from_dataset(cls, dataset: Dataset, config: ModelConfig | None = None, **kwargs: Any) -> NeuralSimulator:
+        """A fresh model normalized with the statistics of ``dataset``'s training split."""
+        return cls(dataset.spec, config, compute_normalization(dataset), **kwargs)
+
+    # ------------------------------------------------------------------ correctors and stages
+    @property
+    def active_correctors(self) -> int:
+        """How many correctors (the first ones) are added to the prediction."""
+        return self._active
+
+    @active_correctors.setter
+    def active_correctors(self, n: int) -> None:
+        if not 0 <= n <= len(self.correctors):
+            raise InvalidInputError(f"active_correctors must be in [0, {len(self.correctors)}], got {n}")
+        self._active = int(n)
+
+    def parameter_groups(self) -> list[list[nn.Parameter]]:
+        """``[predictor parameters, corrector 1 parameters, ..., corrector n parameters]``."""
+        return [list(self.predictor.parameters())] + [list(c.parameters()) for c in self.correctors]
+
+    def configure_stage(self, stage: int | None) -> list[nn.Parameter]:
+        params = super().configure_stage(stage)
+        self.active_correctors = len(self.correctors) if stage is None else stage
+        return params
+
+    # ------------------------------------------------------------------ dynamics
+    def normalized_inputs(self, q: Tensor, v: Tensor, a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Normalized position features ``(..., P)``, velocity features ``(..., nv)`` and action ``(..., nu)``."""
+        return (
+            self.position_norm(self.features.positions(q)),
+            self.velocity_norm(self.features.velocities(v)),
+            self.action_norm(a),
+        )
+
+    def _normalized_acceleration(self, q: Tensor, v: Tensor, a: Tensor, n_correctors: int | None) -> Tensor:
+        n = self._active if n_correctors is None else n_correctors
+        if not 0 <= n <= len(self.correctors):
+            raise InvalidInputError(f"n_correctors must be in [0, {len(self.correctors)}], got {n}")
+        p, w, u = self.normalized_inputs(q, v, a)
+        y = self.predictor(p, w, u)
+        for corrector in self.correctors[:n]:
+            y = y + corrector(p, w, u)
+        return y
+
+    def normalized_acceleration(self, qpos: Any, qvel: Any, action: Any, n_correctors: int | None = None) -> Tensor:
+        """The prediction in normalized units ``(..., nv)`` (what a loss on accelerations should compare)."""
+        return self._normalized_acceleration(*self.check_inputs(qpos, qvel, action), n_correctors)
+
+    def acceleration(self, qpos: Any, qvel: Any, action: Any, n_correctors: int | None = None) -> Tensor:
+        """``dv/dt (..., nv)`` in raw units, using the first ``n_correctors`` correctors
+        (default :attr:`active_correctors`)."""
+        y = self._normalized_acceleration(*self.check_inputs(qpos, qvel, action), n_correctors)
+        return self.acceleration_norm.denormalize(y)
+
+    def _step(self, q: Tensor, v: Tensor, a: Tensor) -> tuple[Tensor, Tensor]:
+        def acc_fn(qq: Tensor, vv: Tensor) -> Tensor:
+            return self.acceleration_norm.denormalize(self._normalized_acceleration(qq, vv, a, None))
+
+        return integrate_step(
+            self.integrator, self.spec.layout, acc_fn, q, v, self.spec.dt, self.config.substeps,
+            **self.integrator_options,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"system={self.spec.system_id!r}, kind={self.config.kind!r}, integrator={self.integrator!r} "
+            f"x{self.config.substeps}, dt={self.spec.dt:g}, active_correctors={self._active}"
+        )
+
+
+def build_model(
+    spec: SystemSpec, config: ModelConfig | None = None, stats: NormalizationStats | None = None
+) -> DynamicsModel:
+    """The model ``config.kind`` asks for: :class:`NeuralSimulator` or :class:`~mosim.models.delta.PlainDeltaModel`."""
+    from mosim.models.delta import PlainDeltaModel
+
+    config = config or ModelConfig()
+    if config.kind == "plain_delta":
+        return PlainDeltaModel(spec, config, stats)
+    return NeuralSimulator(spec, config, stats)

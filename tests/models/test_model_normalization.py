@@ -1,0 +1,64 @@
+"""Normalizer and the dataset statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from mosim.errors import InvalidInputError
+from mosim.models import MeanStd, Normalizer, StateFeatures, compute_normalization, position_difference, transitions
+
+
+def test_fit_normalize_denormalize_and_floor():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(500, 3, generator=g) * torch.tensor([5.0, 0.1, 1.0]) + torch.tensor([1.0, -2.0, 0.0])
+    x[:, 2] = 4.0  # a constant column
+    n = Normalizer(3, min_std=1e-2).fit(x)
+    y = n(x)
+    assert torch.allclose(y[:, :2].mean(0), torch.zeros(2), atol=1e-5)
+    assert torch.allclose(y[:, :2].std(0, unbiased=False), torch.ones(2), atol=1e-4)
+    assert n.std[2].item() == pytest.approx(1e-2)
+    assert torch.allclose(y[:, 2], torch.zeros(500))
+    assert torch.allclose(n.denormalize(y), x, atol=1e-5)
+
+
+def test_state_dict_round_trip_and_dtype():
+    n = Normalizer(2).fit(torch.randn(100, 2) * 3 + 1)
+    fresh = Normalizer(2)
+    assert set(fresh.state_dict()) == {"mean", "std"}
+    fresh.load_state_dict(n.state_dict())
+    assert torch.equal(fresh.mean, n.mean) and torch.equal(fresh.std, n.std)
+    assert fresh.double().mean.dtype == torch.float64
+
+
+def test_bad_statistics_rejected():
+    with pytest.raises(InvalidInputError):
+        MeanStd(torch.zeros(2), torch.tensor([1.0, 0.0]))
+    with pytest.raises(InvalidInputError):
+        Normalizer(3).fit(torch.randn(10, 2))
+    with pytest.raises(InvalidInputError):
+        MeanStd.of(torch.tensor([[1.0, float("nan")]]))
+    with pytest.raises(InvalidInputError):
+        Normalizer(2).set_stats(MeanStd(torch.zeros(3), torch.ones(3)))
+
+
+def test_compute_normalization_matches_numpy(reacher_data):
+    stats = compute_normalization(reacher_data)
+    train = reacher_data.subset("train")
+    spec = reacher_data.spec
+    acc = (train.qvel[:, 1:] - train.qvel[:, :-1]) / spec.dt
+    np.testing.assert_allclose(stats.acceleration.mean.numpy(), acc.reshape(-1, spec.nv).mean(0), rtol=1e-9)
+    np.testing.assert_allclose(stats.acceleration.std.numpy(), acc.reshape(-1, spec.nv).std(0), rtol=1e-9)
+    np.testing.assert_allclose(stats.action.std.numpy(), train.action.reshape(-1, spec.nu).std(0), rtol=1e-9)
+    np.testing.assert_allclose(stats.delta_v.std.numpy(), stats.acceleration.std.numpy() * spec.dt, rtol=1e-9)
+    features = StateFeatures(spec.layout)
+    assert stats.position.dim == features.position_feature_dim
+    assert stats.velocity.dim == stats.delta_q.dim == spec.nv
+    tr = transitions(reacher_data)
+    dq = position_difference(spec.layout, tr["q0"], tr["q1"])
+    assert torch.allclose(stats.delta_q.mean, dq.mean(0))
+    sub = compute_normalization(reacher_data, max_transitions=100)
+    assert sub.acceleration.mean.shape == (spec.nv,)
+    with pytest.raises(InvalidInputError):
+        compute_normalization(reacher_data.subset("test"), split="train")
