@@ -47,15 +47,33 @@ def test_zoo_feature_index_and_dims(zoo_spec):
     assert idx.angles == (12,)
     assert idx.free_quats == (3,)
     assert idx.ball_quats == (7,)
-    assert position_feature_dim(zoo_spec.layout) == 3 + 2 + 3 + 6
-    assert feature_dim(zoo_spec.layout) == 14 + zoo_spec.nv
+    n_limited = len(idx.limited)
+    assert n_limited >= 1
+    assert position_feature_dim(zoo_spec.layout, limit_features=False) == 3 + 2 + 3 + 6
+    assert position_feature_dim(zoo_spec.layout) == 14 + 4 * n_limited
+    assert feature_dim(zoo_spec.layout) == 14 + 4 * n_limited + zoo_spec.nv
     names = idx.names(zoo_spec.layout)
     assert names[:5] == ["root.z", "elbow", "finger", "sin(wrist)", "cos(wrist)"]
     assert len(names) == idx.position_dim
     f = StateFeatures(zoo_spec.layout)
     q, v, _ = random_state(zoo_spec, 5)
     assert f(q, v).shape == (5, f.feature_dim)
-    assert f.positions(q[0]).shape == (14,)
+    assert f.positions(q[0]).shape == (14 + 4 * n_limited,)
+
+
+def test_limit_features_measure_penetration(zoo_spec):
+    f = StateFeatures(zoo_spec.layout).to(torch.float64)
+    idx = f.index
+    j, lo, hi = idx.limited[0], idx.lower[0], idx.upper[0]
+    q, _, _ = random_state(zoo_spec, 3)
+    q = q.clone()
+    q[0, j], q[1, j], q[2, j] = lo - 0.1, 0.5 * (lo + hi), hi + 0.2
+    feats = f.positions(q)[:, 14:]
+    n = len(idx.limited)
+    below, above, is_below, is_above = (feats[:, k * n] for k in range(4))
+    torch.testing.assert_close(below, torch.tensor([0.1, 0.0, 0.0], dtype=torch.float64))
+    torch.testing.assert_close(above, torch.tensor([0.0, 0.0, 0.2], dtype=torch.float64))
+    assert is_below.tolist() == [1.0, 0.0, 0.0] and is_above.tolist() == [0.0, 0.0, 1.0]
 
 
 def test_planar_drops_horizontal_slide(planar_spec):

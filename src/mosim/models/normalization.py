@@ -152,6 +152,7 @@ def compute_normalization(
     max_transitions: int | None = None,
     seed: int = 0,
     min_std: float = MIN_STD,
+    limit_features: bool = True,
 ) -> NormalizationStats:
     """Normalization statistics from the transitions of one split of a dataset.
 
@@ -166,7 +167,7 @@ def compute_normalization(
         idx = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:max_transitions]
         tr = {k: x[idx] for k, x in tr.items()}
     spec = dataset.spec
-    features = StateFeatures(spec.layout).to(torch.float64)
+    features = StateFeatures(spec.layout, limit_features).to(torch.float64)
     dv = tr["v1"] - tr["v0"]
     dq = position_difference(spec.layout, tr["q0"], tr["q1"])
     return NormalizationStats(
