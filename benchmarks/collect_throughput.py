@@ -28,7 +28,7 @@ from mujoco import rollout
 from mosim.data import CollectConfig, collect
 from mosim.systems import make_system
 
-SYSTEMS = {"cheetah-run": 40, "humanoid-walk": 6, "go2": 16}  # episodes of 1000 steps per measurement
+SYSTEMS = {"cheetah-run": 150, "humanoid-walk": 16, "go2": 48}  # episodes of 1000 steps per measurement
 STEPS = 1000
 
 

@@ -74,9 +74,9 @@ class CollectConfig:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(config: CollectConfig, policy: Policy | None) -> None:
+def _init_worker(config: CollectConfig, policy: Policy | None, system: System | None = None) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    system = make_system(config.system, substeps=config.substeps)
+    system = system or make_system(config.system, substeps=config.substeps)
     pol = policy if policy is not None else make_policy(config.policy, **config.policy_params)
     pol.bind(system.action_low, system.action_high)
     _WORKER.update(system=system, policy=pol, config=config)
@@ -94,7 +94,8 @@ def _part_path(parts: Path, index: int) -> Path:
 
 
 def _save_part(parts: Path, index: int, ep: Episode) -> None:
-    with atomic_path(_part_path(parts, index)) as tmp, open(tmp, "wb") as fh:
+    # parts are scratch files: a part lost to a power cut is detected and collected again
+    with atomic_path(_part_path(parts, index), durable=False) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, qpos=ep.qpos, qvel=ep.qvel, action=ep.action)
 
 
@@ -139,7 +140,7 @@ def collect(
                unit="ep", disable=not progress)
     try:
         if workers <= 1:
-            _init_worker(config, pol)
+            _init_worker(config, pol, probe)
             for i in todo:
                 _collect_one(i)
                 bar.update()
