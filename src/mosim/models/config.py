@@ -42,6 +42,8 @@ class ModelConfig:
     MuJoCo's RK4 integrator, ``semi_implicit_euler`` otherwise (integrate the way the data was made)"""
     substeps: int = 1
     """integrator steps per model step"""
+    adjoint: bool = False
+    """``dopri5`` only: gradients by the adjoint method (the original's recipe) instead of backpropagation"""
     limit_features: bool = True
     """feed how far limited joints are past their limits (see :mod:`mosim.models.features`)"""
     eps: float = 1e-3

@@ -137,9 +137,12 @@ class NeuralSimulator(DynamicsModel):
         def acc_fn(qq: Tensor, vv: Tensor) -> Tensor:
             return self.acceleration_norm.denormalize(self._normalized_acceleration(qq, vv, a, None))
 
+        options = dict(self.integrator_options)
+        if self.config.adjoint and self.integrator == "dopri5":
+            options.setdefault("adjoint", True)
+            options.setdefault("adjoint_params", tuple(p for p in self.parameters() if p.requires_grad))
         return integrate_step(
-            self.integrator, self.spec.layout, acc_fn, q, v, self.spec.dt, self.config.substeps,
-            **self.integrator_options,
+            self.integrator, self.spec.layout, acc_fn, q, v, self.spec.dt, self.config.substeps, **options,
         )
 
     def extra_repr(self) -> str:
