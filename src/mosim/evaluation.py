@@ -45,6 +45,20 @@ def window_errors(model: Any, dataset: Dataset, horizon: int, n_windows: int = 1
     return out
 
 
+def per_step_errors(model: Any, dataset: Dataset, horizon: int, n_windows: int = 1000, split: str = "test",
+                    seed: int = 0, batch: int = 500) -> np.ndarray:
+    """MSE at each predicted step ``1..H`` averaged over windows and state entries: ``(H,)``."""
+    w = fixed_windows(dataset, split, horizon, n_windows, seed)
+    q_true, v_true, act = w.qpos.numpy(), w.qvel.numpy(), w.action.numpy()
+    total = np.zeros(horizon)
+    for i in range(0, n_windows, batch):
+        sl = slice(i, i + batch)
+        q, v = model.rollout(q_true[sl, 0], v_true[sl, 0], act[sl])
+        err = np.concatenate([np.asarray(q)[:, 1:] - q_true[sl, 1:], np.asarray(v)[:, 1:] - v_true[sl, 1:]], -1)
+        total += np.sum(np.mean(err**2, axis=-1), axis=0)
+    return total / n_windows
+
+
 def bootstrap_ci(values: np.ndarray, seed: int = 0, n_boot: int = 2000, level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean."""
     rng = np.random.default_rng(seed)
