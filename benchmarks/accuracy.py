@@ -70,7 +70,24 @@ def run_all(names: list[str], root: Path, data_root: Path, jobs: int) -> None:
                 print(f"done  {name} (exit {proc.returncode})", flush=True)
 
 
-def report(names: list[str], root: Path, out: Path) -> None:
+def protocol_scores(run: Path, data: Path) -> list[dict]:
+    """Scores of run/best.pt under the benchmark protocol, cached in run/protocol_scores.json."""
+    from mosim.benchmark import Protocol, score
+    from mosim.data import load_dataset
+    from mosim.loading import load
+
+    protocol = Protocol()
+    cache = run / "protocol_scores.json"
+    if cache.exists():
+        cached = json.loads(cache.read_text())
+        if cached["protocol"] == protocol.to_json():
+            return cached["scores"]
+    scores = [s.as_dict() for s in score(load(run / "best.pt", device="cpu"), load_dataset(data), protocol)]
+    cache.write_text(json.dumps({"protocol": protocol.to_json(), "scores": scores}, indent=1))
+    return scores
+
+
+def report(names: list[str], root: Path, out: Path, data_root: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -78,11 +95,10 @@ def report(names: list[str], root: Path, out: Path) -> None:
 
     rows = []
     for name in names:
-        f = run_dir(root, name) / "scores.json"
-        if not f.exists():
+        if not (run_dir(root, name) / "scores.json").exists():  # written when training finished
             continue
         group, system, preset, extra = RUNS[name]
-        scores = {s["horizon"]: s for s in json.loads(f.read_text())}
+        scores = {s["horizon"]: s for s in protocol_scores(run_dir(root, name), data_root / f"{system}-random.h5")}
         log = list(csv.DictReader(open(run_dir(root, name) / "log.csv")))
         rows.append({"name": name, "group": group, "system": system, "args": " ".join(extra),
                      "minutes": float(log[-1]["elapsed_s"]) / 60, "samples": int(log[-1]["samples"]),
@@ -141,7 +157,7 @@ def main() -> None:
     names = [n for n in RUNS if (args.group is None or RUNS[n][0] == args.group) and (not args.only or n in args.only)]
     if not args.report_only:
         run_all(names, Path(args.root), Path(args.data_root), args.jobs)
-    report(list(RUNS), Path(args.root), Path(args.out))
+    report(list(RUNS), Path(args.root), Path(args.out), Path(args.data_root))
 
 
 if __name__ == "__main__":

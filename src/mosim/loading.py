@@ -44,8 +44,20 @@ class Simulator:
         """One model step of ``dt`` seconds: ``(qpos, qvel, action) -> (qpos1, qvel1)``."""
         return self._call(self.model.step, qpos, qvel, action)
 
-    def rollout(self, qpos0: Any, qvel0: Any, actions: Any) -> tuple[Any, Any]:
-        """Open-loop prediction: ``actions (..., T, nu)`` -> ``qpos (..., T+1, nq)``, ``qvel (..., T+1, nv)``."""
+    @property
+    def needs_warmup(self) -> bool:
+        """Whether the model builds a latent state from true steps before the start (the RSSM)."""
+        return bool(getattr(self.model, "needs_warmup", False))
+
+    def rollout(self, qpos0: Any, qvel0: Any, actions: Any, warmup: tuple[Any, Any, Any] | None = None) -> tuple[Any, Any]:
+        """Open-loop prediction: ``actions (..., T, nu)`` -> ``qpos (..., T+1, nq)``, ``qvel (..., T+1, nv)``.
+
+        ``warmup=(qpos (..., W, nq), qvel (..., W, nv), actions (..., W, nu))``: true steps before the start,
+        for models that use them (:attr:`needs_warmup`); ignored by the others.
+        """
+        if warmup is not None and self.needs_warmup:
+            return self._call(lambda q, v, a, *w: self.model.rollout(q, v, a, warmup=tuple(w)),
+                              qpos0, qvel0, actions, *warmup)
         return self._call(self.model.rollout, qpos0, qvel0, actions)
 
     def _call(self, fn: Any, *args: Any) -> tuple[Any, Any]:

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from mosim.cli import main as cli_main
     from mosim.data.collect import CollectConfig, collect
     from mosim.data.dataset import load_dataset
-    from mosim.evaluation import per_step_errors, score
+    from mosim.benchmark import per_step_errors, score
     from mosim.loading import load
     from mosim.plots import plot_error_vs_horizon, plot_trajectories, state_labels
 

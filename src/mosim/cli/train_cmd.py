@@ -42,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mosim.data.dataset import load_dataset
-    from mosim.evaluation import score
+    from mosim.benchmark import score
     from mosim.loading import load
     from mosim.presets import get_preset
     from mosim.training.trainer import train
