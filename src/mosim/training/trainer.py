@@ -222,8 +222,8 @@ def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSa
             logger.log(row)
             losses.clear()
             state["opt"] = opt.state_dict()
-            if val_mse < state["best"]:
-                state["best"] = val_mse
+            if val_mse < state["best"] or not (run_dir / "best.pt").exists():
+                state["best"] = min(val_mse, state["best"])
                 since_best = 0
                 save(run_dir / "best.pt", full=False)
             else:
