@@ -27,9 +27,12 @@ class Preset:
     horizon: int = 1
     lr: float = 1e-3
     batch_size: int = 512
-    predictor_share: float = 0.6
+    predictor_share: float = 0.3
+    """share of the budget planned for the predictor stage (the correctors share the rest)"""
     finetune_share: float = 0.0
     val_every_steps: int = 500
+    patience: int = 8
+    """validations without 1% progress that end a stage early (its leftover budget moves on)"""
 
     def train_config(self, seed: int = 0, threads: int = 1, device: str = "auto", max_steps: int | None = None,
                      **overrides: Any) -> TrainConfig:
@@ -40,7 +43,7 @@ class Preset:
         else:
             stages = end_to_end_schedule(budget_s, max_steps, self.lr, self.loss, self.horizon)
         return TrainConfig(stages=stages, batch_size=self.batch_size, val_every_steps=self.val_every_steps,
-                           seed=seed, threads=threads, device=device, **overrides)
+                           patience=self.patience, seed=seed, threads=threads, device=device, **overrides)
 
 
 PRESETS: dict[str, Preset] = {

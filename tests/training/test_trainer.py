@@ -143,3 +143,14 @@ def test_schedules():
         StageConfig("x", 0)
     assert TrainConfig.from_json(config().to_json()) == config()
     assert replace(config(), seed=5).seed == 5
+
+
+def test_plateau_ends_a_stage_and_hands_on_its_budget(small_dataset, tmp_path):
+    stages = staged_schedule(1, max_steps=80, predictor_share=0.5)  # 40 + 40 planned steps
+    cfg = config(stages=stages, patience=1, min_improvement=0.99)  # every validation after the first is "no progress"
+    run = tmp_path / "plateau"
+    train(small_dataset, MODEL, cfg, run, progress=False, stop_after_steps=20)
+    state = torch.load(run / "last.pt", weights_only=False)["train_state"]
+    assert state["stage"] == 1 and state["carry_steps"] == 20  # the predictor stopped after 20 of its 40 steps
+    log = read_log(run)
+    assert [r["stage_step"] for r in log] == ["10", "20"]

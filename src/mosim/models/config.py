@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mosim.errors import InvalidInputError
 from mosim.models.networks import ACTIVATIONS
 from mosim.registry import lookup
 from mosim.systems.base import SystemSpec
 
-MODEL_KINDS = ("structured", "plain_ode", "plain_delta")
+if TYPE_CHECKING:
+    from mosim.baselines.config import EnsembleConfig, RSSMConfig
+
+MODEL_KINDS = ("structured", "plain_ode", "plain_delta", "rssm", "ensemble")
 """``structured``: ``M(q)[b(q, v) + tau(a)] + correctors``, integrated; ``plain_ode``: one ResNet predicting
 the acceleration, integrated the same way (the paper's ablation); ``plain_delta``: one ResNet predicting
-the normalized one-step state change (:class:`~mosim.models.delta.PlainDeltaModel`)."""
+the normalized one-step state change (:class:`~mosim.models.delta.PlainDeltaModel`); the baselines
+``rssm`` (DreamerV3's RSSM, :class:`~mosim.baselines.rssm.RSSMModel`, sized by :attr:`ModelConfig.rssm`) and
+``ensemble`` (PETS / MBPO, :class:`~mosim.baselines.ensemble.EnsembleModel`, :attr:`ModelConfig.ensemble`)."""
+BASELINE_KINDS = ("rssm", "ensemble")
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,15 @@ class ModelConfig:
     """feed how far limited joints are past their limits (see :mod:`mosim.models.features`)"""
     eps: float = 1e-3
     """``eps`` in ``M = L Lᵀ + eps I`` (normalized units, where ``M`` starts near ``I``)"""
+    rssm: RSSMConfig | None = None
+    """kind ``rssm`` only: the RSSM's sizes and settings (:class:`~mosim.baselines.config.RSSMConfig`, or its
+    dict); ``None`` gives the default (``dv3-cpu``). The fields above are unused by that kind"""
+    ensemble: EnsembleConfig | None = None
+    """kind ``ensemble`` only: :class:`~mosim.baselines.config.EnsembleConfig` (or its dict); ``None`` gives the
+    default (``mbpo``). Of the fields above, only ``limit_features`` is used by that kind"""
 
     def __post_init__(self) -> None:
+        self._baseline_configs()
         if self.kind not in MODEL_KINDS:
             lookup({k: k for k in MODEL_KINDS}, self.kind, "model kind")
         lookup(ACTIVATIONS, self.activation, "activation")
@@ -64,6 +77,24 @@ class ModelConfig:
             raise InvalidInputError(f"ModelConfig.action_hidden widths must be >= 1, got {self.action_hidden}")
         if not self.eps > 0:
             raise InvalidInputError(f"ModelConfig.eps must be > 0, got {self.eps}")
+
+    def _baseline_configs(self) -> None:
+        """Turn ``rssm`` / ``ensemble`` dicts into their configs, fill the defaults, reject them for other kinds."""
+        if self.kind not in BASELINE_KINDS and self.rssm is None and self.ensemble is None:
+            return
+        from mosim.baselines.config import EnsembleConfig, RSSMConfig  # lazy: the baselines import mosim.models
+
+        for name, cls in (("rssm", RSSMConfig), ("ensemble", EnsembleConfig)):
+            value = getattr(self, name)
+            if value is None and self.kind == name:
+                value = cls()
+            elif isinstance(value, dict):
+                value = cls.from_dict(value)
+            if value is not None and not isinstance(value, cls):
+                raise InvalidInputError(f"ModelConfig.{name} must be a {cls.__name__} or a dict, got {type(value).__name__}")
+            if value is not None and self.kind != name:
+                raise InvalidInputError(f"ModelConfig.{name} is only for kind {name!r}, got kind {self.kind!r}")
+            object.__setattr__(self, name, value)
 
     def resolved_integrator(self, spec: SystemSpec) -> str:
         """The integrator name, with ``auto`` resolved for a system (see :attr:`integrator`)."""

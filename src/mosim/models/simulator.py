@@ -155,10 +155,19 @@ class NeuralSimulator(DynamicsModel):
 def build_model(
     spec: SystemSpec, config: ModelConfig | None = None, stats: NormalizationStats | None = None
 ) -> DynamicsModel:
-    """The model ``config.kind`` asks for: :class:`NeuralSimulator` or :class:`~mosim.models.delta.PlainDeltaModel`."""
+    """The model ``config.kind`` asks for: :class:`NeuralSimulator`, :class:`~mosim.models.delta.PlainDeltaModel`
+    or a baseline (:class:`~mosim.baselines.rssm.RSSMModel`, :class:`~mosim.baselines.ensemble.EnsembleModel`)."""
     from mosim.models.delta import PlainDeltaModel
 
     config = config or ModelConfig()
     if config.kind == "plain_delta":
         return PlainDeltaModel(spec, config, stats)
+    if config.kind == "rssm":
+        from mosim.baselines.rssm import RSSMModel
+
+        return RSSMModel(spec, config, stats)
+    if config.kind == "ensemble":
+        from mosim.baselines.ensemble import EnsembleModel
+
+        return EnsembleModel(spec, config, stats)
     return NeuralSimulator(spec, config, stats)

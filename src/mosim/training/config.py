@@ -67,7 +67,10 @@ class TrainConfig:
     val_horizon: int = 100
     """validation rollout length: the model rolls out on its own predictions"""
     patience: int = 0
-    """stop a stage after this many validations without improvement (0: never)"""
+    """end a stage after this many validations without a ``min_improvement`` gain on the stage's best
+    (0: never); its unused budget goes to the next stage, and a plateau in the last stage ends training"""
+    min_improvement: float = 0.01
+    """relative gain of the validation error that counts as progress for ``patience``"""
     seed: int = 0
     threads: int = 1
     """torch CPU threads (one per job: run two jobs side by side rather than one on two threads)"""

@@ -114,7 +114,8 @@ def train(
     torch.manual_seed(config.seed)  # the initial weights
     model = build_model(dataset.spec, model_config, stats).to(device)
     state: dict[str, Any] = {"stage": 0, "stage_step": 0, "stage_elapsed": 0.0, "step": 0, "samples": 0,
-                             "elapsed": 0.0, "best": float("inf"), "opt": None, "gen": None}
+                             "elapsed": 0.0, "best": float("inf"), "opt": None, "gen": None,
+                             "stage_best": float("inf"), "since_best": 0, "carry_s": 0.0, "carry_steps": 0}
     last = run_dir / "last.pt"
     if resume and last.exists():
         ckpt = load_checkpoint(last, map_location=device)
@@ -161,7 +162,9 @@ def train(
                     if flag["stop"]:
                         raise KeyboardInterrupt
                     break
-                state.update(stage=state["stage"] + 1, stage_step=0, stage_elapsed=0.0, opt=None)
+                _carry_leftover(stage, state)
+                state.update(stage=state["stage"] + 1, stage_step=0, stage_elapsed=0.0, opt=None,
+                             stage_best=float("inf"), since_best=0)
                 save(last, full=True)
                 bar.update()
     finally:
@@ -170,21 +173,33 @@ def train(
     return TrainResult(run_dir, state["best"], run_dir / "best.pt", state["step"], state["samples"], state["elapsed"])
 
 
+def stage_progress(stage: StageConfig, state: dict[str, Any]) -> float:
+    """Fraction of the stage's budget used, the budget including what earlier stages left over."""
+    p = 0.0
+    if stage.budget_s is not None:
+        p = max(p, state["stage_elapsed"] / (stage.budget_s + state["carry_s"]))
+    if stage.max_steps is not None:
+        p = max(p, state["stage_step"] / (stage.max_steps + state["carry_steps"]))
+    return p
+
+
+def _carry_leftover(stage: StageConfig, state: dict[str, Any]) -> None:
+    """After a stage ends on a plateau, hand its unused budget to the next stage."""
+    if stage.budget_s is not None:
+        state["carry_s"] = max(0.0, stage.budget_s + state["carry_s"] - state["stage_elapsed"])
+    if stage.max_steps is not None:
+        state["carry_steps"] = max(0, stage.max_steps + state["carry_steps"] - state["stage_step"])
+
+
 def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSampler, val: Windows,
                q_scale, v_scale, opt, gen, state, logger, save, run_dir: Path, flag, stop_after_steps, bar) -> bool:
     """Train one stage from ``state``; return True when stopped early (interrupt or ``stop_after_steps``)."""
     layout = model.spec.layout
     losses: list[float] = []
-    since_best = 0
     t_last = time.perf_counter()
 
     def progress() -> float:
-        p = 0.0
-        if stage.budget_s is not None:
-            p = max(p, state["stage_elapsed"] / stage.budget_s)
-        if stage.max_steps is not None:
-            p = max(p, state["stage_step"] / stage.max_steps)
-        return p
+        return stage_progress(stage, state)
 
     while progress() < 1.0:
         if flag["stop"] or (stop_after_steps is not None and state["step"] >= stop_after_steps):
@@ -194,8 +209,11 @@ def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSa
         for g in opt.param_groups:
             g["lr"] = lr
         batch = sampler.sample(config.batch_size, stage.horizon, gen)
-        q, v = model.rollout(batch.qpos[:, 0], batch.qvel[:, 0], batch.action)
-        loss = trajectory_loss(layout, q, v, batch.qpos, batch.qvel, q_scale, v_scale)
+        if hasattr(model, "training_loss"):  # models with their own objective (the baselines): windows of horizon
+            loss = model.training_loss(batch, q_scale, v_scale)
+        else:
+            q, v = model.rollout(batch.qpos[:, 0], batch.qvel[:, 0], batch.action)
+            loss = trajectory_loss(layout, q, v, batch.qpos, batch.qvel, q_scale, v_scale)
         if not torch.isfinite(loss):
             raise TrainingDivergedError(
                 f"the training loss became {loss.item()} at step {state['step']} (stage {stage.name!r}); training "
@@ -224,14 +242,15 @@ def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSa
             state["opt"] = opt.state_dict()
             if val_mse < state["best"] or not (run_dir / "best.pt").exists():
                 state["best"] = min(val_mse, state["best"])
-                since_best = 0
                 save(run_dir / "best.pt", full=False)
+            if val_mse < state["stage_best"] * (1 - config.min_improvement):
+                state["stage_best"], state["since_best"] = val_mse, 0
             else:
-                since_best += 1
+                state["since_best"] += 1
             save(run_dir / "last.pt", full=True)
             bar.set_postfix(val_mse=f"{val_mse:.3g}", best=f"{state['best']:.3g}", step=state["step"])
             t_last = time.perf_counter()  # validation and saving do not count against the budget
-            if config.patience and since_best >= config.patience:
-                break
+            if config.patience and state["since_best"] >= config.patience:
+                break  # plateau: the stage's leftover budget goes to the next stage
     state["opt"] = None
     return False
