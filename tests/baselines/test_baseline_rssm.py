@@ -94,7 +94,8 @@ def test_bad_warmups_are_rejected(model, robot_spec, make_inputs):
     spec = robot_spec
     q, v, a = make_inputs(spec, (4,), 5)
     wq, wv, wa = warmup_of(spec, make_inputs, (4,), 3, 1)
-    for bad in ((wq, wv), (wq[:2], wv[:2], wa[:2]), (wq, wv[:, :2], wa), (wq[..., :-1], wv, wa), (wq, wv, wa * float("nan"))):
+    nan = wa * float("nan")
+    for bad in ((wq, wv), (wq[:2], wv[:2], wa[:2]), (wq, wv[:, :2], wa), (wq[..., :-1], wv, wa), (wq, wv, nan)):
         with pytest.raises(InvalidInputError):
             model.rollout(q, v, a, warmup=bad)
 
@@ -115,3 +116,13 @@ def test_reconstruction_shapes(model, robot_spec, make_inputs):
     q, v, a = make_inputs(robot_spec, (2, 6), 1)
     rq, rv = model.reconstruct(q, v, a[:, :5, 0])
     assert rq.shape == q.shape and rv.shape == v.shape
+
+
+def test_other_kinds_keep_their_config_json():
+    import json
+
+    from mosim.models import model_preset
+
+    d = json.loads(model_preset("small").to_json())
+    assert "rssm" not in d and "ensemble" not in d  # old checkpoints and resumed runs still match
+    assert ModelConfig.from_json(model_preset("small").to_json()) == model_preset("small")

@@ -107,7 +107,8 @@ def test_kl_balancing_with_free_bits_matches_a_hand_computation():
         kl = _kl_by_hand(post.detach().numpy(), prior.detach().numpy(), 0.01)
         assert (kl > 1.0) == above, kl
         loss, dyn, rep = kl_balance_loss(post, prior, 0.01, 1.0, 0.5, 0.1)
-        assert math.isclose(float(dyn.detach()), kl, rel_tol=1e-10) and math.isclose(float(rep.detach()), kl, rel_tol=1e-10)
+        assert math.isclose(float(dyn.detach()), kl, rel_tol=1e-10)
+        assert math.isclose(float(rep.detach()), kl, rel_tol=1e-10)
         assert math.isclose(float(loss.detach()), 0.5 * max(1.0, kl) + 0.1 * max(1.0, kl), rel_tol=1e-10)
         loss.backward()
         if not above:  # below the free bits: no gradient at all

@@ -20,7 +20,8 @@
 - :class:`EnsembleModel` (kind ``ensemble``): Gaussian MLP ensemble, mean propagation (TS1 / TS-inf as options).
 - Both define ``training_loss(windows, q_scale, v_scale)``, which :func:`mosim.training.trainer.train` uses in
   place of the rollout loss; both load with :func:`mosim.load`.
-- :mod:`mosim.baselines.warmup`: windows with context states and scoring with a warm-up for any model.
+- Score them like any model with :func:`mosim.benchmark.score` (``warmup=W`` for the RSSM: models with
+  ``needs_warmup = True`` get the ``W - 1`` true steps before each window's start).
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from mosim.baselines.config import (
 from mosim.baselines.ensemble import EnsembleModel, gaussian_nll, select_checkpoint_elites
 from mosim.baselines.rssm import RSSMModel
 from mosim.baselines.rssm_parts import LayerNormGRUCell, kl_balance_loss, symexp, symlog, unimix_log_probs
-from mosim.baselines.warmup import ContextWindows, context_windows, rollout_with_warmup, warmup_window_errors
 from mosim.models.config import ModelConfig
 
 
@@ -59,23 +59,19 @@ __all__ = [
     "ENSEMBLE_PRESETS",
     "EVAL_MODES",
     "RSSM_PRESETS",
-    "ContextWindows",
     "EnsembleConfig",
     "EnsembleModel",
     "LayerNormGRUCell",
     "RSSMConfig",
     "RSSMModel",
-    "context_windows",
     "ensemble_config",
     "ensemble_preset",
     "gaussian_nll",
     "kl_balance_loss",
-    "rollout_with_warmup",
     "rssm_config",
     "rssm_preset",
     "select_checkpoint_elites",
     "symexp",
     "symlog",
     "unimix_log_probs",
-    "warmup_window_errors",
 ]

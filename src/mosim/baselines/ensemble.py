@@ -65,7 +65,7 @@ class EnsembleModel(DynamicsModel):
         identity normalizers, to be loaded
     """
 
-    uses_warmup = False
+    needs_warmup = False
     """a Markov model: :meth:`rollout` accepts a ``warmup`` (checked) and ignores it"""
 
     def __init__(
@@ -128,7 +128,8 @@ class EnsembleModel(DynamicsModel):
         return dq, dv
 
     def member_outputs(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """``x (E, N, in_dim)`` (or ``(N, in_dim)``, shared) -> per-member ``mean``, bounded ``logvar`` ``(E, N, D)``."""
+        """``x (E, N, in_dim)`` (or ``(N, in_dim)``, shared) -> per-member ``mean``, bounded ``logvar``,
+        each ``(E, N, D)``."""
         h = x if x.ndim == 3 else x[None].expand(self.ens_config.members, -1, -1)
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
@@ -137,6 +138,21 @@ class EnsembleModel(DynamicsModel):
                 h = F.silu(h)
         mean, raw = h.split(self.out_dim, dim=-1)
         return mean, bound_logvar(raw, self.max_logvar, self.min_logvar)
+
+    def selected_outputs(self, x: Tensor, member: Tensor) -> tuple[Tensor, Tensor]:
+        """``x (N, in_dim)`` through member ``member[i]`` for each row: ``mean``, ``logvar`` ``(N, D)``."""
+        mean = x.new_empty(x.shape[0], self.out_dim)
+        logvar = torch.empty_like(mean)
+        last = len(self.weights) - 1
+        for e in torch.unique(member).tolist():
+            rows = torch.nonzero(member == e).squeeze(-1)
+            h = x[rows]
+            for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+                h = torch.addmm(b[e], h, w[e])
+                if i < last:
+                    h = F.silu(h)
+            mean[rows], logvar[rows] = h[:, : self.out_dim], h[:, self.out_dim:]
+        return mean, bound_logvar(logvar, self.max_logvar, self.min_logvar)
 
     # ------------------------------------------------------------------ training
     def training_loss(self, windows: Any, q_scale: Tensor | None = None, v_scale: Tensor | None = None) -> Tensor:
@@ -227,7 +243,6 @@ class EnsembleModel(DynamicsModel):
         a = a.reshape(1, -1, steps, self.spec.nu).expand(p, -1, -1, -1).reshape(n, steps, -1)
         gen = seeded_generator(self.device, self.ens_config.eval_seed if seed is None else seed)
         elites = torch.nonzero(self.elite_mask).squeeze(-1)
-        rows = torch.arange(n, device=self.device)
 
         def draw() -> Tensor:
             return elites[torch.randint(len(elites), (n,), generator=gen, device=self.device)]
@@ -237,8 +252,8 @@ class EnsembleModel(DynamicsModel):
         for t in range(steps):
             if mode == "ts1" and t > 0:
                 member = draw()
-            mean, logvar = self.member_outputs(self.inputs(q, v, a[:, t]))
-            mu, std = mean[member, rows], torch.exp(0.5 * logvar[member, rows])
+            mu, logvar = self.selected_outputs(self.inputs(q, v, a[:, t]), member)
+            std = torch.exp(0.5 * logvar)
             eps = torch.randn(mu.shape, generator=gen, device=self.device, dtype=mu.dtype)
             q, v = self._add_delta(q, v, mu + std * eps)
             qs.append(q)
@@ -248,8 +263,8 @@ class EnsembleModel(DynamicsModel):
 
     def extra_repr(self) -> str:
         c = self.ens_config
-        return (f"system={self.spec.system_id!r}, kind='ensemble', members={c.members}, elites={int(self.elite_mask.sum())}"
-                f", hidden={c.hidden_layers}x{c.width}, eval={c.eval_mode}")
+        return (f"system={self.spec.system_id!r}, kind='ensemble', members={c.members}, "
+                f"elites={int(self.elite_mask.sum())}, hidden={c.hidden_layers}x{c.width}, eval={c.eval_mode}")
 
 
 def select_checkpoint_elites(path: str | os.PathLike[str], dataset: Any, split: str = "val", n_windows: int = 5000,

@@ -67,7 +67,7 @@ class RSSMModel(DynamicsModel):
         sees ``symlog`` of the raw state, and actions rescaled with the spec's control range
     """
 
-    uses_warmup = True
+    needs_warmup = True
     """:meth:`rollout` takes a ``warmup``: true states before the start state, filtered by the posterior"""
 
     def __init__(

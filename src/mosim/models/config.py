@@ -91,7 +91,8 @@ class ModelConfig:
             elif isinstance(value, dict):
                 value = cls.from_dict(value)
             if value is not None and not isinstance(value, cls):
-                raise InvalidInputError(f"ModelConfig.{name} must be a {cls.__name__} or a dict, got {type(value).__name__}")
+                got = type(value).__name__
+                raise InvalidInputError(f"ModelConfig.{name} must be a {cls.__name__} or a dict, got {got}")
             if value is not None and self.kind != name:
                 raise InvalidInputError(f"ModelConfig.{name} is only for kind {name!r}, got kind {self.kind!r}")
             object.__setattr__(self, name, value)
@@ -103,7 +104,11 @@ class ModelConfig:
         return self.integrator
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        d = asdict(self)
+        for name in BASELINE_KINDS:  # absent unless set: the JSON of the other kinds stays as it was
+            if d[name] is None:
+                del d[name]
+        return json.dumps(d, sort_keys=True)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
