@@ -30,6 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--integrator", default=None, help="semi_implicit_euler, rk4, euler, dopri5 or auto")
     p.add_argument("--substeps", type=int, default=None, help="integrator steps per model step")
     p.add_argument("--adjoint", action="store_true", help="dopri5: adjoint gradients (the original's recipe)")
+    p.add_argument("--no-limit-features", action="store_true", help="do not feed joint-limit features")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--batch-size", type=int, default=None, help="windows per gradient step")
     p.add_argument("--seed", type=int, default=0)
@@ -52,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
     preset = get_preset(preset_name)
     model_over = {k: v for k, v in {"kind": args.kind, "n_correctors": args.correctors,
                                     "integrator": args.integrator, "substeps": args.substeps,
-                                    "adjoint": args.adjoint or None}.items() if v is not None}
+                                    "adjoint": args.adjoint or None,
+                                    "limit_features": False if args.no_limit_features else None}.items()
+                  if v is not None}
     over = {k: v for k, v in {"schedule": args.schedule, "loss": args.loss, "horizon": args.horizon, "lr": args.lr,
                               "batch_size": args.batch_size, "budget_min": args.budget_min}.items() if v is not None}
     if args.loss == "rollout" and args.horizon is None and preset.horizon == 1:

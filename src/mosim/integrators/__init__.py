@@ -11,7 +11,7 @@ Methods (:data:`INTEGRATORS`): ``semi_implicit_euler`` (MuJoCo's Euler), ``euler
 (MuJoCo's RK4 on the manifold) and ``dopri5`` (adaptive, torchdiffeq, optionally with the adjoint method).
 """
 
-from mosim.integrators.adaptive import dopri5
+from mosim.integrators.adaptive import dopri5, IntegrationError
 from mosim.integrators.common import AccelFn
 from mosim.integrators.explicit import euler, rk4, semi_implicit_euler
 from mosim.integrators.positions import PositionPlan, integrate_positions, position_plan

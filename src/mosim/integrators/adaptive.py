@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torchdiffeq import odeint, odeint_adjoint
 
-from mosim.errors import InvalidInputError
+from mosim.errors import InvalidInputError, MosimError
 from mosim.integrators.common import AccelFn
 from mosim.integrators.positions import chart_rate, integrate_positions
 from mosim.systems.layout import JointLayout
+
+
+class IntegrationError(MosimError):
+    """An adaptive integrator could not advance the state."""
+
+
+@contextlib.contextmanager
+def _explain_underflow() -> Iterator[None]:
+    """torchdiffeq asserts when the step size underflows; say why in mosim's terms."""
+    try:
+        yield
+    except AssertionError as e:
+        if "underflow" not in str(e):
+            raise
+        raise IntegrationError(
+            "dopri5's step size underflowed to zero: the dynamics are stiff, diverging, or discontinuous in the state "
+            "(e.g. joint-limit indicator features: use limit_features=False with dopri5), or use a fixed-step integrator"
+        ) from None
 
 
 class ChartDynamics(nn.Module):
@@ -82,7 +101,9 @@ def dopri5(
     kwargs: dict[str, Any] = dict(rtol=rtol, atol=atol, method="dopri5", options=solver_options)
     if adjoint:
         params = _adjoint_params(acc_fn, qpos, adjoint_params)
-        dqs, vs = odeint_adjoint(func, state0, t, adjoint_params=params, **kwargs)
+        with _explain_underflow():
+            dqs, vs = odeint_adjoint(func, state0, t, adjoint_params=params, **kwargs)
     else:
-        dqs, vs = odeint(func, state0, t, **kwargs)
+        with _explain_underflow():
+            dqs, vs = odeint(func, state0, t, **kwargs)
     return integrate_positions(layout, qpos, dqs[-1], 1.0), vs[-1]

@@ -75,6 +75,10 @@ class ModelConfig:
                 raise InvalidInputError(f"ModelConfig.{name} must be >= 0, got {getattr(self, name)}")
         if any(h < 1 for h in self.action_hidden):
             raise InvalidInputError(f"ModelConfig.action_hidden widths must be >= 1, got {self.action_hidden}")
+        if self.integrator == "dopri5" and self.limit_features and self.kind in ("structured", "plain_ode"):
+            raise InvalidInputError(
+                "dopri5 needs dynamics continuous in the state, and the joint-limit features are not: "
+                "set limit_features=False (mosim train --no-limit-features) or use another integrator")
         if not self.eps > 0:
             raise InvalidInputError(f"ModelConfig.eps must be > 0, got {self.eps}")
 
