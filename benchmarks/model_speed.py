@@ -53,7 +53,7 @@ def recipes(system: str) -> dict:
 
 def train_throughput(ds, config, seconds: float = 8.0) -> float:
     torch.set_num_threads(1)
-    stats = compute_normalization(ds, limit_features=config.limit_features)
+    stats = compute_normalization(ds, limit_features=config.uses_limit_features)
     model = build_model(ds.spec, config, stats)
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     sampler = WindowSampler(ds, "train", torch.device("cpu"))
@@ -74,7 +74,7 @@ def train_throughput(ds, config, seconds: float = 8.0) -> float:
 @torch.no_grad()
 def model_rollout_speed(ds, config, batch: int, steps: int = 100) -> float:
     torch.set_num_threads(2)
-    model = build_model(ds.spec, config, compute_normalization(ds, limit_features=config.limit_features))
+    model = build_model(ds.spec, config, compute_normalization(ds, limit_features=config.uses_limit_features))
     idx = np.arange(batch) % ds.n_episodes
     q0 = torch.tensor(ds.qpos[idx, 0], dtype=torch.float32)
     v0 = torch.tensor(ds.qvel[idx, 0], dtype=torch.float32)

@@ -78,7 +78,7 @@ class EnsembleModel(DynamicsModel):
         self.spec, self.config = spec, config
         c: EnsembleConfig = config.ensemble
         self.ens_config = c
-        self.features = StateFeatures(spec.layout, config.limit_features)
+        self.features = StateFeatures(spec.layout, config.uses_limit_features)
         pdim, nv, nu = self.features.position_feature_dim, spec.nv, spec.nu
         self.position_norm = Normalizer.from_stats(stats.position if stats else None, pdim)
         self.velocity_norm = Normalizer.from_stats(stats.velocity if stats else None, nv)

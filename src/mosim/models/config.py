@@ -50,8 +50,9 @@ class ModelConfig:
     """integrator steps per model step"""
     adjoint: bool = False
     """``dopri5`` only: gradients by the adjoint method (the original's recipe) instead of backpropagation"""
-    limit_features: bool = True
-    """feed how far limited joints are past their limits (see :mod:`mosim.models.features`)"""
+    limit_features: bool | None = None
+    """feed how far limited joints are past their limits (see :mod:`mosim.models.features`); default:
+    on, except with ``dopri5``, which needs dynamics continuous in the state"""
     eps: float = 1e-3
     """``eps`` in ``M = L Lᵀ + eps I`` (normalized units, where ``M`` starts near ``I``)"""
     rssm: RSSMConfig | None = None
@@ -100,6 +101,11 @@ class ModelConfig:
             if value is not None and self.kind != name:
                 raise InvalidInputError(f"ModelConfig.{name} is only for kind {name!r}, got kind {self.kind!r}")
             object.__setattr__(self, name, value)
+
+    @property
+    def uses_limit_features(self) -> bool:
+        """:attr:`limit_features` with its default resolved."""
+        return self.integrator != "dopri5" if self.limit_features is None else self.limit_features
 
     def resolved_integrator(self, spec: SystemSpec) -> str:
         """The integrator name, with ``auto`` resolved for a system (see :attr:`integrator`)."""

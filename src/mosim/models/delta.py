@@ -38,7 +38,7 @@ class PlainDeltaModel(DynamicsModel):
         super().__init__()
         config = config or ModelConfig(kind="plain_delta", n_correctors=0)
         self.spec, self.config = spec, config
-        self.features = StateFeatures(spec.layout, self.config.limit_features)
+        self.features = StateFeatures(spec.layout, self.config.uses_limit_features)
         pdim, nv, nu = self.features.position_feature_dim, spec.nv, spec.nu
         self.position_norm = Normalizer.from_stats(stats.position if stats else None, pdim)
         self.velocity_norm = Normalizer.from_stats(stats.velocity if stats else None, nv)
@@ -51,7 +51,7 @@ class PlainDeltaModel(DynamicsModel):
     def from_dataset(cls, dataset: Dataset, config: ModelConfig | None = None) -> PlainDeltaModel:
         """A fresh model normalized with the statistics of ``dataset``'s training split."""
         config = config or ModelConfig(kind="plain_delta", n_correctors=0)
-        return cls(dataset.spec, config, compute_normalization(dataset, limit_features=config.limit_features))
+        return cls(dataset.spec, config, compute_normalization(dataset, limit_features=config.uses_limit_features))
 
     def _normalized_delta(self, q: Tensor, v: Tensor, a: Tensor) -> Tensor:
         p = self.position_norm(self.features.positions(q))

@@ -57,7 +57,7 @@ class NeuralSimulator(DynamicsModel):
         self.integrator = config.resolved_integrator(spec)
         lookup(INTEGRATORS, self.integrator, "integrator")
         self.integrator_options = dict(integrator_options or {})
-        self.features = StateFeatures(spec.layout, self.config.limit_features)
+        self.features = StateFeatures(spec.layout, self.config.uses_limit_features)
         pdim, nv, nu = self.features.position_feature_dim, spec.nv, spec.nu
         self.position_norm = Normalizer.from_stats(stats.position if stats else None, pdim)
         self.velocity_norm = Normalizer.from_stats(stats.velocity if stats else None, nv)
@@ -81,7 +81,7 @@ class NeuralSimulator(DynamicsModel):
     def from_dataset(cls, dataset: Dataset, config: ModelConfig | None = None, **kwargs: Any) -> NeuralSimulator:
         """A fresh model normalized with the statistics of ``dataset``'s training split."""
         config = config or ModelConfig()
-        return cls(dataset.spec, config, compute_normalization(dataset, limit_features=config.limit_features), **kwargs)
+        return cls(dataset.spec, config, compute_normalization(dataset, limit_features=config.uses_limit_features), **kwargs)
 
     # ------------------------------------------------------------------ correctors and stages
     @property

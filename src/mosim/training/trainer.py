@@ -110,7 +110,7 @@ def train(
     torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
     header = _header(dataset, model_config, config)
-    stats = compute_normalization(dataset, limit_features=model_config.limit_features)
+    stats = compute_normalization(dataset, limit_features=model_config.uses_limit_features)
     torch.manual_seed(config.seed)  # the initial weights
     model = build_model(dataset.spec, model_config, stats).to(device)
     state: dict[str, Any] = {"stage": 0, "stage_step": 0, "stage_elapsed": 0.0, "step": 0, "samples": 0,
