@@ -146,6 +146,24 @@ def transitions(dataset: Dataset, split: str = "train") -> dict[str, Tensor]:
     }
 
 
+LIMIT_DEPTH_SCALE = 0.1
+"""Scale of the joint-limit depth features (rad or m). Limits are hit rarely, so the data's spread of
+these features can be tiny; standardizing by it would blow the rare active values up by orders of
+magnitude (and diverge an untrained model). They get mean 0 and this fixed scale; indicators stay 0/1."""
+
+
+def _position_stats(features: StateFeatures, q: Tensor, min_std: float) -> MeanStd:
+    stats = MeanStd.of(features.positions(q), min_std)
+    n_lim = len(features.index.limited)
+    if n_lim == 0:
+        return stats
+    mean, std = stats.mean.clone(), stats.std.clone()
+    mean[-4 * n_lim :] = 0.0
+    std[-4 * n_lim : -2 * n_lim] = LIMIT_DEPTH_SCALE
+    std[-2 * n_lim :] = 1.0
+    return MeanStd(mean, std)
+
+
 def compute_normalization(
     dataset: Dataset,
     split: str = "train",
@@ -171,7 +189,7 @@ def compute_normalization(
     dv = tr["v1"] - tr["v0"]
     dq = position_difference(spec.layout, tr["q0"], tr["q1"])
     return NormalizationStats(
-        position=MeanStd.of(features.positions(tr["q0"]), min_std),
+        position=_position_stats(features, tr["q0"], min_std),
         velocity=MeanStd.of(features.velocities(tr["v0"]), min_std),
         action=MeanStd.of(tr["action"], min_std),
         acceleration=MeanStd.of(dv / spec.dt, min_std),

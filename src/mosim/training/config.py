@@ -68,7 +68,10 @@ class TrainConfig:
     """validation rollout length: the model rolls out on its own predictions"""
     patience: int = 0
     """end a stage after this many validations without a ``min_improvement`` gain on the stage's best
-    (0: never); its unused budget goes to the next stage, and a plateau in the last stage ends training"""
+    (0: never); its unused budget goes to the next stage (see ``plateau_ends_training`` for the last one)"""
+    plateau_ends_training: bool = False
+    """whether a plateau in the last stage ends training before its budget (otherwise only earlier stages
+    end early, handing their budget on)"""
     min_improvement: float = 0.01
     """relative gain of the validation error that counts as progress for ``patience``"""
     seed: int = 0
