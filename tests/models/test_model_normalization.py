@@ -62,3 +62,17 @@ def test_compute_normalization_matches_numpy(reacher_data):
     assert sub.acceleration.mean.shape == (spec.nv,)
     with pytest.raises(InvalidInputError):
         compute_normalization(reacher_data.subset("test"), split="train")
+
+
+def test_limit_features_get_a_fixed_scale_not_their_tiny_spread(tmp_path):
+    """Rarely active limit features would be blown up by their own spread; they are scaled by a constant."""
+    import mosim
+    from mosim.models.normalization import LIMIT_DEPTH_SCALE, compute_normalization
+
+    path = mosim.collect(mosim.CollectConfig(system="cheetah-run", out=str(tmp_path / "c.h5"), episodes=4, steps=50,
+                                             workers=1), progress=False)
+    stats = compute_normalization(mosim.load_dataset(path))
+    n_lim = 6  # cheetah's six limited leg joints
+    std, mean = stats.position.std, stats.position.mean
+    assert torch.all(std[-4 * n_lim : -2 * n_lim] == LIMIT_DEPTH_SCALE) and torch.all(std[-2 * n_lim :] == 1.0)
+    assert torch.all(mean[-4 * n_lim :] == 0.0)
