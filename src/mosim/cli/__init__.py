@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from mosim.cli import collect_cmd, data_cmd, demo_cmd, systems_cmd, train_cmd
+from mosim.cli import bench_cmd, collect_cmd, data_cmd, demo_cmd, systems_cmd, train_cmd
 from mosim.errors import MosimError
 
 # name -> (module with add_arguments(parser) and run(args)), in the order of `mosim --help`
@@ -14,6 +14,7 @@ COMMANDS = {
     "demo": demo_cmd,
     "collect": collect_cmd,
     "train": train_cmd,
+    "bench": bench_cmd,
     "data": data_cmd,
     "systems": systems_cmd,
 }

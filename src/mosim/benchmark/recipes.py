@@ -1,0 +1,72 @@
+"""The models the benchmark trains, by name: mosim, its ablations and the baselines, on equal budgets.
+
+Each recipe gives, for a system and a wall-clock budget, a model config, a training config and the
+warm-ups it is scored with. The baselines follow the settings of their references (see
+``mosim.baselines``); mosim and its ablations follow the system's preset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from mosim.models import ModelConfig
+from mosim.presets import get_preset
+from mosim.registry import lookup
+from mosim.training.config import StageConfig, TrainConfig
+
+
+@dataclass(frozen=True)
+class Recipe:
+    model: ModelConfig
+    train: TrainConfig
+    warmups: tuple[int, ...] = (1,)
+    """warm-ups W it is scored with (only models that use warm-up get more than W = 1)"""
+
+
+def _mosim(system: str, budget_min: float, seed: int) -> Recipe:
+    p = get_preset(system, budget_min=budget_min)
+    return Recipe(p.model, p.train_config(seed=seed))
+
+
+def _variant(schedule: str | None = None, **model_overrides: object) -> Callable[[str, float, int], Recipe]:
+    def make(system: str, budget_min: float, seed: int) -> Recipe:
+        p = get_preset(system, budget_min=budget_min)
+        p = replace(p, model=replace(p.model, **model_overrides), schedule=schedule or p.schedule)
+        return Recipe(p.model, p.train_config(seed=seed))
+
+    return make
+
+
+def _ensemble(system: str, budget_min: float, seed: int) -> Recipe:
+    from mosim.baselines import ensemble_preset
+
+    stage = StageConfig("model", None, budget_s=budget_min * 60, lr=1e-3)
+    return Recipe(ensemble_preset("mbpo"),
+                  TrainConfig(stages=(stage,), batch_size=256, grad_clip=1e9, min_lr_ratio=1.0, seed=seed))
+
+
+def _rssm(system: str, budget_min: float, seed: int) -> Recipe:
+    from mosim.baselines import rssm_preset
+
+    stage = StageConfig("model", None, budget_s=budget_min * 60, lr=1e-4, loss="rollout", horizon=63)
+    return Recipe(rssm_preset("dv3-cpu"),
+                  TrainConfig(stages=(stage,), batch_size=16, grad_clip=1000.0, min_lr_ratio=1.0, val_every_steps=300,
+                              val_windows=64, seed=seed),
+                  warmups=(1, 5))
+
+
+RECIPES: dict[str, Callable[[str, float, int], Recipe]] = {
+    "mosim": _mosim,
+    "plain": _variant(schedule="end_to_end", kind="plain_delta"),
+    "plain-ode": _variant(schedule="end_to_end", kind="plain_ode"),
+    "end-to-end": _variant(schedule="end_to_end"),
+    "ensemble": _ensemble,
+    "rssm": _rssm,
+}
+"""``mosim``: the structured model with the system's preset; ``plain``: the plain one-step network;
+``plain-ode`` and ``end-to-end``: the paper's ablations; ``ensemble``: PETS/MBPO; ``rssm``: DreamerV3."""
+
+
+def recipe(name: str, system: str, budget_min: float, seed: int = 0) -> Recipe:
+    return lookup(RECIPES, name, "benchmark model")(system, budget_min, seed)

@@ -1,0 +1,136 @@
+"""``mosim bench``: train (or reuse) the named models on the named systems, score them on the protocol,
+and write a CSV of raw results, a markdown table and plots.
+
+Every (system, model) trains in its own process with one torch thread, ``jobs`` at a time; a run that
+finished is reused, an interrupted one resumes. Scores are cached per run and protocol.
+
+    python -m mosim.benchmark.runner train-one SYSTEM MODEL BUDGET_MIN DATA RUN_DIR SEED   (internal)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mosim.benchmark.protocol import Protocol
+from mosim.benchmark.recipes import recipe
+from mosim.benchmark.scoring import per_step_errors, score
+
+
+def run_dir(out: Path, system: str, model: str) -> Path:
+    return out / "runs" / system / model
+
+
+def train_one(system: str, model: str, budget_min: float, data: str, out: str, seed: int) -> None:
+    from mosim.data.dataset import load_dataset
+    from mosim.training.trainer import train
+
+    r = recipe(model, system, budget_min, seed)
+    train(load_dataset(data, system=system), r.model, r.train, out, progress=False)
+    (Path(out) / "done").write_text("")
+
+
+def train_all(pairs: list[tuple[str, str]], budget_min: float, data_root: Path, out: Path, jobs: int, seed: int) -> None:
+    todo = [(s, m) for s, m in pairs if not (run_dir(out, s, m) / "done").exists()]
+    running: list[tuple[str, subprocess.Popen]] = []
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    while todo or running:
+        while todo and len(running) < jobs:
+            s, m = todo.pop(0)
+            d = run_dir(out, s, m)
+            d.mkdir(parents=True, exist_ok=True)
+            cmd = [sys.executable, "-m", "mosim.benchmark.runner", "train-one", s, m, str(budget_min),
+                   str(data_root / f"{s}-random.h5"), str(d), str(seed)]
+            print(f"train {s} / {m} ({budget_min:g} min) -> {d}", flush=True)
+            running.append((f"{s} / {m}", subprocess.Popen(cmd, env=env, stdout=open(d / "train.log", "a"),
+                                                           stderr=subprocess.STDOUT)))
+        time.sleep(2)
+        for item in list(running):
+            if item[1].poll() is not None:
+                running.remove(item)
+                print(f"done  {item[0]} (exit {item[1].returncode})", flush=True)
+
+
+def scores_of(run: Path, data: Any, protocol: Protocol, warmup: int) -> dict[str, Any]:
+    """Scores and the per-step curve of run/best.pt, cached per protocol and warm-up."""
+    from mosim.loading import load
+
+    cache = run / f"bench_scores_w{warmup}.json"
+    if cache.exists():
+        cached = json.loads(cache.read_text())
+        if cached["protocol"] == protocol.to_json():
+            return cached
+    sim = load(run / "best.pt", device="cpu")
+    result = {"protocol": protocol.to_json(),
+              "scores": [s.as_dict() for s in score(sim, data, protocol, warmup)],
+              "curve": per_step_errors(sim, data, max(protocol.horizons), protocol, warmup).tolist()}
+    cache.write_text(json.dumps(result))
+    return result
+
+
+def bench(systems: list[str], models: list[str], budget_min: float, data_root: Path, out: Path,
+          protocol: Protocol | None = None, jobs: int = 2, seed: int = 0) -> list[dict[str, Any]]:
+    """Train what is missing, score everything, write ``results.csv``, ``table.md`` and plots into ``out``."""
+    from mosim.data.dataset import load_dataset
+    from mosim.plots import plot_error_vs_horizon
+
+    protocol = protocol or Protocol()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "protocol.json").write_text(protocol.to_json())
+    train_all([(s, m) for s in systems for m in models], budget_min, data_root, out, jobs, seed)
+    rows = []
+    for s in systems:
+        data = load_dataset(data_root / f"{s}-random.h5", system=s)
+        curves = {}
+        for m in models:
+            d = run_dir(out, s, m)
+            if not (d / "best.pt").exists():
+                print(f"skip {s} / {m}: no best.pt (see {d / 'train.log'})")
+                continue
+            for w in recipe(m, s, budget_min, seed).warmups:
+                name = m if w == 1 and len(recipe(m, s, budget_min, seed).warmups) == 1 else f"{m} (W={w})"
+                res = scores_of(d, data, protocol, w)
+                curves[name] = np.asarray(res["curve"])
+                for sc in res["scores"]:
+                    rows.append({"system": s, "model": name, "warmup": w, "budget_min": budget_min, **{
+                        k: v for k, v in sc.items() if k != "groups"}, **{f"mse_{g}": v for g, v in sc["groups"].items()}})
+        if curves:
+            plot_error_vs_horizon(curves, out / f"{s}_error_vs_horizon.png", data.spec.dt, s)
+    write_tables(rows, out)
+    return rows
+
+
+def write_tables(rows: list[dict[str, Any]], out: Path) -> None:
+    if not rows:
+        return
+    fields = sorted({k for r in rows for k in r}, key=lambda k: (k.startswith("mse_"), k))
+    with open(out / "results.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    horizons = sorted({r["horizon"] for r in rows})
+    lines = ["| system | model | " + " | ".join(f"H={h}" for h in horizons) + " |",
+             "|---|---|" + "---|" * len(horizons)]
+    for key in dict.fromkeys((r["system"], r["model"]) for r in rows):
+        cells = {r["horizon"]: r for r in rows if (r["system"], r["model"]) == key}
+        lines.append(f"| {key[0]} | {key[1]} | " + " | ".join(
+            f"{cells[h]['mse']:.3g} [{cells[h]['ci_low']:.2g}, {cells[h]['ci_high']:.2g}]" if h in cells else "-"
+            for h in horizons) + " |")
+    (out / "table.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 8 and sys.argv[1] == "train-one":
+        _, _, system, model, budget, data, run, seed = sys.argv
+        train_one(system, model, float(budget), data, run, int(seed))
+    else:
+        sys.exit(__doc__)
