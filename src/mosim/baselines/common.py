@@ -41,18 +41,6 @@ def seeded_generator(device: torch.device, seed: int) -> torch.Generator:
     return g
 
 
-def check_rollout_inputs(model: Any, qpos0: Any, qvel0: Any, actions: Any) -> tuple[Tensor, Tensor, Tensor]:
-    """Validated ``qpos0 (..., nq)``, ``qvel0 (..., nv)``, ``actions (..., T, nu)`` (as ``DynamicsModel.rollout``)."""
-    q, v = model.check_state(qpos0, qvel0)
-    a = model._as_input(actions, model.spec.nu, "actions", f"(..., T, nu={model.spec.nu})")
-    if a.shape[:-2] != q.shape[:-1] or a.ndim != q.ndim + 1:
-        raise InvalidInputError(
-            f"actions must have shape (..., T, nu) with the leading dimensions of qpos0 {tuple(q.shape[:-1])}, "
-            f"got {tuple(a.shape)}"
-        )
-    return q, v, a
-
-
 def check_warmup(model: Any, warmup: Warmup | None, lead: tuple[int, ...]) -> tuple[Tensor, Tensor, Tensor] | None:
     """Validated warm-up ``(qpos_w (..., W, nq), qvel_w (..., W, nv), actions_w (..., W, nu))`` whose leading
     dimensions are ``lead`` (those of the start state); ``None`` or ``W = 0`` gives ``None``."""

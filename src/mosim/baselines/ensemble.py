@@ -29,7 +29,6 @@ from torch import Tensor, nn
 
 from mosim.baselines.common import (
     Warmup,
-    check_rollout_inputs,
     check_warmup,
     register_rng,
     seeded_generator,
@@ -216,7 +215,7 @@ class EnsembleModel(DynamicsModel):
         :param mode: ``mean`` (elite mean propagation), ``ts1`` or ``tsinf`` (the average of ``particles``
             sampled rollouts); default ``config.ensemble.eval_mode``
         """
-        q, _, _ = check_rollout_inputs(self, qpos0, qvel0, actions)
+        q, _, _ = self.check_rollout_inputs(qpos0, qvel0, actions)
         check_warmup(self, warmup, tuple(q.shape[:-1]))
         mode = mode or self.ens_config.eval_mode
         if mode not in ENSEMBLE_MODES:
@@ -232,7 +231,7 @@ class EnsembleModel(DynamicsModel):
         one elite, redrawn every step (``ts1``) or fixed per particle (``tsinf``)."""
         if mode not in ("ts1", "tsinf"):
             raise InvalidInputError(f"mode must be 'ts1' or 'tsinf', got {mode!r}")
-        q, v, a = check_rollout_inputs(self, qpos0, qvel0, actions)
+        q, v, a = self.check_rollout_inputs(qpos0, qvel0, actions)
         p = self.ens_config.particles if particles is None else int(particles)
         if p < 1:
             raise InvalidInputError(f"particles must be >= 1, got {p}")

@@ -33,7 +33,6 @@ from torch import Tensor, nn
 
 from mosim.baselines.common import (
     Warmup,
-    check_rollout_inputs,
     check_warmup,
     register_rng,
     seeded_generator,
@@ -194,7 +193,7 @@ class RSSMModel(DynamicsModel):
         :param samples: K of ``mean`` (default ``config.rssm.eval_samples``)
         :param seed: sampling seed (default ``config.rssm.eval_seed``): the same call predicts the same
         """
-        q0, v0, a = check_rollout_inputs(self, qpos0, qvel0, actions)
+        q0, v0, a = self.check_rollout_inputs(qpos0, qvel0, actions)
         lead, (nq, nu) = q0.shape[:-1], (self.spec.nq, self.spec.nu)
         w = check_warmup(self, warmup, tuple(lead))
         mode, k = self._mode_and_samples(mode, samples)

@@ -19,6 +19,7 @@ from mosim.integrators.quaternion import quat_exp, quat_integrate, quat_mul, qua
 from mosim.integrators.stepping import INTEGRATORS, Integrator, step
 
 __all__ = [
+    "IntegrationError",
     "INTEGRATORS",
     "AccelFn",
     "Integrator",

@@ -8,7 +8,6 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-import torch
 from torch import Tensor
 
 from mosim.errors import InvalidInputError

@@ -75,6 +75,17 @@ class DynamicsModel(nn.Module):
             )
         return q, v, a
 
+    def check_rollout_inputs(self, qpos0: Any, qvel0: Any, actions: Any) -> tuple[Tensor, Tensor, Tensor]:
+        """Validated ``qpos0 (..., nq)``, ``qvel0 (..., nv)`` and ``actions (..., T, nu)``."""
+        q, v = self.check_state(qpos0, qvel0)
+        a = self._as_input(actions, self.spec.nu, "actions", f"(..., T, nu={self.spec.nu})")
+        if a.shape[:-2] != q.shape[:-1] or a.ndim != q.ndim + 1:
+            raise InvalidInputError(
+                f"actions must have shape (..., T, nu) with the leading dimensions of qpos0 {tuple(q.shape[:-1])}, "
+                f"got {tuple(a.shape)}"
+            )
+        return q, v, a
+
     # ------------------------------------------------------------------ stepping
     def _step(self, q: Tensor, v: Tensor, a: Tensor) -> tuple[Tensor, Tensor]:
         """One model step on validated inputs."""
@@ -90,13 +101,7 @@ class DynamicsModel(nn.Module):
         ``qpos0 (..., nq)``, ``qvel0 (..., nv)``, ``actions (..., T, nu)`` ->
         ``qpos (..., T+1, nq)``, ``qvel (..., T+1, nv)``; index 0 is the start state.
         """
-        q, v = self.check_state(qpos0, qvel0)
-        a = self._as_input(actions, self.spec.nu, "actions", f"(..., T, nu={self.spec.nu})")
-        if a.shape[:-2] != q.shape[:-1] or a.ndim != q.ndim + 1:
-            raise InvalidInputError(
-                f"actions must have shape (..., T, nu) with the leading dimensions of qpos0 {tuple(q.shape[:-1])}, "
-                f"got {tuple(a.shape)}"
-            )
+        q, v, a = self.check_rollout_inputs(qpos0, qvel0, actions)
         qs, vs = [q], [v]
         for t in range(a.shape[-2]):
             q, v = self._step(q, v, a[..., t, :])
