@@ -13,7 +13,7 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e ".[dev,rl,video]"
+	$(BIN)/pip install --quiet -e ".[dev,rl,video,minari]"
 	touch $(STAMP)
 
 ## the main job on a small default: collect, train, evaluate, plot
