@@ -145,8 +145,10 @@ def collect(
                 _collect_one(i)
                 bar.update()
         elif todo:
-            ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-            with ctx.Pool(workers, initializer=_init_worker, initargs=(config, pol)) as pool:
+            fork = "fork" in mp.get_all_start_methods()
+            ctx = mp.get_context("fork" if fork else "spawn")
+            # forked workers inherit the compiled probe system (each gets its own copy-on-write copy)
+            with ctx.Pool(workers, initializer=_init_worker, initargs=(config, pol, probe if fork else None)) as pool:
                 for _ in pool.imap_unordered(_collect_one, todo):
                     bar.update()
     finally:
