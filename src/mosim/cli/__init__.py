@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from mosim.cli import bench_cmd, collect_cmd, data_cmd, demo_cmd, render_cmd, systems_cmd, train_cmd
+from mosim.cli import bench_cmd, collect_cmd, data_cmd, demo_cmd, render_cmd, rl_cmd, systems_cmd, train_cmd
 from mosim.errors import MosimError
 
 # name -> (module with add_arguments(parser) and run(args)), in the order of `mosim --help`
@@ -15,6 +15,7 @@ COMMANDS = {
     "collect": collect_cmd,
     "train": train_cmd,
     "bench": bench_cmd,
+    "rl": rl_cmd,
     "render": render_cmd,
     "data": data_cmd,
     "systems": systems_cmd,

@@ -1,0 +1,106 @@
+"""Zero-shot RL inside a tiny reacher model: curve, agent, result, no repeated runs, the OOD penalty in the loop,
+SAC / TD3 / TQC, and the same numbers for the same seed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from mosim.errors import InvalidInputError, UnknownNameError
+from mosim.rl.agents import agent_algorithm, load_agent
+from mosim.rl.callbacks import CURVE_FIELDS, read_curve
+from mosim.rl.pipelines import AgentConfig, EvalConfig, OODConfig, ZeroShotConfig, zero_shot
+
+TINY_AGENT = {"buffer_size": 2000, "learning_starts": 50, "batch_size": 32, "policy_kwargs": {"net_arch": [32, 32]}}
+
+
+def tiny_config(model_path, out, **kw) -> ZeroShotConfig:
+    base = dict(model=str(model_path), out=str(out), steps=300, agent=AgentConfig("sac", TINY_AGENT),
+                eval=EvalConfig(every=300, episodes=3, episode_steps=40), horizon=60, seed=3)
+    return ZeroShotConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def run(model_path, reacher_dataset, tmp_path_factory):
+    cfg = tiny_config(model_path, tmp_path_factory.mktemp("zs") / "run",
+                      ood=OODConfig(enabled=True, data=reacher_dataset.path, fit_steps=30))
+    return cfg, zero_shot(cfg)
+
+
+def test_zero_shot_writes_curve_agent_and_result(run):
+    cfg, result = run
+    rows = read_curve(result.curve)
+    assert len(rows) == 1 and tuple(rows[0]) == CURVE_FIELDS
+    row = rows[0]
+    assert int(row["timesteps"]) == 300 and int(row["real_steps"]) == 0
+    returns = [float(x) for x in row["eval_returns"].split(";")]
+    assert len(returns) == 3 and float(row["eval_mean"]) == pytest.approx(np.mean(returns), abs=1e-5)
+    assert float(row["eval_std"]) == pytest.approx(np.std(returns), abs=1e-5)
+    assert -1 < float(row["train_ood_penalty"]) < 0  # the penalty was in the imagined rewards
+    assert result.timesteps == 300 and result.evaluations == 1 and not result.cached
+    assert agent_algorithm(result.agent) == "sac"
+    agent = load_agent(result.agent)
+    assert agent.observation_space.shape == (6,)
+    out = result.curve.rsplit("/", 1)[0]
+    assert json.loads(open(f"{out}/config.json").read())["pipeline"] == "zero-shot"
+    assert json.loads(open(f"{out}/result.json").read())["final_mean"] == result.final_mean
+
+
+def test_a_finished_run_is_not_repeated(run):
+    cfg, result = run
+    again = zero_shot(cfg)
+    assert again.cached and again.final_mean == result.final_mean and again.agent == result.agent
+    with pytest.raises(InvalidInputError, match="another configuration"):
+        zero_shot(replace(cfg, steps=400))
+
+
+def test_same_seed_gives_the_same_run(run, tmp_path):
+    cfg, result = run
+    second = zero_shot(replace(cfg, out=str(tmp_path / "again")))
+    strip = [{k: v for k, v in row.items() if k != "elapsed_s"} for row in read_curve(result.curve)]
+    assert strip == [{k: v for k, v in row.items() if k != "elapsed_s"} for row in read_curve(second.curve)]
+    a, b = load_agent(result.agent), load_agent(second.agent)
+    for (name, x), (_, y) in zip(a.policy.state_dict().items(), b.policy.state_dict().items()):
+        assert torch.equal(x, y), name
+
+
+@pytest.mark.parametrize("algo", ["td3", "tqc"])
+def test_other_off_policy_algorithms(algo, model_path, tmp_path):
+    kwargs = {**TINY_AGENT, "learning_starts": 40}
+    if algo == "tqc":
+        kwargs["policy_kwargs"] = {"net_arch": [32, 32], "n_critics": 2, "n_quantiles": 5}
+    cfg = tiny_config(model_path, tmp_path / algo, steps=100, agent=AgentConfig(algo, kwargs),
+                      eval=EvalConfig(every=100, episodes=1, episode_steps=20))
+    result = zero_shot(cfg)
+    assert result.timesteps == 100 and agent_algorithm(result.agent) == algo
+
+
+def test_unknown_algorithm_is_refused():
+    with pytest.raises(UnknownNameError):
+        AgentConfig("ppo")
+
+
+def test_the_real_task_env_is_dm_control_s_task():
+    from dm_control import suite
+
+    from mosim.rl.real_env import RealEnv
+
+    env = RealEnv("reacher-easy")
+    obs, _ = env.reset(seed=3)
+    dm = suite.load("reacher", "easy", task_kwargs={"random": 0})
+    dm.reset()
+    dm.physics.named.model.geom_pos["target"] = env.system.physics.named.model.geom_pos["target"]
+    with dm.physics.reset_context():
+        dm.physics.data.qpos[:], dm.physics.data.qvel[:] = env.state
+    flat = lambda o: np.concatenate([np.ravel(x) for x in o.values()])  # noqa: E731
+    np.testing.assert_allclose(obs, flat(dm.task.get_observation(dm.physics)), atol=1e-6)
+    for a in np.random.default_rng(0).uniform(-1, 1, (20, 2)):
+        obs, reward, terminated, truncated, _ = env.step(a)
+        step = dm.step(a)
+        np.testing.assert_allclose(obs, flat(step.observation), atol=1e-6)
+        assert reward == pytest.approx(step.reward) and not terminated and not truncated
+    assert env.max_episode_steps == 1000 and env.frame_skip == 1
