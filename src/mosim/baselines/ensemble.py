@@ -40,7 +40,7 @@ from mosim.integrators import integrate_positions
 from mosim.models.base import DynamicsModel
 from mosim.models.config import ModelConfig
 from mosim.models.features import StateFeatures
-from mosim.models.normalization import MIN_STD, NormalizationStats, Normalizer
+from mosim.models.normalization import NormalizationStats, add_state_normalizers
 from mosim.models.tangent import position_difference
 from mosim.systems.base import SystemSpec
 
@@ -79,11 +79,7 @@ class EnsembleModel(DynamicsModel):
         self.ens_config = c
         self.features = StateFeatures(spec.layout, config.uses_limit_features)
         pdim, nv, nu = self.features.position_feature_dim, spec.nv, spec.nu
-        self.position_norm = Normalizer.from_stats(stats.position if stats else None, pdim)
-        self.velocity_norm = Normalizer.from_stats(stats.velocity if stats else None, nv)
-        self.action_norm = Normalizer.from_stats(stats.action if stats else None, nu)
-        self.delta_q_norm = Normalizer.from_stats(stats.delta_q if stats else None, nv, MIN_STD * spec.dt)
-        self.delta_v_norm = Normalizer.from_stats(stats.delta_v if stats else None, nv, MIN_STD * spec.dt)
+        add_state_normalizers(self, stats, pdim, nv, nu, spec.dt)
         self.in_dim, self.out_dim = pdim + nv + nu, 2 * nv
         sizes = [self.in_dim] + [c.width] * c.hidden_layers + [2 * self.out_dim]
         self.weights, self.biases = nn.ParameterList(), nn.ParameterList()

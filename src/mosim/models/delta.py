@@ -20,7 +20,7 @@ from mosim.models.base import DynamicsModel
 from mosim.models.config import ModelConfig
 from mosim.models.features import StateFeatures
 from mosim.models.networks import ResNet
-from mosim.models.normalization import MIN_STD, NormalizationStats, Normalizer, compute_normalization
+from mosim.models.normalization import NormalizationStats, add_state_normalizers, compute_normalization
 from mosim.models.tangent import position_difference
 from mosim.systems.base import SystemSpec
 
@@ -40,11 +40,7 @@ class PlainDeltaModel(DynamicsModel):
         self.spec, self.config = spec, config
         self.features = StateFeatures(spec.layout, self.config.uses_limit_features)
         pdim, nv, nu = self.features.position_feature_dim, spec.nv, spec.nu
-        self.position_norm = Normalizer.from_stats(stats.position if stats else None, pdim)
-        self.velocity_norm = Normalizer.from_stats(stats.velocity if stats else None, nv)
-        self.action_norm = Normalizer.from_stats(stats.action if stats else None, nu)
-        self.delta_q_norm = Normalizer.from_stats(stats.delta_q if stats else None, nv, MIN_STD * spec.dt)
-        self.delta_v_norm = Normalizer.from_stats(stats.delta_v if stats else None, nv, MIN_STD * spec.dt)
+        add_state_normalizers(self, stats, pdim, nv, nu, spec.dt)
         self.net = ResNet(pdim + nv + nu, 2 * nv, config.force_width, config.force_blocks, config.activation)
 
     @classmethod

@@ -127,6 +127,17 @@ class Normalizer(nn.Module):
         return f"dim={self.dim}, min_std={self.min_std:g}"
 
 
+def add_state_normalizers(module: nn.Module, stats: NormalizationStats | None, position_dim: int, nv: int, nu: int,
+                          dt: float) -> None:
+    """Give ``module`` the normalizers of a model predicting state changes: ``position_norm``, ``velocity_norm``,
+    ``action_norm``, ``delta_q_norm`` and ``delta_v_norm`` (identity when ``stats`` is None, to be loaded)."""
+    module.position_norm = Normalizer.from_stats(stats.position if stats else None, position_dim)
+    module.velocity_norm = Normalizer.from_stats(stats.velocity if stats else None, nv)
+    module.action_norm = Normalizer.from_stats(stats.action if stats else None, nu)
+    module.delta_q_norm = Normalizer.from_stats(stats.delta_q if stats else None, nv, MIN_STD * dt)
+    module.delta_v_norm = Normalizer.from_stats(stats.delta_v if stats else None, nv, MIN_STD * dt)
+
+
 def transitions(dataset: Dataset, split: str = "train") -> dict[str, Tensor]:
     """The transitions of one split as float64 tensors, flattened over episodes and time:
     ``q0, q1 (N, nq)``, ``v0, v1 (N, nv)``, ``action (N, nu)``."""

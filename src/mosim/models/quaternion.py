@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from mosim.integrators.quaternion import quat_mul  # noqa: F401  (re-exported: one Hamilton product)
+
 _TINY = 1e-12
 
 
@@ -46,21 +48,6 @@ def rotation_6d(quat: Tensor) -> Tensor:
 def quat_conj(quat: Tensor) -> Tensor:
     """Conjugate (the inverse of a unit quaternion). ``(..., 4) -> (..., 4)``."""
     return torch.cat((quat[..., :1], -quat[..., 1:]), dim=-1)
-
-
-def quat_mul(a: Tensor, b: Tensor) -> Tensor:
-    """Hamilton product ``a ⊗ b``. ``(..., 4), (..., 4) -> (..., 4)``."""
-    aw, ax, ay, az = a.unbind(-1)
-    bw, bx, by, bz = b.unbind(-1)
-    return torch.stack(
-        (
-            aw * bw - ax * bx - ay * by - az * bz,
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-        ),
-        dim=-1,
-    )
 
 
 def quat_to_rotvec(quat: Tensor) -> Tensor:
