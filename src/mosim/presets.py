@@ -51,7 +51,7 @@ PRESETS: dict[str, Preset] = {
     "cartpole": Preset(model_preset("small", n_correctors=1)),
     "reacher": Preset(model_preset("small", n_correctors=1)),
     "pendulum": Preset(model_preset("small", n_correctors=0), budget_min=3.0),
-    "cheetah": Preset(model_preset("medium", n_correctors=1), loss="rollout", horizon=8),
+    "cheetah": Preset(model_preset("medium", n_correctors=1)),
     "hopper": Preset(model_preset("medium", n_correctors=2), loss="rollout", horizon=8),
     "go2": Preset(model_preset("medium", n_correctors=2)),
     "panda": Preset(model_preset("large", n_correctors=3)),

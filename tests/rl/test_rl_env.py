@@ -226,6 +226,17 @@ def test_gymnasium_make_with_a_checkpoint_path(model_path):
         gymnasium.make("mosim/reacher-easy-v0")
 
 
+def test_another_task_of_the_same_robot_uses_its_own_reward(simulator):
+    hard = MosimEnv(simulator, system="reacher-hard")
+    assert hard.system.system_id == "reacher-hard"
+    q, v = np.array([0.3, -0.2]), np.zeros(2)
+    hard.reset(seed=0)
+    hard.set_state(q, v)
+    _, reward, *_ = hard.step(np.zeros(2))
+    qn, vn = hard.state
+    assert reward == pytest.approx(hard.system.reward(qn, vn, np.zeros(2)))
+
+
 def test_bad_inputs_give_clear_errors(simulator, tmp_path):
     env = MosimEnv(simulator)
     env.reset(seed=0)
@@ -237,6 +248,8 @@ def test_bad_inputs_give_clear_errors(simulator, tmp_path):
         MosimEnv(simulator, system="cartpole-swingup")
     with pytest.raises(InvalidInputError, match="model is of system 'reacher-easy'"):
         MosimEnv(simulator, system=mosim.make_system("cartpole-swingup"))
+    with pytest.raises(InvalidInputError, match="model is of system 'reacher-easy'"):
+        MosimEnv(simulator, system="acrobot-swingup")  # same sizes, another robot
     with pytest.raises(InvalidInputError, match="nq=2"):
         MosimEnv(simulator, reset_states=(np.zeros((4, 3)), np.zeros((4, 2))))
     with pytest.raises(InvalidInputError, match="frame_skip"):

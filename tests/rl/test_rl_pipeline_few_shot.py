@@ -94,3 +94,26 @@ def test_finetune_leaves_inactive_correctors_alone(reacher_dataset):
     assert any(not torch.equal(b, p) for b, p in zip(before, predictor))
     assert all(torch.equal(b, p) for b, p in zip(before[len(predictor):], corrector))
     assert model.active_correctors == 0
+
+
+def test_model_free_reference_learns_in_the_real_task_only(tmp_path):
+    from mosim.rl.pipelines import ModelFreeConfig, model_free
+
+    cfg = ModelFreeConfig(system="reacher-easy", out=str(tmp_path / "mf"), steps=200, seed=4,
+                          agent=AgentConfig("sac", TINY_AGENT), eval=EvalConfig(every=100, episodes=2, episode_steps=30))
+    result = model_free(cfg)
+    rows = read_curve(result.curve)
+    assert [int(r["timesteps"]) for r in rows] == [100, 200]
+    assert [int(r["real_steps"]) for r in rows] == [100, 200] and result.real_steps == 200
+    assert result.pipeline == "model-free" and result.model_updates == 0
+    assert model_free(cfg).cached
+
+
+def test_zero_shot_in_another_task_of_the_models_robot(model_path, tmp_path):
+    from mosim.rl.pipelines import ZeroShotConfig, zero_shot
+
+    cfg = ZeroShotConfig(model=str(model_path), task="reacher-hard", out=str(tmp_path / "zs"), steps=100, seed=1,
+                         agent=AgentConfig("sac", TINY_AGENT), eval=EvalConfig(every=100, episodes=2, episode_steps=30),
+                         horizon=50)
+    result = zero_shot(cfg)
+    assert result.timesteps == 100 and result.evaluations == 1

@@ -1,6 +1,6 @@
 """Reinforcement learning with a learned model: zero-shot (the agent learns only inside the model), few-shot
 (plus a few real steps that update the model), dyna (a model-free learner in the real task with model rollouts
-in its replay buffer), collect (a policy dataset with a trained agent), density (the OOD penalty's density).
+in its replay buffer), model-free (the reference: the same learner in the real task only), collect (a policy dataset with a trained agent), density (the OOD penalty's density).
 Each run writes OUT/config.json, OUT/curve.csv (the real-task return every --eval-every agent steps: mean,
 std, min, max over --eval-episodes episodes), OUT/agent.zip and OUT/result.json (few-shot and dyna also
 OUT/model.pt); a finished run is not repeated. --ood adds sigmoid((log p - c) / s) - 1 to imagined rewards,
@@ -65,6 +65,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                       ("few-shot", "zero-shot plus a few real steps that update the model")):
         s = sub.add_parser(name, help=doc, description=doc, formatter_class=fmt)
         s.add_argument("--model", required=True, help="the model's checkpoint (best.pt)")
+        s.add_argument("--task", default=None,
+                       help="another task of the model's robot to learn (default: the model's; e.g. reacher-hard)")
         _common(s, 100_000, 5000)
         s.add_argument("--n-envs", type=int, default=1, help="imagined envs stepped in one batch")
         s.add_argument("--horizon", type=int, default=None, help="imagined episode length (default: the task's)")
@@ -87,6 +89,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     s.add_argument("--fit-steps", type=int, default=1000, help="first fit of a fresh model, gradient steps")
     s.add_argument("--preset", default=None, help="model recipe of a fresh model (default: the system's)")
     _finetune_args(s, 100)
+    s = sub.add_parser("model-free", help="the reference: the same learner in the real task only",
+                       description="train the agent in the real task, evaluated as the other pipelines",
+                       formatter_class=fmt)
+    s.add_argument("--system", required=True, help="the task")
+    _common(s, 100_000, 5000)
     s = sub.add_parser("collect", help="collect a policy ('-e') dataset with a trained agent", formatter_class=fmt)
     s.add_argument("--agent", required=True, help="the agent's .zip")
     s.add_argument("--algo", default=None, help="its algorithm (default: read from the file)")
@@ -109,7 +116,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace):  # noqa: ANN201
-    from mosim.rl.configs import AgentConfig, DynaConfig, EvalConfig, FewShotConfig, OODConfig, ZeroShotConfig
+    from mosim.rl.configs import (AgentConfig, DynaConfig, EvalConfig, FewShotConfig, ModelFreeConfig, OODConfig,
+                                  ZeroShotConfig)
+    from mosim.errors import InvalidInputError
     from mosim.rl.finetune import FinetuneConfig
 
     common = dict(out=args.out, steps=args.steps, seed=args.seed, device=args.device, threads=args.threads,
@@ -121,10 +130,15 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201
     if hasattr(args, "finetune_steps"):
         tune = {"finetune": FinetuneConfig(args.finetune_steps, args.finetune_lr, args.finetune_batch,
                                            args.finetune_horizon, args.chunk)}
+    if args.rl_command == "model-free":
+        if args.ood:
+            raise InvalidInputError("--ood is for imagined rewards; model-free runs have none")
+        common.pop("ood")
+        return ModelFreeConfig(system=args.system, **common)
     if args.rl_command == "zero-shot":
-        return ZeroShotConfig(model=args.model, n_envs=args.n_envs, horizon=args.horizon, **common)
+        return ZeroShotConfig(model=args.model, task=args.task, n_envs=args.n_envs, horizon=args.horizon, **common)
     if args.rl_command == "few-shot":
-        return FewShotConfig(model=args.model, n_envs=args.n_envs, horizon=args.horizon,
+        return FewShotConfig(model=args.model, task=args.task, n_envs=args.n_envs, horizon=args.horizon,
                              collect_every=args.collect_every, collect_steps=args.collect_steps,
                              real_starts=args.real_starts, **tune, **common)
     return DynaConfig(system=args.system, model=args.model, model_start=args.model_start,

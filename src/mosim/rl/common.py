@@ -46,24 +46,23 @@ def as_simulator(model: ModelLike, device: str = "cpu") -> Simulator:
 def task_system(spec: SystemSpec, system: System | str | None = None) -> System:
     """The system that evaluates reset, observation and reward for a model of ``spec``.
 
-    ``None`` makes it from the model's system id (with the model's substeps); a given system or id must be of
-    the model's robot and task (its substeps may differ: only the model steps the state).
+    ``None`` makes it from the model's system id (with the model's substeps). A given system or id may be
+    another task of the same robot (a reacher-easy model serves reacher-hard: the tasks differ in their reset,
+    observation and reward, not in the dynamics): its joint layout, actuation and physics step must be the
+    model's (its substeps may differ: only the model steps the state).
     """
-    if system is None or isinstance(system, str):
-        want = spec.system_id if system is None else system
-        if want != spec.system_id:
-            raise InvalidInputError(
-                f"the model is of system {spec.system_id!r}, not {want!r}: use a model trained on {want!r} "
-                f"(or leave system=None to use the model's own system)"
-            )
+    if system is None:
         return make_system(spec.system_id, substeps=spec.substeps)
+    if isinstance(system, str):
+        system = make_system(system, substeps=spec.substeps)
     if not isinstance(system, System):
         raise InvalidInputError(f"system must be a mosim System, a system id or None, got {type(system).__name__}")
-    problems = [p for p in system.spec().mismatches(spec) if not p.startswith(("substeps", "dt"))]
+    problems = [p for p in system.spec().mismatches(spec) if not p.startswith(("substeps", "dt", "system_id"))]
     if problems:
         raise InvalidInputError(
             f"the model is of system {spec.system_id!r} but system is {system.system_id!r} "
-            f"({'; '.join(problems)}): pass a system of the model's robot and task"
+            f"({'; '.join(problems)}): pass a task of the model's robot, or use a model trained on "
+            f"{system.system_id!r}"
         )
     return system
 

@@ -87,6 +87,9 @@ class ZeroShotConfig:
     agent: AgentConfig = field(default_factory=AgentConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     ood: OODConfig = field(default_factory=OODConfig)
+    task: str | None = None
+    """the task to learn and be evaluated in (default: the model's system); another task of the model's robot
+    (a reacher-easy model serves reacher-hard)"""
     n_envs: int = 1
     """imagined envs stepped in one batch"""
     horizon: int | None = None
@@ -169,4 +172,26 @@ class DynaConfig:
         return json.dumps({"pipeline": "dyna", **asdict(self)}, sort_keys=True)
 
 
-PIPELINE_NAMES = {ZeroShotConfig: "zero-shot", FewShotConfig: "few-shot", DynaConfig: "dyna"}
+@dataclass(frozen=True, kw_only=True)
+class ModelFreeConfig:
+    """The reference every pipeline is measured against: the same learner trained in the real task only."""
+
+    system: str
+    out: str
+    steps: int = 100_000
+    """real env steps"""
+    agent: AgentConfig = field(default_factory=AgentConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    seed: int = 0
+    device: str = "cpu"
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        _check_common(self)
+
+    def to_json(self) -> str:
+        return json.dumps({"pipeline": "model-free", **asdict(self)}, sort_keys=True)
+
+
+PIPELINE_NAMES = {ZeroShotConfig: "zero-shot", FewShotConfig: "few-shot", DynaConfig: "dyna",
+                  ModelFreeConfig: "model-free"}

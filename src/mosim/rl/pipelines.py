@@ -7,6 +7,7 @@
   episodes start from real visited states (a fraction ``real_starts`` of them).
 - :func:`~mosim.rl.dyna.dyna`: a model-free learner in the real task whose replay buffer also gets short model
   rollouts from real states (MBPO style).
+- :func:`model_free`: the reference, the same learner in the real task only.
 
 Each writes ``curve.csv`` (see :data:`mosim.rl.callbacks.CURVE_FIELDS`), ``agent.zip`` and ``result.json``
 into its run directory (see :mod:`mosim.rl.runs`); the same configuration and seed give the same numbers.
@@ -15,6 +16,7 @@ into its run directory (see :mod:`mosim.rl.runs`); the same configuration and se
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -23,7 +25,8 @@ from mosim.loading import load
 from mosim.rl.agents import make_agent, save_agent
 from mosim.rl.callbacks import CurveLog, RealEvalCallback
 from mosim.rl.common import check_reset_states
-from mosim.rl.configs import AgentConfig, DynaConfig, EvalConfig, FewShotConfig, OODConfig, ZeroShotConfig
+from mosim.rl.configs import (AgentConfig, DynaConfig, EvalConfig, FewShotConfig, ModelFreeConfig, OODConfig,
+                              ZeroShotConfig)
 from mosim.rl.dyna import dyna
 from mosim.rl.finetune import FinetuneConfig, finetune, save_simulator
 from mosim.rl.real_env import RealEnv
@@ -32,15 +35,21 @@ from mosim.systems import make_system
 
 
 def _setup(config: ZeroShotConfig, progress: bool) -> tuple[Any, Any, Any, RealEnv]:
-    """The model, the imagined training env, the agent and the real evaluation env."""
+    """The model, the imagined training env, the agent and the real evaluation env (of ``config.task``)."""
     set_threads(config.threads)
     sim = load(config.model, device=config.device)
     ood = make_ood(config.ood, sim, config.model, progress=progress)
-    venv = imagined_env(sim, config.n_envs, config.seed, config.horizon, ood)
+    venv = imagined_env(sim, config.n_envs, config.seed, config.horizon, ood, task=config.task)
     agent = make_agent(config.agent.algo, venv, config.seed, config.device, **config.agent.kwargs)
     frame_skip = venv.get_attr("frame_skip", [0])[0]
-    real = RealEnv(sim.spec, frame_skip=frame_skip, max_episode_steps=config.eval.episode_steps)
+    real = RealEnv(task_spec(sim.spec, config.task), frame_skip=frame_skip,
+                   max_episode_steps=config.eval.episode_steps)
     return sim, venv, agent, real
+
+
+def task_spec(spec: Any, task: str | None) -> Any:
+    """The model's spec under the id of the task it is used for."""
+    return spec if task is None else replace(spec, system_id=task)
 
 
 def zero_shot(config: ZeroShotConfig, progress: bool = False, restart: bool = False) -> RLResult:
@@ -105,8 +114,8 @@ def few_shot(config: FewShotConfig, progress: bool = False, restart: bool = Fals
         return cached
     t0 = time.perf_counter()
     sim, venv, agent, real = _setup(config, progress)
-    collector = RealCollector(RealEnv(sim.spec, frame_skip=real.frame_skip, log=True), seed=config.seed + 7919)
-    pool = StartPool(sim.spec.system_id, sim.spec.substeps, config.real_starts, config.seed)
+    collector = RealCollector(RealEnv(real.spec, frame_skip=real.frame_skip, log=True), seed=config.seed + 7919)
+    pool = StartPool(real.spec.system_id, sim.spec.substeps, config.real_starts, config.seed)
     counts = {"model_updates": 0}
 
     def counters() -> dict[str, int]:
@@ -140,9 +149,32 @@ def few_shot(config: FewShotConfig, progress: bool = False, restart: bool = Fals
     return finish_run(out, "few-shot", cb, agent, time.perf_counter() - t0, collector.steps, counts["model_updates"])
 
 
-def run_pipeline(config: ZeroShotConfig | FewShotConfig | DynaConfig, progress: bool = False,
+def model_free(config: ModelFreeConfig, progress: bool = False, restart: bool = False) -> RLResult:
+    """Train ``config.agent`` for ``config.steps`` steps in the real task, evaluated as the other pipelines are."""
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
+
+    out, cached = start_run(config, restart)
+    if cached is not None:
+        return cached
+    t0 = time.perf_counter()
+    set_threads(config.threads)
+    env = RealEnv(config.system)
+    agent = make_agent(config.agent.algo, VecMonitor(DummyVecEnv([lambda: env])), config.seed, config.device,
+                       **config.agent.kwargs)
+    real = RealEnv(env.spec, frame_skip=env.frame_skip, max_episode_steps=config.eval.episode_steps)
+    cb = RealEvalCallback(real, config.eval, CurveLog(out / "curve.csv"),
+                          counters=lambda: {"real_steps": agent.num_timesteps},
+                          on_eval=lambda: save_agent(agent, out / "agent.zip"), progress=progress)
+    agent.learn(config.steps, callback=cb)
+    cb.finish()
+    return finish_run(out, "model-free", cb, agent, time.perf_counter() - t0, agent.num_timesteps)
+
+
+def run_pipeline(config: ZeroShotConfig | FewShotConfig | DynaConfig | ModelFreeConfig, progress: bool = False,
                  restart: bool = False) -> RLResult:
     """The pipeline of a configuration's type."""
+    if isinstance(config, ModelFreeConfig):
+        return model_free(config, progress, restart)
     if isinstance(config, FewShotConfig):
         return few_shot(config, progress, restart)
     if isinstance(config, ZeroShotConfig):
@@ -150,5 +182,5 @@ def run_pipeline(config: ZeroShotConfig | FewShotConfig | DynaConfig, progress: 
     return dyna(config, progress, restart)
 
 
-__all__ = ["AgentConfig", "DynaConfig", "EvalConfig", "FewShotConfig", "FinetuneConfig", "OODConfig", "RLResult",
-           "ZeroShotConfig", "dyna", "few_shot", "run_pipeline", "zero_shot"]
+__all__ = ["AgentConfig", "DynaConfig", "EvalConfig", "FewShotConfig", "FinetuneConfig", "ModelFreeConfig", "OODConfig",
+           "RLResult", "ZeroShotConfig", "dyna", "few_shot", "model_free", "run_pipeline", "zero_shot"]

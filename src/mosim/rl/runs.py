@@ -113,13 +113,13 @@ def make_ood(config: OODConfig, sim: Simulator, model_path: str | None, progress
     return OODPenalty(density, c=config.c, s=config.s, weight=config.weight)
 
 
-def imagined_env(sim: Simulator, n_envs: int, seed: int, horizon: int | None, ood: Any) -> Any:
+def imagined_env(sim: Simulator, n_envs: int, seed: int, horizon: int | None, ood: Any, task: str | None = None) -> Any:
     """A :class:`~mosim.rl.vec_env.MosimVecEnv` under SB3's ``VecMonitor`` (episode returns for the curve)."""
     from stable_baselines3.common.vec_env import VecMonitor
 
     from mosim.rl.vec_env import MosimVecEnv
 
-    return VecMonitor(MosimVecEnv(sim, n_envs, seed=seed, max_episode_steps=horizon, ood_penalty=ood))
+    return VecMonitor(MosimVecEnv(sim, n_envs, seed=seed, max_episode_steps=horizon, ood_penalty=ood, system=task))
 
 
 def set_threads(n: int) -> None:
