@@ -72,13 +72,29 @@ class Simulator:
         return f"Simulator({self.spec.system_id!r}, {self.info.get('stage_name', '?')}, {n:,} parameters, device={self.device})"
 
 
+def _pretrained_or_path(path: str | os.PathLike[str]) -> str | os.PathLike[str]:
+    from mosim import pretrained
+
+    if isinstance(path, str) and not os.path.exists(path) and os.sep not in path and not path.endswith(".pt"):
+        found = pretrained.resolve(path)
+        if found is None:
+            raise CheckpointError(f"{path}: no such checkpoint file and no pretrained model of that name "
+                                  f"(pretrained: {', '.join(pretrained.available()) or 'none'}); train one with "
+                                  "`mosim train` and pass its best.pt")
+        return found
+    return path
+
+
 def load(path: str | os.PathLike[str], device: str = "auto", system: str | SystemSpec | None = None) -> Simulator:
-    """Load a trained simulator from a checkpoint (``best.pt``); no dataset needed.
+    """Load a trained simulator from a checkpoint (``best.pt``), or a pretrained one by name
+    (``mosim.load("cheetah-run")``, see :mod:`mosim.pretrained`); no dataset needed.
 
     :param device: ``cpu``, ``cuda`` or ``auto``
     :param system: if given, a system id or spec the checkpoint must be of
-    :raises CheckpointError: the file is missing, corrupt, or of another system
+    :raises CheckpointError: the file is missing (and no pretrained model has that name), corrupt, or of
+        another system
     """
+    path = _pretrained_or_path(path)
     ckpt = load_checkpoint(path)
     spec = SystemSpec.from_json(ckpt["spec"])
     if system is not None:

@@ -23,6 +23,7 @@ def test_bench_trains_scores_and_reuses(tmp_path, capsys):
     assert models == {"mosim", "plain", "ensemble", "rssm (W=1)", "rssm (W=5)"}
     assert all(float(r["mse"]) >= 0 for r in rows) and len(rows) == 10
     assert (tmp_path / "bench" / "reacher-easy_error_vs_horizon.png").stat().st_size > 0
+    assert (tmp_path / "bench" / "reacher-easy_example1.png").stat().st_size > 0
     capsys.readouterr()
     assert main(args) == 0
     assert "train reacher-easy" not in capsys.readouterr().out  # nothing retrained

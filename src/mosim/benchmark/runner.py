@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +105,38 @@ def bench(systems: list[str], models: list[str], budget_min: float, data_root: P
                         k: v for k, v in sc.items() if k != "groups"}, **{f"mse_{g}": v for g, v in sc["groups"].items()}})
         if curves:
             plot_error_vs_horizon(curves, out / f"{s}_error_vs_horizon.png", data.spec.dt, s)
+            plot_examples(s, data, [m for m in models if (run_dir(out, s, m) / "best.pt").exists()], out, protocol,
+                          budget_min, seed)
     write_tables(rows, out)
     return rows
+
+
+def plot_examples(system: str, data: Any, models: list[str], out: Path, protocol: Protocol, budget_min: float,
+                  seed: int, n_examples: int = 2) -> None:
+    """``<system>_examples.png``: true vs predicted state entries (the 2 positions and 2 velocities that move
+    most) over the first test windows of the longest horizon, every model with its largest warm-up."""
+    from mosim.benchmark.protocol import make_windows
+    from mosim.benchmark.scoring import predict
+    from mosim.loading import load
+    from mosim.plots import plot_trajectories, state_labels
+
+    horizon = max(protocol.horizons)
+    part, windows = make_windows(data, protocol, horizon)
+    windows = replace(windows, episode=windows.episode[:n_examples], t0=windows.t0[:n_examples])
+    q_true, v_true, _ = windows.true_states(part)
+    nq = data.spec.nq
+    preds = {}
+    for m in models:
+        w = max(recipe(m, system, budget_min, seed).warmups)
+        q, v = predict(load(run_dir(out, system, m) / "best.pt", device="cpu"), part, windows, w)
+        preds[m if w == 1 else f"{m} (W={w})"] = np.concatenate([q, v], axis=-1)
+    true = np.concatenate([q_true, v_true], axis=-1)
+    for i in range(n_examples):
+        spread = true[i].std(axis=0)
+        entries = sorted(np.argsort(spread[:nq])[-2:].tolist()) + sorted((nq + np.argsort(spread[nq:])[-2:]).tolist())
+        plot_trajectories(true[i], {k: p[i] for k, p in preds.items()}, state_labels(data.spec.layout), entries,
+                          out / f"{system}_example{i + 1}.png", data.spec.dt,
+                          f"{system}: test window {i + 1}, {horizon} steps open loop")
 
 
 def write_tables(rows: list[dict[str, Any]], out: Path) -> None:

@@ -1,0 +1,173 @@
+"""Reinforcement learning inside the pretrained mosim models, scored in the real tasks.
+
+    python benchmarks/rl_results.py                       # every run below (two at a time; finished runs are reused)
+    python benchmarks/rl_results.py --only reacher-easy   # the runs of some tasks
+    python benchmarks/rl_results.py --report-only         # rebuild results/rl.md from finished runs
+
+Each run is one `mosim rl ...` command (printed, and stored in its run folder's config.json) with one torch
+thread; the models are the pretrained ones (`mosim.load("<system>")`, see docs/benchmarks.md), trained on
+random data only. Every agent is evaluated in the real task every --eval-every steps (10 episodes, fixed seeds).
+The reference of each task is the same algorithm trained in the real task for the same number of steps
+(`mosim rl model-free`). Runs go to runs/rl/<name>/ (not committed); the table and the curves go to results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+# name -> (task, pipeline, `mosim rl` arguments after the pipeline)
+SAC = ["--algo", "sac"]
+RUNS: dict[str, tuple[str, str, list[str]]] = {
+    "reacher-easy/zero-shot": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC, "--steps", "30000"]),
+    "reacher-easy/model-free": ("reacher-easy", "model-free", ["--system", "reacher-easy", *SAC, "--steps", "30000"]),
+    "reacher-hard/zero-shot": ("reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task", "reacher-hard", *SAC,
+                                                            "--steps", "30000"]),
+    "reacher-hard/model-free": ("reacher-hard", "model-free", ["--system", "reacher-hard", *SAC, "--steps", "30000"]),
+    "cartpole-balance/zero-shot": ("cartpole-balance", "zero-shot", ["--model", "cartpole-balance", *SAC,
+                                                                    "--steps", "20000"]),
+    "cartpole-balance/model-free": ("cartpole-balance", "model-free", ["--system", "cartpole-balance", *SAC,
+                                                                      "--steps", "20000"]),
+    "acrobot-swingup/zero-shot": ("acrobot-swingup", "zero-shot", ["--model", "acrobot-swingup", *SAC,
+                                                                  "--steps", "30000"]),
+    "acrobot-swingup/model-free": ("acrobot-swingup", "model-free", ["--system", "acrobot-swingup", *SAC,
+                                                                    "--steps", "30000"]),
+    # Dyna fits a fresh model on its own real steps (no pretrained model: that one saw 240k random real steps)
+    "reacher-easy/dyna": ("reacher-easy", "dyna", ["--system", "reacher-easy", *SAC, "--steps", "30000"]),
+    "cartpole-balance/dyna": ("cartpole-balance", "dyna", ["--system", "cartpole-balance", *SAC, "--steps", "20000"]),
+    "cheetah-run/zero-shot": ("cheetah-run", "zero-shot", ["--model", "cheetah-run", *SAC, "--steps", "60000",
+                                                          "--eval-every", "10000"]),
+    "cheetah-run/zero-shot-ood": ("cheetah-run", "zero-shot", ["--model", "cheetah-run", *SAC, "--steps", "60000",
+                                                              "--eval-every", "10000", "--ood",
+                                                              "--data", "data/cheetah-run-random.h5",
+                                                              "--density", "runs/rl/cheetah-run-density.pt"]),
+    "cheetah-run/few-shot": ("cheetah-run", "few-shot", ["--model", "cheetah-run", *SAC, "--steps", "60000",
+                                                        "--eval-every", "10000"]),
+    "cheetah-run/model-free": ("cheetah-run", "model-free", ["--system", "cheetah-run", *SAC, "--steps", "60000",
+                                                            "--eval-every", "10000"]),
+}
+
+
+def command(name: str, root: Path) -> list[str]:
+    _, pipeline, args = RUNS[name]
+    return [sys.executable, "-m", "mosim.cli", "rl", pipeline, *args, "--out", str(root / name), "--threads", "1",
+            "--quiet"]
+
+
+def run_all(names: list[str], root: Path, jobs: int) -> None:
+    todo = [n for n in names if not (root / n / "result.json").exists()]
+    running: list[tuple[str, subprocess.Popen]] = []
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    while todo or running:
+        while todo and len(running) < jobs:
+            name = todo.pop(0)
+            (root / name).mkdir(parents=True, exist_ok=True)
+            print(f"start {name}: mosim rl {' '.join(command(name, root)[4:])}", flush=True)
+            running.append((name, subprocess.Popen(command(name, root), env=env,
+                                                   stdout=open(root / name / "stdout.txt", "a"),
+                                                   stderr=subprocess.STDOUT)))
+        time.sleep(5)
+        for item in list(running):
+            if item[1].poll() is not None:
+                running.remove(item)
+                print(f"done  {item[0]} (exit {item[1].returncode})", flush=True)
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def report(names: list[str], root: Path, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    done = [n for n in names if (root / n / "result.json").exists()]
+    results = {n: json.loads((root / n / "result.json").read_text()) for n in done}
+    tasks = list(dict.fromkeys(RUNS[n][0] for n in done))
+    lines = ["| task | pipeline | agent steps | real steps used | final return (mean ± std, 10 episodes) | best | "
+             "vs model-free | minutes |", "|---|---|---|---|---|---|---|---|"]
+    csv_rows = []
+    for task in tasks:
+        ref = results.get(f"{task}/model-free")
+        for n in [n for n in done if RUNS[n][0] == task]:
+            r = results[n]
+            ratio = f"{r['final_mean'] / ref['final_mean']:.0%}" if ref and ref["final_mean"] > 0 and \
+                not n.endswith("model-free") else "-"
+            lines.append(f"| {task} | {n.split('/', 1)[1]} | {r['timesteps']:,} | {r['real_steps']:,} | "
+                         f"{r['final_mean']:.1f} ± {r['final_std']:.1f} | {r['best_mean']:.1f} | {ratio} | "
+                         f"{r['elapsed_s'] / 60:.1f} |")
+            csv_rows.append({"task": task, "run": n, **{k: r[k] for k in ("pipeline", "timesteps", "real_steps",
+                             "final_mean", "final_std", "best_mean", "elapsed_s")},
+                             "command": "mosim rl " + " ".join(command(n, Path("runs/rl"))[4:])})
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "rl.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(csv_rows[0]) if csv_rows else ["task"])
+        w.writeheader()
+        w.writerows(csv_rows)
+    fig, axes = plt.subplots(1, max(1, len(tasks)), figsize=(4.2 * max(1, len(tasks)), 3.4), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for n in [n for n in done if RUNS[n][0] == task]:
+            rows = read_rows(root / n / "curve.csv")
+            x = np.array([int(r["timesteps"]) for r in rows])
+            m, s = np.array([float(r["eval_mean"]) for r in rows]), np.array([float(r["eval_std"]) for r in rows])
+            ax.plot(x, m, marker="o", ms=3, label=n.split("/", 1)[1])
+            ax.fill_between(x, m - s, m + s, alpha=0.15)
+        ax.set_title(task)
+        ax.set_xlabel("agent steps (imagined for zero/few-shot)")
+        ax.set_ylabel("real-task return")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "rl_curves.png", dpi=110)
+    plt.close(fig)
+    cmds = "\n".join(f"    mosim rl {' '.join(command(n, Path('runs/rl'))[4:])}" for n in done)
+    text = f"""# RL inside mosim: real-task returns
+
+SAC (Stable-Baselines3 defaults) trained inside the pretrained mosim models (random data only: zero-shot), with
+a few real steps (few-shot), with model rollouts in a real learner's buffer (Dyna), and the same SAC trained in
+the real task for the same number of steps (model-free, the reference). Every agent is scored in the real task
+(MuJoCo, the task's own reward): 10 deterministic episodes of 1000 steps. One torch thread per run, two runs
+side by side on a 2-core x86_64 CPU ({platform.processor() or platform.machine()}), {date.today()}.
+Regenerate: `python benchmarks/rl_results.py` (resumes; `--report-only` rebuilds this page).
+
+{chr(10).join(lines)}
+
+![returns vs steps](rl_curves.png)
+
+Commands (each run's folder also holds its full config.json and curve.csv):
+
+{cmds}
+"""
+    (out / "rl.md").write_text(text)
+    print("\n".join(lines))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--only", nargs="+", default=None, help="tasks or run names")
+    p.add_argument("--root", default="runs/rl", type=Path)
+    p.add_argument("--out", default="results", type=Path)
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--report-only", action="store_true")
+    args = p.parse_args()
+    names = [n for n in RUNS if args.only is None or n in args.only or RUNS[n][0] in args.only]
+    if not args.report_only:
+        run_all(names, args.root, args.jobs)
+    report(names, args.root, args.out)
+
+
+if __name__ == "__main__":
+    main()
