@@ -28,33 +28,30 @@ import numpy as np
 
 # name -> (task, pipeline, `mosim rl` arguments after the pipeline)
 SAC = ["--algo", "sac"]
-RUNS: dict[str, tuple[str, str, list[str]]] = {
-    "reacher-easy/zero-shot": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC, "--steps", "30000"]),
-    "reacher-easy/model-free": ("reacher-easy", "model-free", ["--system", "reacher-easy", *SAC, "--steps", "30000"]),
-    "reacher-hard/zero-shot": ("reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task", "reacher-hard", *SAC,
-                                                            "--steps", "30000"]),
-    "reacher-hard/model-free": ("reacher-hard", "model-free", ["--system", "reacher-hard", *SAC, "--steps", "30000"]),
+RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run that is cut short is resumed anew)
+    "reacher-easy/zero-shot": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC, "--steps", "20000"]),
+    "reacher-easy/model-free": ("reacher-easy", "model-free", ["--system", "reacher-easy", *SAC, "--steps", "20000"]),
     "cartpole-balance/zero-shot": ("cartpole-balance", "zero-shot", ["--model", "cartpole-balance", *SAC,
-                                                                    "--steps", "20000"]),
+                                                                    "--steps", "10000", "--eval-every", "2500"]),
     "cartpole-balance/model-free": ("cartpole-balance", "model-free", ["--system", "cartpole-balance", *SAC,
-                                                                      "--steps", "20000"]),
-    "acrobot-swingup/zero-shot": ("acrobot-swingup", "zero-shot", ["--model", "acrobot-swingup", *SAC,
-                                                                  "--steps", "30000"]),
-    "acrobot-swingup/model-free": ("acrobot-swingup", "model-free", ["--system", "acrobot-swingup", *SAC,
-                                                                    "--steps", "30000"]),
-    # Dyna fits a fresh model on its own real steps (no pretrained model: that one saw 240k random real steps)
-    "reacher-easy/dyna": ("reacher-easy", "dyna", ["--system", "reacher-easy", *SAC, "--steps", "30000"]),
-    "cartpole-balance/dyna": ("cartpole-balance", "dyna", ["--system", "cartpole-balance", *SAC, "--steps", "20000"]),
-    "cheetah-run/zero-shot": ("cheetah-run", "zero-shot", ["--model", "cheetah-run", *SAC, "--steps", "60000",
-                                                          "--eval-every", "10000"]),
-    "cheetah-run/zero-shot-ood": ("cheetah-run", "zero-shot", ["--model", "cheetah-run", *SAC, "--steps", "60000",
-                                                              "--eval-every", "10000", "--ood",
-                                                              "--data", "data/cheetah-run-random.h5",
+                                                                      "--steps", "10000", "--eval-every", "2500"]),
+    "cheetah-run/zero-shot": ("cheetah-run", "zero-shot", ["--model", "cheetah-run", *SAC, "--steps", "30000"]),
+    "cheetah-run/zero-shot-ood": ("cheetah-run", "zero-shot", ["--model", "cheetah-run", *SAC, "--steps", "30000",
+                                                              "--ood", "--data", "data/cheetah-run-random.h5",
                                                               "--density", "runs/rl/cheetah-run-density.pt"]),
-    "cheetah-run/few-shot": ("cheetah-run", "few-shot", ["--model", "cheetah-run", *SAC, "--steps", "60000",
-                                                        "--eval-every", "10000"]),
-    "cheetah-run/model-free": ("cheetah-run", "model-free", ["--system", "cheetah-run", *SAC, "--steps", "60000",
-                                                            "--eval-every", "10000"]),
+    "cheetah-run/model-free": ("cheetah-run", "model-free", ["--system", "cheetah-run", *SAC, "--steps", "30000"]),
+    "reacher-hard/zero-shot": ("reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task", "reacher-hard", *SAC,
+                                                            "--steps", "20000"]),
+    "reacher-hard/model-free": ("reacher-hard", "model-free", ["--system", "reacher-hard", *SAC, "--steps", "20000"]),
+    # Dyna fits a fresh model on its own real steps (no pretrained model: that one saw 240k random real steps)
+    "reacher-easy/dyna": ("reacher-easy", "dyna", ["--system", "reacher-easy", *SAC, "--steps", "20000"]),
+    "cartpole-balance/dyna": ("cartpole-balance", "dyna", ["--system", "cartpole-balance", *SAC, "--steps", "10000",
+                                                          "--eval-every", "2500"]),
+    "acrobot-swingup/zero-shot": ("acrobot-swingup", "zero-shot", ["--model", "acrobot-swingup", *SAC,
+                                                                  "--steps", "20000"]),
+    "acrobot-swingup/model-free": ("acrobot-swingup", "model-free", ["--system", "acrobot-swingup", *SAC,
+                                                                    "--steps", "20000"]),
+    "cheetah-run/few-shot": ("cheetah-run", "few-shot", ["--model", "cheetah-run", *SAC, "--steps", "30000"]),
 }
 
 
