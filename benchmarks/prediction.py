@@ -31,6 +31,8 @@ PAPER = {"cheetah-run": (0.2297, 0.2185), "reacher-easy": (0.0988, 0.0009), "acr
          "panda": (0.0971, 0.0043), "hopper-hop": (0.3199, 0.2507), "go2": (0.4165, 0.1282),
          "humanoid-walk": (2.1291, 1.2737)}
 DOCS = Path("docs")
+FINDINGS = Path(__file__).with_name("prediction_findings.md")
+"""what the numbers say, written by hand after a run and placed under the summary"""
 
 
 def bench_command(args: argparse.Namespace) -> list[str]:
@@ -87,9 +89,11 @@ def report(args: argparse.Namespace) -> None:
         best_m = min(others, key=others.get) if others else None
         rssm = float(table[(s, "rssm (W=5)")][100]["mse"]) if (s, "rssm (W=5)") in table else float("nan")
         paper = PAPER.get(s)
+        finite = ours == ours and ours != float("inf")
         summary.append(
             f"| {s} | {fmt(ours)} | {best_m} {fmt(others[best_m]) if best_m else ''} | "
-            f"{ours / others[best_m]:.2f}x | {rssm / ours:.1f}x | {equivalent_horizons(args.out, s)} | "
+            f"{f'{ours / others[best_m]:.2f}x' if finite and best_m else '-'} | "
+            f"{f'{rssm / ours:.1f}x' if finite else '-'} | {equivalent_horizons(args.out, s)} | "
             f"{'-' if paper is None else f'{paper[0]:g} / {paper[1]:g}'} |")
         for name in (f"{s}_error_vs_horizon.png", f"{s}_example1.png"):
             if (args.out / name).exists():
@@ -119,7 +123,7 @@ windows, with a 95% bootstrap interval over windows. Lower is better; the best H
   KL balance 0.5/0.1 with 1 nat free bits, sequences of 64, batch 16, lr 1e-4), see
   [../src/mosim/baselines](../src/mosim/baselines). Tuning: the baselines use their references' settings; the
   plain network shares mosim's optimizer settings.
-- **Regenerate**: `{cmd}` (about {len(args.systems) * len(MODELS) * args.budget_min / 2 / 60 + 0.3:.1f} hours
+- **Regenerate**: `{cmd}` (about {len(args.systems) * len(MODELS) * args.budget_min / 2 / 60 + 0.4:.1f} hours
   here; resumes where it stopped and reuses trained models), then
   `python scripts/publish_pretrained.py` to refresh the pretrained models in `mosim.pretrained`.
 
@@ -130,6 +134,7 @@ windows, with a 95% bootstrap interval over windows. Lower is better; the best H
 The paper's figures took GPU-days of training on its own data; ours are minutes on a CPU, on our datasets
 (the same kind: random actions, the paper's holding scheme), so they compare in kind, not digit for digit.
 
+{FINDINGS.read_text() if FINDINGS.exists() else ""}
 ## All horizons
 
 {chr(10).join(lines)}

@@ -108,3 +108,19 @@ def test_state_groups_for_fixed_base_robots():
 
     groups = state_groups(make_system("reacher-easy").layout)
     assert set(groups) == {"qpos", "qvel"}
+
+
+def test_score_with_curve_equals_score_and_per_step_errors(dataset):
+    from mosim.benchmark.scoring import score_with_curve
+
+    class Drift(Replay):
+        def rollout(self, q0, v0, actions):
+            q, v = super().rollout(q0, v0, actions)
+            steps = np.arange(q.shape[1])[None, :, None]
+            return q + 0.01 * steps, v - 0.02 * steps
+
+    model = Drift(dataset)
+    scores, curve = score_with_curve(model, dataset, PROTOCOL)
+    assert [s.as_dict() for s in scores] == [s.as_dict() for s in score(model, dataset, PROTOCOL)]
+    np.testing.assert_allclose(curve, per_step_errors(model, dataset, 50, PROTOCOL))
+    assert curve.shape == (50,) and np.all(np.diff(curve) > 0)

@@ -23,7 +23,7 @@ import numpy as np
 
 from mosim.benchmark.protocol import Protocol
 from mosim.benchmark.recipes import recipe
-from mosim.benchmark.scoring import per_step_errors, score
+from mosim.benchmark.scoring import score_with_curve
 
 
 def run_dir(out: Path, system: str, model: str) -> Path:
@@ -70,9 +70,8 @@ def scores_of(run: Path, data: Any, protocol: Protocol, warmup: int) -> dict[str
         if cached["protocol"] == protocol.to_json():
             return cached
     sim = load(run / "best.pt", device="cpu")
-    result = {"protocol": protocol.to_json(),
-              "scores": [s.as_dict() for s in score(sim, data, protocol, warmup)],
-              "curve": per_step_errors(sim, data, max(protocol.horizons), protocol, warmup).tolist()}
+    scores, curve = score_with_curve(sim, data, protocol, warmup)
+    result = {"protocol": protocol.to_json(), "scores": [s.as_dict() for s in scores], "curve": curve.tolist()}
     cache.write_text(json.dumps(result))
     return result
 

@@ -79,24 +79,43 @@ def bootstrap_ci(values: np.ndarray, seed: int = 0, n_boot: int = 2000, level: f
     return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
 
 
-def score_horizon(model: Any, dataset: Dataset, protocol: Protocol, horizon: int, warmup: int = 1) -> HorizonScore:
+def _score_horizon(model: Any, dataset: Dataset, protocol: Protocol, horizon: int,
+                   warmup: int) -> tuple[HorizonScore, np.ndarray]:
+    """The score at one horizon and the MSE at each of its steps ``(H,)``, from one set of predictions."""
     part, windows = make_windows(dataset, protocol, horizon)
     q_true, v_true, _ = windows.true_states(part)
     q, v = predict(model, part, windows, warmup)
     se = squared_errors(q, v, q_true, v_true)
+    curve = se.mean(axis=(0, 2))
     per_window = se.mean(axis=(1, 2))
     groups = {name: float(se[..., cols].mean()) for name, cols in state_groups(dataset.spec.layout).items()}
     if not np.all(np.isfinite(per_window)):
         inf = float("inf")
-        return HorizonScore(horizon, len(per_window), inf, inf, inf, float(np.median(per_window)), groups)
+        return HorizonScore(horizon, len(per_window), inf, inf, inf, float(np.median(per_window)), groups), curve
     lo, hi = bootstrap_ci(per_window, protocol.seed)
-    return HorizonScore(horizon, len(per_window), float(per_window.mean()), lo, hi, float(np.median(per_window)), groups)
+    score_ = HorizonScore(horizon, len(per_window), float(per_window.mean()), lo, hi, float(np.median(per_window)),
+                          groups)
+    return score_, curve
+
+
+def score_horizon(model: Any, dataset: Dataset, protocol: Protocol, horizon: int, warmup: int = 1) -> HorizonScore:
+    return _score_horizon(model, dataset, protocol, horizon, warmup)[0]
 
 
 def score(model: Any, dataset: Dataset, protocol: Protocol | None = None, warmup: int = 1) -> list[HorizonScore]:
     """The model's score at every horizon of the protocol (default: 3, 16, 100 on 1000 test windows)."""
     protocol = protocol or Protocol()
     return [score_horizon(model, dataset, protocol, h, warmup) for h in protocol.horizons]
+
+
+def score_with_curve(model: Any, dataset: Dataset, protocol: Protocol | None = None,
+                     warmup: int = 1) -> tuple[list[HorizonScore], np.ndarray]:
+    """:func:`score` and the per-step errors of the longest horizon (as :func:`per_step_errors`), without
+    predicting the longest windows twice."""
+    protocol = protocol or Protocol()
+    results = [_score_horizon(model, dataset, protocol, h, warmup) for h in protocol.horizons]
+    longest = int(np.argmax(protocol.horizons))
+    return [r[0] for r in results], results[longest][1]
 
 
 def per_step_errors(model: Any, dataset: Dataset, horizon: int, protocol: Protocol | None = None,
