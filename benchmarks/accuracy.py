@@ -16,9 +16,7 @@ import csv
 import json
 import os
 import platform
-import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -51,23 +49,11 @@ def command(name: str, root: Path, data_root: Path) -> list[str]:
 
 
 def run_all(names: list[str], root: Path, data_root: Path, jobs: int) -> None:
+    from mosim.benchmark.runner import run_parallel
+
     todo = [n for n in names if not (run_dir(root, n) / "scores.json").exists()]
-    running: list[tuple[str, subprocess.Popen]] = []
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    while todo or running:
-        while todo and len(running) < jobs:
-            name = todo.pop(0)
-            log = run_dir(root, name)
-            log.mkdir(parents=True, exist_ok=True)
-            print(f"start {name}: {' '.join(command(name, root, data_root))}", flush=True)
-            running.append((name, subprocess.Popen(command(name, root, data_root), env=env,
-                                                   stdout=open(log / "stdout.txt", "a"), stderr=subprocess.STDOUT)))
-        time.sleep(5)
-        for item in list(running):
-            name, proc = item
-            if proc.poll() is not None:
-                running.remove(item)
-                print(f"done  {name} (exit {proc.returncode})", flush=True)
+    run_parallel([(f"{n}: {' '.join(command(n, root, data_root))}", command(n, root, data_root),
+                   run_dir(root, n) / "stdout.txt") for n in todo], jobs, poll_s=5.0)
 
 
 def protocol_scores(run: Path, data: Path) -> list[dict]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,21 +36,13 @@ def policy_data(system: str, data_root: Path, agent: Path, episodes: int) -> Pat
 
 
 def train_e(pairs: list[tuple[str, str]], data_root: Path, root: Path, budget: float, jobs: int) -> None:
-    running = []
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    for s, m in pairs:
-        d = root / s / f"{m}-e"
-        if (d / "done").exists():
-            continue
-        d.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "mosim.benchmark.runner", "train-one", s, m, str(budget),
-               str(data_root / f"{s}-policy.h5"), str(d), "0"]
-        print(f"train {s} / {m}-e ({budget:g} min) -> {d}", flush=True)
-        running.append(subprocess.Popen(cmd, env=env, stdout=open(d / "train.log", "a"), stderr=subprocess.STDOUT))
-        if len(running) >= jobs:
-            running.pop(0).wait()
-    for p in running:
-        p.wait()
+    from mosim.benchmark.runner import run_parallel
+
+    todo = [(s, m) for s, m in pairs if not (root / s / f"{m}-e" / "done").exists()]
+    run_parallel([(f"train {s} / {m}-e ({budget:g} min)",
+                   [sys.executable, "-m", "mosim.benchmark.runner", "train-one", s, m, str(budget),
+                    str(data_root / f"{s}-policy.h5"), str(root / s / f"{m}-e"), "0"],
+                   root / s / f"{m}-e" / "train.log") for s, m in todo], jobs)
 
 
 def scores(run: Path, data_path: Path, tag: str) -> dict[int, dict]:

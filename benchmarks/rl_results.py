@@ -16,11 +16,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import platform
-import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -62,22 +59,11 @@ def command(name: str, root: Path) -> list[str]:
 
 
 def run_all(names: list[str], root: Path, jobs: int) -> None:
+    from mosim.benchmark.runner import run_parallel
+
     todo = [n for n in names if not (root / n / "result.json").exists()]
-    running: list[tuple[str, subprocess.Popen]] = []
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    while todo or running:
-        while todo and len(running) < jobs:
-            name = todo.pop(0)
-            (root / name).mkdir(parents=True, exist_ok=True)
-            print(f"start {name}: mosim rl {' '.join(command(name, root)[4:])}", flush=True)
-            running.append((name, subprocess.Popen(command(name, root), env=env,
-                                                   stdout=open(root / name / "stdout.txt", "a"),
-                                                   stderr=subprocess.STDOUT)))
-        time.sleep(5)
-        for item in list(running):
-            if item[1].poll() is not None:
-                running.remove(item)
-                print(f"done  {item[0]} (exit {item[1].returncode})", flush=True)
+    run_parallel([(f"{n}: mosim rl {' '.join(command(n, root)[4:])}", command(n, root), root / n / "stdout.txt")
+                  for n in todo], jobs, poll_s=5.0)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:

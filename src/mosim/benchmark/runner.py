@@ -39,25 +39,30 @@ def train_one(system: str, model: str, budget_min: float, data: str, out: str, s
     (Path(out) / "done").write_text("")
 
 
-def train_all(pairs: list[tuple[str, str]], budget_min: float, data_root: Path, out: Path, jobs: int, seed: int) -> None:
-    todo = [(s, m) for s, m in pairs if not (run_dir(out, s, m) / "done").exists()]
-    running: list[tuple[str, subprocess.Popen]] = []
+def run_parallel(jobs: list[tuple[str, list[str], Path]], n: int, poll_s: float = 2.0) -> None:
+    """Run ``(name, command, log file)`` jobs as subprocesses, ``n`` at a time, one torch thread each, appending
+    each job's output to its log file and printing when it starts and ends."""
+    todo, running = list(jobs), []
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     while todo or running:
-        while todo and len(running) < jobs:
-            s, m = todo.pop(0)
-            d = run_dir(out, s, m)
-            d.mkdir(parents=True, exist_ok=True)
-            cmd = [sys.executable, "-m", "mosim.benchmark.runner", "train-one", s, m, str(budget_min),
-                   str(data_root / f"{s}-random.h5"), str(d), str(seed)]
-            print(f"train {s} / {m} ({budget_min:g} min) -> {d}", flush=True)
-            running.append((f"{s} / {m}", subprocess.Popen(cmd, env=env, stdout=open(d / "train.log", "a"),
-                                                           stderr=subprocess.STDOUT)))
-        time.sleep(2)
+        while todo and len(running) < n:
+            name, cmd, log = todo.pop(0)
+            log.parent.mkdir(parents=True, exist_ok=True)
+            print(f"start {name}", flush=True)
+            running.append((name, subprocess.Popen(cmd, env=env, stdout=open(log, "a"), stderr=subprocess.STDOUT)))
+        time.sleep(poll_s)
         for item in list(running):
             if item[1].poll() is not None:
                 running.remove(item)
                 print(f"done  {item[0]} (exit {item[1].returncode})", flush=True)
+
+
+def train_all(pairs: list[tuple[str, str]], budget_min: float, data_root: Path, out: Path, jobs: int, seed: int) -> None:
+    todo = [(s, m) for s, m in pairs if not (run_dir(out, s, m) / "done").exists()]
+    run_parallel([(f"train {s} / {m} ({budget_min:g} min) -> {run_dir(out, s, m)}",
+                   [sys.executable, "-m", "mosim.benchmark.runner", "train-one", s, m, str(budget_min),
+                    str(data_root / f"{s}-random.h5"), str(run_dir(out, s, m)), str(seed)],
+                   run_dir(out, s, m) / "train.log") for s, m in todo], jobs)
 
 
 def scores_of(run: Path, data: Any, protocol: Protocol, warmup: int) -> dict[str, Any]:
