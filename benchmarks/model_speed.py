@@ -5,7 +5,8 @@
    network integrated by adaptive dopri5 with adjoint gradients).
 2. Batched open-loop rollout speed (model steps/s, no gradients, float32, both cores) at batch 1,
    256 and 4096, against MuJoCo stepping the same system on the same two cores (batch 1: a Python
-   loop of mj_step; larger batches: ``mujoco.rollout`` with two threads).
+   loop of mj_step; larger batches: ``mujoco.rollout`` with two threads); eager and compiled
+   (``Simulator.compile``, i.e. ``torch.compile``).
 3. Time to equal accuracy: our default recipe and the original's recipe trained side by side for the
    same wall-clock budget (one thread each) on reacher-easy; the speed-up is the ratio of the times
    at which each first reached the original recipe's best validation error.
@@ -36,6 +37,7 @@ import torch
 from mujoco import rollout as mj_rollout
 
 import mosim
+from mosim.loading import Simulator
 from mosim.models import build_model
 from mosim.models.normalization import compute_normalization
 from mosim.presets import get_preset
@@ -72,14 +74,18 @@ def train_throughput(ds, config, seconds: float = 8.0) -> float:
 
 
 @torch.no_grad()
-def model_rollout_speed(ds, config, batch: int, steps: int = 100) -> float:
+def model_rollout_speed(ds, config, batch: int, steps: int = 100, compiled: bool = False) -> float:
+    """Model steps per second of one ``batch``-wide rollout; ``compiled``: :meth:`Simulator.compile` first (the
+    compilation, at the warm-up, is not timed)."""
     torch.set_num_threads(2)
     model = build_model(ds.spec, config, compute_normalization(ds, limit_features=config.uses_limit_features))
+    if compiled:
+        model = Simulator(model).compile().model
     idx = np.arange(batch) % ds.n_episodes
     q0 = torch.tensor(ds.qpos[idx, 0], dtype=torch.float32)
     v0 = torch.tensor(ds.qvel[idx, 0], dtype=torch.float32)
     a = torch.tensor(ds.action[idx, :steps], dtype=torch.float32)
-    model.rollout(q0[:1], v0[:1], a[:1, :5])  # warm-up
+    model.rollout(q0, v0, a[:, :3])  # warm-up (and compilation)
     t0 = time.perf_counter()
     model.rollout(q0, v0, a)
     return batch * steps / (time.perf_counter() - t0)
@@ -169,6 +175,7 @@ def main() -> None:
             cfg = recipes(system)["mosim default"]
             for batch in (1, 256, 4096):
                 rows.append({"system": system, "batch": batch, "mosim": model_rollout_speed(ds, cfg, batch),
+                             "compiled": model_rollout_speed(ds, cfg, batch, compiled=True),
                              "mujoco": mujoco_speed(system, batch)})
                 print(rows[-1], flush=True)
         (cache / "rollout.json").write_text(json.dumps(rows, indent=1))
@@ -191,9 +198,11 @@ def report(cache: Path, out: Path) -> None:
         lines.append("")
     if (cache / "rollout.json").exists():
         lines += ["## Batched rollout speed (model steps/s, 100-step rollouts, no gradients, two cores)", "",
-                  "| system | batch | mosim default | MuJoCo (batch 1: Python mj_step loop; else mujoco.rollout, 2 threads) "
-                  "| mosim / MuJoCo |", "|---|---|---|---|---|"]
-        lines += [f"| {r['system']} | {r['batch']} | {r['mosim']:,.0f} | {r['mujoco']:,.0f} | {r['mosim'] / r['mujoco']:.2f}x |"
+                  "| system | batch | mosim default | mosim compiled (`Simulator.compile`) | MuJoCo (batch 1: Python "
+                  "mj_step loop; else mujoco.rollout, 2 threads) | mosim / MuJoCo | compiled / MuJoCo |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['system']} | {r['batch']} | {r['mosim']:,.0f} | {r.get('compiled', float('nan')):,.0f} | "
+                  f"{r['mujoco']:,.0f} | {r['mosim'] / r['mujoco']:.2f}x | {r.get('compiled', float('nan')) / r['mujoco']:.2f}x |"
                   for r in json.loads((cache / "rollout.json").read_text())]
         lines.append("")
     if (cache / "tta.json").exists():

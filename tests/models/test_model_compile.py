@@ -1,0 +1,30 @@
+"""``Simulator.compile``: the compiled step predicts what the eager one does, for every joint type (the zoo robot
+has free, ball, hinge and slide joints), and gradients still flow through it."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from model_helpers import TINY, random_state
+
+from mosim.loading import Simulator
+from mosim.models import build_model
+
+
+@pytest.mark.slow  # compiling takes about a minute of CPU
+def test_a_compiled_simulator_predicts_like_the_eager_one_and_stays_differentiable(zoo_spec):
+    torch.manual_seed(0)
+    eager = Simulator(build_model(zoo_spec, TINY).float())
+    compiled = Simulator(build_model(zoo_spec, TINY).float())
+    compiled.model.load_state_dict(eager.model.state_dict())
+    compiled.compile()
+    q, v, _ = random_state(zoo_spec, 16, dtype=torch.float32)
+    actions = torch.rand(16, 5, zoo_spec.nu) * 2 - 1
+    q_e, v_e = eager.rollout(q.numpy(), v.numpy(), actions.numpy())
+    q_c, v_c = compiled.rollout(q.numpy(), v.numpy(), actions.numpy())
+    torch.testing.assert_close(torch.as_tensor(q_c), torch.as_tensor(q_e), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(torch.as_tensor(v_c), torch.as_tensor(v_e), rtol=1e-4, atol=1e-5)
+    v0 = v.clone().requires_grad_(True)
+    _, v1 = compiled.step(q, v0, actions[:, 0])
+    v1.sum().backward()
+    assert v0.grad is not None and torch.isfinite(v0.grad).all()
