@@ -29,6 +29,9 @@ DYNA = ["--algo-kwargs", '{"gradient_steps": 4}']
 RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run that is cut short is resumed anew)
     "reacher-easy/zero-shot": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC, "--steps", "20000"]),
     "reacher-easy/model-free": ("reacher-easy", "model-free", ["--system", "reacher-easy", *SAC, "--steps", "20000"]),
+    "reacher-easy/zero-shot-40k": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC, "--steps", "40000"]),
+    "reacher-easy/model-free-40k": ("reacher-easy", "model-free", ["--system", "reacher-easy", *SAC,
+                                                                  "--steps", "40000"]),
     "cartpole-balance/zero-shot": ("cartpole-balance", "zero-shot", ["--model", "cartpole-balance", *SAC,
                                                                     "--steps", "10000", "--eval-every", "2500"]),
     "cartpole-balance/model-free": ("cartpole-balance", "model-free", ["--system", "cartpole-balance", *SAC,
@@ -77,6 +80,34 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def first_reaching(rows: list[dict[str, str]], target: float) -> int | None:
+    """Real steps at the first evaluation whose mean return reaches ``target`` (None: never)."""
+    for r in rows:
+        if float(r["eval_mean"]) >= target:
+            return int(r["real_steps"]) if int(r["real_steps"]) > 0 else int(r["timesteps"])
+    return None
+
+
+def dyna_comparison(done: list[str], root: Path) -> str:
+    """Markdown: real steps Dyna and plain SAC need to reach 90% of plain SAC's final return, per task."""
+    lines = []
+    for n in [n for n in done if n.endswith("/dyna")]:
+        task = RUNS[n][0]
+        if f"{task}/model-free" not in done:
+            continue
+        free = read_rows(root / task / "model-free" / "curve.csv")  # same real-step budget as the Dyna run
+        dyna = read_rows(root / n / "curve.csv")
+        target = 0.9 * float(free[-1]["eval_mean"])
+        f, d = first_reaching(free, target), first_reaching(dyna, target)
+        ratio = f"{f / d:.1f}x fewer" if f and d else "-"
+        lines.append(f"| {task} | {target:.1f} | {f if f else 'not reached'} | {d if d else 'not reached'} | {ratio} |")
+    if not lines:
+        return ""
+    return ("\n## Dyna: real steps to 90% of model-free SAC's final return\n\n"
+            "| task | target return | model-free SAC real steps | Dyna real steps | Dyna |\n|---|---|---|---|---|\n"
+            + "\n".join(lines) + "\n")
+
+
 def report(names: list[str], root: Path, out: Path) -> None:
     import matplotlib
 
@@ -87,14 +118,15 @@ def report(names: list[str], root: Path, out: Path) -> None:
     results = {n: json.loads((root / n / "result.json").read_text()) for n in done}
     tasks = list(dict.fromkeys(RUNS[n][0] for n in done))
     lines = ["| task | pipeline | agent steps | real steps used | final return (mean ± std, 10 episodes) | best | "
-             "vs model-free | minutes |", "|---|---|---|---|---|---|---|---|"]
+             "vs model-free (same steps) | minutes |", "|---|---|---|---|---|---|---|---|"]
     csv_rows = []
     for task in tasks:
-        ref = results.get(f"{task}/model-free")
+        refs = {results[n]["timesteps"]: results[n] for n in done if RUNS[n][:2] == (task, "model-free")}
         for n in [n for n in done if RUNS[n][0] == task]:
             r = results[n]
+            ref = refs.get(r["timesteps"])  # the model-free run of as many steps
             ratio = f"{r['final_mean'] / ref['final_mean']:.0%}" if ref and ref["final_mean"] > 0 and \
-                not n.endswith("model-free") else "-"
+                RUNS[n][1] != "model-free" else "-"
             lines.append(f"| {task} | {n.split('/', 1)[1]} | {r['timesteps']:,} | {r['real_steps']:,} | "
                          f"{r['final_mean']:.1f} ± {r['final_std']:.1f} | {r['best_mean']:.1f} | {ratio} | "
                          f"{r['elapsed_s'] / 60:.1f} |")
@@ -122,6 +154,7 @@ def report(names: list[str], root: Path, out: Path) -> None:
     fig.tight_layout()
     fig.savefig(out / "rl_curves.png", dpi=110)
     plt.close(fig)
+    dyna_lines = dyna_comparison(done, root)
     cmds = "\n".join(f"    mosim rl {' '.join(command(n, Path('runs/rl'))[4:])}" for n in done)
     text = f"""# RL inside mosim: real-task returns
 
@@ -135,7 +168,7 @@ Regenerate: `python benchmarks/rl_results.py` (resumes; `--report-only` rebuilds
 {chr(10).join(lines)}
 
 ![returns vs steps](rl_curves.png)
-
+{dyna_lines}
 Commands (each run's folder also holds its full config.json and curve.csv):
 
 {cmds}
