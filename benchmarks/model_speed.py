@@ -77,11 +77,11 @@ def train_throughput(ds, config, seconds: float = 8.0) -> float:
 
 
 @torch.no_grad()
-def model_rollout_speed(ds, config, batch: int, steps: int = 100, compiled: bool = False) -> float:
+def model_rollout_speed(ds, config, stats, batch: int, steps: int = 100, compiled: bool = False) -> float:
     """Model steps per second of one ``batch``-wide rollout; ``compiled``: :meth:`Simulator.compile` first (the
     compilation, at the warm-up, is not timed)."""
     torch.set_num_threads(2)
-    model = build_model(ds.spec, config, compute_normalization(ds, limit_features=config.uses_limit_features))
+    model = build_model(ds.spec, config, stats)
     if compiled:
         model = Simulator(model).compile().model
     idx = np.arange(batch) % ds.n_episodes
@@ -178,9 +178,10 @@ def main() -> None:
         for system in args.systems:
             ds = mosim.load_dataset(Path(args.data_root) / f"{system}-random.h5")
             cfg = recipes(system)["mosim default"]
+            stats = compute_normalization(ds, limit_features=cfg.uses_limit_features)
             for batch in (1, 256, 4096):
-                rows.append({"system": system, "batch": batch, "mosim": model_rollout_speed(ds, cfg, batch),
-                             "compiled": model_rollout_speed(ds, cfg, batch, compiled=True),
+                rows.append({"system": system, "batch": batch, "mosim": model_rollout_speed(ds, cfg, stats, batch),
+                             "compiled": model_rollout_speed(ds, cfg, stats, batch, compiled=True),
                              "mujoco": mujoco_speed(system, batch)})
                 print(rows[-1], flush=True)
         (cache / "rollout.json").write_text(json.dumps(rows, indent=1))

@@ -107,9 +107,11 @@ def dyna_comparison(done: list[str], root: Path) -> str:
         target = 0.9 * min(max(float(r["eval_mean"]) for r in free), max(float(r["eval_mean"]) for r in dyna))
         f, d = first_reaching(free, target), first_reaching(dyna, target)
         ratio = f"{f / d:.1f}x fewer" if f and d else "-"
-        control = root / task / "model-free-4-updates" / "curve.csv"
-        c = first_reaching(read_rows(control), target) if f"{task}/model-free-4-updates" in done else None
-        c_text = "not run" if f"{task}/model-free-4-updates" not in done else (c if c else "not reached")
+        if f"{task}/model-free-4-updates" in done:
+            c = first_reaching(read_rows(root / task / "model-free-4-updates" / "curve.csv"), target)
+            c_text = c if c else "not reached"
+        else:
+            c_text = "not run"
         lines.append(f"| {task} | {target:.1f} | {f if f else 'not reached'} | {c_text} | {d if d else 'not reached'} "
                      f"| {ratio} |")
     if not lines:

@@ -65,11 +65,12 @@ def train_all(pairs: list[tuple[str, str]], budget_min: float, data_root: Path, 
                    run_dir(out, s, m) / "train.log") for s, m in todo], jobs)
 
 
-def scores_of(run: Path, data: Any, protocol: Protocol, warmup: int) -> dict[str, Any]:
-    """Scores and the per-step curve of run/best.pt, cached per protocol and warm-up."""
+def scores_of(run: Path, data: Any, protocol: Protocol, warmup: int, tag: str = "bench") -> dict[str, Any]:
+    """Scores and the per-step curve of run/best.pt on ``data``, cached per ``tag`` (which test data), protocol and
+    warm-up."""
     from mosim.loading import load
 
-    cache = run / f"bench_scores_w{warmup}.json"
+    cache = run / f"{tag}_scores_w{warmup}.json"
     if cache.exists():
         cached = json.loads(cache.read_text())
         if cached["protocol"] == protocol.to_json():
