@@ -26,10 +26,34 @@ def test_fit_normalize_denormalize_and_floor():
 def test_state_dict_round_trip_and_dtype():
     n = Normalizer(2).fit(torch.randn(100, 2) * 3 + 1)
     fresh = Normalizer(2)
-    assert set(fresh.state_dict()) == {"mean", "std"}
+    assert set(fresh.state_dict()) == {"mean", "std", "low", "high"}
     fresh.load_state_dict(n.state_dict())
     assert torch.equal(fresh.mean, n.mean) and torch.equal(fresh.std, n.std)
     assert fresh.double().mean.dtype == torch.float64
+
+
+def test_bound_clamps_to_the_widened_data_range():
+    x = torch.tensor([[0.0, -1.0], [1.0, 1.0], [2.0, 3.0]], dtype=torch.float64)
+    stats = MeanStd.of(x)
+    assert torch.equal(stats.low, torch.tensor([0.0, -1.0], dtype=torch.float64))
+    n = Normalizer.from_stats(stats, 2, bounded=True).double()
+    inside = n(x)
+    assert torch.equal(n.bound(inside), inside)  # the data itself is untouched
+    far = n(torch.tensor([[100.0, -100.0]], dtype=torch.float64))
+    # range [0, 2] widened by 10% of its width each side: at most 2.2, at least -1 - 0.4
+    expected = n(torch.tensor([[2.2, -1.4]], dtype=torch.float64))
+    assert torch.allclose(n.bound(far), expected)
+    unbounded = Normalizer.from_stats(stats, 2)
+    assert not unbounded.is_bounded and n.is_bounded
+    assert torch.equal(unbounded.bound(far.float()), far.float())
+
+
+def test_old_state_dict_without_bounds_loads_unbounded():
+    n = Normalizer.from_stats(MeanStd.of(torch.randn(50, 2)), 2, bounded=True)
+    old = {k: v for k, v in n.state_dict().items() if k in ("mean", "std")}
+    fresh = Normalizer(2)
+    fresh.load_state_dict(old)  # strict: the missing bounds are filled in, not an error
+    assert not fresh.is_bounded and torch.equal(fresh.mean, n.mean)
 
 
 def test_bad_statistics_rejected():
@@ -41,6 +65,10 @@ def test_bad_statistics_rejected():
         MeanStd.of(torch.tensor([[1.0, float("nan")]]))
     with pytest.raises(InvalidInputError):
         Normalizer(2).set_stats(MeanStd(torch.zeros(3), torch.ones(3)))
+    with pytest.raises(InvalidInputError, match="low must be <= high"):
+        MeanStd(torch.zeros(1), torch.ones(1), torch.ones(1), torch.zeros(1))
+    with pytest.raises(InvalidInputError, match="both"):
+        MeanStd(torch.zeros(1), torch.ones(1), torch.ones(1))
 
 
 def test_compute_normalization_matches_numpy(reacher_data):
@@ -76,3 +104,32 @@ def test_limit_features_get_a_fixed_scale_not_their_tiny_spread(tmp_path):
     std, mean = stats.position.std, stats.position.mean
     assert torch.all(std[-4 * n_lim : -2 * n_lim] == LIMIT_DEPTH_SCALE) and torch.all(std[-2 * n_lim :] == 1.0)
     assert torch.all(mean[-4 * n_lim :] == 0.0)
+
+
+@pytest.mark.parametrize("kind", ["structured", "plain_delta"])
+def test_bounded_model_saturates_off_the_data(reacher_data, kind):
+    """Far from the data, a bounded model's prediction stays inside the data's (widened) range of accelerations
+    or state changes, where the same weights unbounded extrapolate without limit."""
+    from mosim.models import build_model, model_preset
+
+    stats = compute_normalization(reacher_data)
+    models = {}
+    for bounded in (True, False):
+        torch.manual_seed(0)
+        models[bounded] = build_model(reacher_data.spec, model_preset("tiny", kind=kind, bound_to_data=bounded), stats)
+        with torch.no_grad():  # a network that extrapolates wildly: big output weights
+            for name, p in models[bounded].named_parameters():
+                if name.endswith("output.weight"):
+                    p.mul_(300.0)
+    spec = reacher_data.spec
+    q = torch.zeros(4, spec.nq)
+    v = torch.full((4, spec.nv), 1e3)  # hundreds of times the data's speeds
+    a = torch.zeros(4, spec.nu)
+    dv = {b: (m.step(q, v, a)[1] - v) for b, m in models.items()}
+    raw_high = stats.delta_v.high if kind == "plain_delta" else stats.acceleration.high * spec.dt
+    raw_low = stats.delta_v.low if kind == "plain_delta" else stats.acceleration.low * spec.dt
+    width = raw_high - raw_low
+    assert torch.all(dv[True] <= (raw_high + 0.11 * width).float()) and torch.all(dv[True] >= (raw_low - 0.11 * width).float())
+    assert dv[False].abs().max() > 2 * width.max()
+    qs, vs = models[True].rollout(q[:1], torch.zeros(1, spec.nv), torch.ones(1, 100, spec.nu))
+    assert torch.isfinite(qs).all() and torch.isfinite(vs).all()

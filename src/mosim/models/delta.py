@@ -40,7 +40,7 @@ class PlainDeltaModel(DynamicsModel):
         self.spec, self.config = spec, config
         self.features = StateFeatures(spec.layout, self.config.uses_limit_features)
         pdim, nv, nu = self.features.position_feature_dim, spec.nv, spec.nu
-        add_state_normalizers(self, stats, pdim, nv, nu, spec.dt)
+        add_state_normalizers(self, stats, pdim, nv, nu, spec.dt, config.bound_to_data)
         self.net = ResNet(pdim + nv + nu, 2 * nv, config.force_width, config.force_blocks, config.activation)
 
     @classmethod
@@ -50,10 +50,12 @@ class PlainDeltaModel(DynamicsModel):
         return cls(dataset.spec, config, compute_normalization(dataset, limit_features=config.uses_limit_features))
 
     def _normalized_delta(self, q: Tensor, v: Tensor, a: Tensor) -> Tensor:
-        p = self.position_norm(self.features.positions(q))
-        w = self.velocity_norm(self.features.velocities(v))
+        p = self.position_norm.bound(self.position_norm(self.features.positions(q)))
+        w = self.velocity_norm.bound(self.velocity_norm(self.features.velocities(v)))
         x = torch.cat((p, w, self.action_norm(a)), dim=-1)
-        return self.net(x)
+        y = self.net(x)
+        nv = self.spec.nv
+        return torch.cat((self.delta_q_norm.bound(y[..., :nv]), self.delta_v_norm.bound(y[..., nv:])), dim=-1)
 
     def normalized_delta(self, qpos: Any, qvel: Any, action: Any) -> Tensor:
         """The prediction in normalized units: ``cat(Δq, Δv) (..., 2 nv)``."""

@@ -6,12 +6,19 @@ dimensions do not blow up. :func:`compute_normalization` measures everything a m
 a dataset's training split: position and velocity features of the states, actions,
 finite-difference accelerations ``(v[t+1] - v[t]) / dt``, and the one-step changes of the state
 (``q1 ⊖ q0`` in tangent coordinates, ``v1 - v0``) for models that predict state changes.
+
+Statistics measured from data also keep each dimension's range (``low``, ``high``). A normalizer given
+``bounded=True`` turns that range, widened by :data:`BOUND_MARGIN` of its width on each side, into
+:meth:`Normalizer.bound`, a clamp in normalized units: models clamp what their networks see and what
+they predict to what the data covered, so a rollout that leaves the data saturates instead of
+extrapolating the networks into a blow-up.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -25,13 +32,19 @@ from mosim.models.tangent import position_difference
 MIN_STD = 1e-3
 """Default floor of a standard deviation (in the raw units of the quantity)."""
 
+BOUND_MARGIN = 0.1
+"""How far past the data's range (as a share of its width, each side) :meth:`Normalizer.bound` lets values go."""
+
 
 @dataclass(frozen=True)
 class MeanStd:
-    """Per-dimension statistics: ``mean (D,)`` and ``std (D,)`` (float64 tensors, std already floored)."""
+    """Per-dimension statistics: ``mean (D,)`` and ``std (D,)`` (float64 tensors, std already floored), and the
+    range ``low (D,)``, ``high (D,)`` of the samples when measured from data (``None`` otherwise)."""
 
     mean: Tensor
     std: Tensor
+    low: Tensor | None = None
+    high: Tensor | None = None
 
     def __post_init__(self) -> None:
         if self.mean.dim() != 1 or self.mean.shape != self.std.shape:
@@ -40,6 +53,13 @@ class MeanStd:
             )
         if not (torch.isfinite(self.mean).all() and torch.isfinite(self.std).all() and (self.std > 0).all()):
             raise InvalidInputError("mean and std must be finite and std > 0")
+        if (self.low is None) != (self.high is None):
+            raise InvalidInputError("give both low and high, or neither")
+        if self.low is not None and self.high is not None:
+            if self.low.shape != self.mean.shape or self.high.shape != self.mean.shape:
+                raise InvalidInputError(f"low and high must have shape {tuple(self.mean.shape)}")
+            if not (self.low <= self.high).all():
+                raise InvalidInputError("low must be <= high in every dimension")
 
     @classmethod
     def of(cls, samples: Tensor, min_std: float = MIN_STD) -> MeanStd:
@@ -51,7 +71,7 @@ class MeanStd:
             raise InvalidInputError("cannot compute statistics of zero samples")
         if not torch.isfinite(x).all():
             raise InvalidInputError("samples for normalization statistics contain NaN or inf")
-        return cls(x.mean(0), x.std(0, unbiased=False).clamp_min(min_std))
+        return cls(x.mean(0), x.std(0, unbiased=False).clamp_min(min_std), x.min(0).values, x.max(0).values)
 
     @property
     def dim(self) -> int:
@@ -81,6 +101,8 @@ class Normalizer(nn.Module):
 
     mean: Tensor
     std: Tensor
+    low: Tensor
+    high: Tensor
 
     def __init__(self, dim: int, min_std: float = MIN_STD) -> None:
         super().__init__()
@@ -90,23 +112,51 @@ class Normalizer(nn.Module):
         self.min_std = float(min_std)
         self.register_buffer("mean", torch.zeros(self.dim))
         self.register_buffer("std", torch.ones(self.dim))
+        # bounds of bound(), normalized units; infinite (no clamp) unless set from data
+        self.register_buffer("low", torch.full((self.dim,), -math.inf))
+        self.register_buffer("high", torch.full((self.dim,), math.inf))
 
     @classmethod
-    def from_stats(cls, stats: MeanStd | None, dim: int, min_std: float = MIN_STD) -> Normalizer:
-        """A normalizer set to ``stats`` (identity when ``stats`` is None, e.g. before loading a checkpoint)."""
+    def from_stats(cls, stats: MeanStd | None, dim: int, min_std: float = MIN_STD, bounded: bool = False) -> Normalizer:
+        """A normalizer set to ``stats`` (identity when ``stats`` is None, e.g. before loading a checkpoint);
+        ``bounded``: :meth:`bound` clamps to the range of ``stats`` (widened by :data:`BOUND_MARGIN`)."""
         out = cls(dim, min_std)
         if stats is not None:
-            out.set_stats(stats)
+            out.set_stats(stats, bounded)
         return out
 
-    def set_stats(self, stats: MeanStd) -> Normalizer:
-        """Copy ``stats`` into the buffers (taken as they are: :meth:`MeanStd.of` already floors std)."""
+    def set_stats(self, stats: MeanStd, bounded: bool = False) -> Normalizer:
+        """Copy ``stats`` into the buffers (taken as they are: :meth:`MeanStd.of` already floors std); with
+        ``bounded``, also the range of ``stats`` for :meth:`bound` (statistics without a range leave it unbounded)."""
         if stats.dim != self.dim:
             raise InvalidInputError(f"statistics of dimension {stats.dim} for a normalizer of dimension {self.dim}")
         with torch.no_grad():
             self.mean.copy_(stats.mean)
             self.std.copy_(stats.std)
+            if bounded and stats.low is not None and stats.high is not None:
+                low, high = (stats.low - stats.mean) / stats.std, (stats.high - stats.mean) / stats.std
+                margin = BOUND_MARGIN * (high - low)
+                self.low.copy_(low - margin)
+                self.high.copy_(high + margin)
+            else:
+                self.low.fill_(-math.inf)
+                self.high.fill_(math.inf)
         return self
+
+    @property
+    def is_bounded(self) -> bool:
+        return bool(torch.isfinite(self.low).any() or torch.isfinite(self.high).any())
+
+    def bound(self, y: Tensor) -> Tensor:
+        """``y (..., D)`` in normalized units, clamped to the bounds (identity when unbounded)."""
+        return torch.maximum(torch.minimum(y, self.high.to(y.dtype)), self.low.to(y.dtype))
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
+        # checkpoints written before normalizers had bounds: load them unbounded
+        for name, fill in (("low", -math.inf), ("high", math.inf)):
+            if prefix + "mean" in state_dict and prefix + name not in state_dict:
+                state_dict[prefix + name] = torch.full_like(state_dict[prefix + "mean"], fill)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def fit(self, samples: Tensor) -> Normalizer:
         """Set mean and std from ``samples (..., D)``. Returns ``self``."""
@@ -128,14 +178,15 @@ class Normalizer(nn.Module):
 
 
 def add_state_normalizers(module: nn.Module, stats: NormalizationStats | None, position_dim: int, nv: int, nu: int,
-                          dt: float) -> None:
+                          dt: float, bounded: bool = False) -> None:
     """Give ``module`` the normalizers of a model predicting state changes: ``position_norm``, ``velocity_norm``,
-    ``action_norm``, ``delta_q_norm`` and ``delta_v_norm`` (identity when ``stats`` is None, to be loaded)."""
-    module.position_norm = Normalizer.from_stats(stats.position if stats else None, position_dim)
-    module.velocity_norm = Normalizer.from_stats(stats.velocity if stats else None, nv)
+    ``action_norm``, ``delta_q_norm`` and ``delta_v_norm`` (identity when ``stats`` is None, to be loaded);
+    ``bounded``: all but the action's get the data's range for :meth:`Normalizer.bound`."""
+    module.position_norm = Normalizer.from_stats(stats.position if stats else None, position_dim, bounded=bounded)
+    module.velocity_norm = Normalizer.from_stats(stats.velocity if stats else None, nv, bounded=bounded)
     module.action_norm = Normalizer.from_stats(stats.action if stats else None, nu)
-    module.delta_q_norm = Normalizer.from_stats(stats.delta_q if stats else None, nv, MIN_STD * dt)
-    module.delta_v_norm = Normalizer.from_stats(stats.delta_v if stats else None, nv, MIN_STD * dt)
+    module.delta_q_norm = Normalizer.from_stats(stats.delta_q if stats else None, nv, MIN_STD * dt, bounded)
+    module.delta_v_norm = Normalizer.from_stats(stats.delta_v if stats else None, nv, MIN_STD * dt, bounded)
 
 
 def transitions(dataset: Dataset, split: str = "train") -> dict[str, Tensor]:
@@ -172,7 +223,7 @@ def _position_stats(features: StateFeatures, q: Tensor, min_std: float) -> MeanS
     mean[-4 * n_lim :] = 0.0
     std[-4 * n_lim : -2 * n_lim] = LIMIT_DEPTH_SCALE
     std[-2 * n_lim :] = 1.0
-    return MeanStd(mean, std)
+    return MeanStd(mean, std, stats.low, stats.high)
 
 
 def compute_normalization(

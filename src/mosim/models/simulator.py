@@ -59,10 +59,11 @@ class NeuralSimulator(DynamicsModel):
         self.integrator_options = dict(integrator_options or {})
         self.features = StateFeatures(spec.layout, self.config.uses_limit_features)
         pdim, nv, nu = self.features.position_feature_dim, spec.nv, spec.nu
-        self.position_norm = Normalizer.from_stats(stats.position if stats else None, pdim)
-        self.velocity_norm = Normalizer.from_stats(stats.velocity if stats else None, nv)
+        bounded = config.bound_to_data
+        self.position_norm = Normalizer.from_stats(stats.position if stats else None, pdim, bounded=bounded)
+        self.velocity_norm = Normalizer.from_stats(stats.velocity if stats else None, nv, bounded=bounded)
         self.action_norm = Normalizer.from_stats(stats.action if stats else None, nu)
-        self.acceleration_norm = Normalizer.from_stats(stats.acceleration if stats else None, nv)
+        self.acceleration_norm = Normalizer.from_stats(stats.acceleration if stats else None, nv, bounded=bounded)
         c = config
         self.predictor: nn.Module
         if c.kind == "structured":
@@ -106,10 +107,11 @@ class NeuralSimulator(DynamicsModel):
 
     # ------------------------------------------------------------------ dynamics
     def normalized_inputs(self, q: Tensor, v: Tensor, a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """Normalized position features ``(..., P)``, velocity features ``(..., nv)`` and action ``(..., nu)``."""
+        """Normalized position features ``(..., P)``, velocity features ``(..., nv)`` and action ``(..., nu)``
+        (features clamped to the data's range when the model is bounded, see :attr:`ModelConfig.bound_to_data`)."""
         return (
-            self.position_norm(self.features.positions(q)),
-            self.velocity_norm(self.features.velocities(v)),
+            self.position_norm.bound(self.position_norm(self.features.positions(q))),
+            self.velocity_norm.bound(self.velocity_norm(self.features.velocities(v))),
             self.action_norm(a),
         )
 
@@ -121,7 +123,7 @@ class NeuralSimulator(DynamicsModel):
         y = self.predictor(p, w, u)
         for corrector in self.correctors[:n]:
             y = y + corrector(p, w, u)
-        return y
+        return self.acceleration_norm.bound(y)
 
     def normalized_acceleration(self, qpos: Any, qvel: Any, action: Any, n_correctors: int | None = None) -> Tensor:
         """The prediction in normalized units ``(..., nv)`` (what a loss on accelerations should compare)."""
