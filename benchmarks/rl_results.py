@@ -26,6 +26,7 @@ import numpy as np
 # name -> (task, pipeline, `mosim rl` arguments after the pipeline)
 SAC = ["--algo", "sac"]
 DYNA = ["--algo-kwargs", '{"gradient_steps": 4}']
+BENCH_CHEETAH = "runs/bench/runs/cheetah-run/mosim/best.pt"
 RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run that is cut short is resumed anew)
     "reacher-easy/zero-shot": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC, "--steps", "20000"]),
     "reacher-easy/model-free": ("reacher-easy", "model-free", ["--system", "reacher-easy", *SAC, "--steps", "20000"]),
@@ -64,6 +65,12 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
     "acrobot-swingup/model-free": ("acrobot-swingup", "model-free", ["--system", "acrobot-swingup", *SAC,
                                                                     "--steps", "20000"]),
     "cheetah-run/few-shot": ("cheetah-run", "few-shot", ["--model", "cheetah-run", *SAC, "--steps", "30000"]),
+    # the benchmark's current cheetah model (end to end, bounded to its data; `python benchmarks/prediction.py`
+    # trains it), zero-shot without the OOD penalty
+    "cheetah-run/zero-shot-bounded": ("cheetah-run", "zero-shot", ["--model", BENCH_CHEETAH, "--task", "cheetah-run",
+                                                                  *SAC, "--steps", "30000"]),
+    "cheetah-run/zero-shot-bounded-60k": ("cheetah-run", "zero-shot", ["--model", BENCH_CHEETAH, "--task",
+                                                                      "cheetah-run", *SAC, "--steps", "60000"]),
 }
 
 
