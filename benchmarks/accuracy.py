@@ -20,8 +20,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
-ABLATION = ["--budget-min", "8", "--schedule", "staged"]
-ABLATION_E2E = ["--budget-min", "8", "--schedule", "end_to_end"]
+ROLLOUT_8 = ["--loss", "rollout", "--horizon", "8"]
+
+
+def ablation(schedule: str, *change: str, loss: list[str] = ROLLOUT_8) -> list[str]:
+    """`mosim train` arguments of a cheetah ablation: 8 minutes, ``schedule``, one ``change``, the 8-step loss."""
+    return ["--budget-min", "8", "--schedule", schedule, *change, *loss]
+
 
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
 RUNS: dict[str, tuple[str, str, str, list[str]]] = {
@@ -33,16 +38,15 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "cheetah/plain": ("table", "cheetah-run", "cheetah", ["--budget-min", "20", "--kind", "plain_delta"]),
     # cheetah ablations, equal budgets, against "base": structured, staged (predictor, then one corrector), 8-step
     # rollout loss, semi-implicit Euler; each row changes one thing (spelled out: they do not follow the preset)
-    "cheetah-ablation/base": ("ablation", "cheetah-run", "cheetah", [*ABLATION, "--loss", "rollout", "--horizon", "8"]),
-    "cheetah-ablation/one-step-loss": ("ablation", "cheetah-run", "cheetah", [*ABLATION, "--loss", "one_step"]),
-    "cheetah-ablation/end-to-end": ("ablation", "cheetah-run", "cheetah", [*ABLATION_E2E, "--loss", "rollout",
-                                                                          "--horizon", "8"]),
-    "cheetah-ablation/plain-resnet-ode": ("ablation", "cheetah-run", "cheetah", [*ABLATION_E2E, "--kind", "plain_ode",
-                                                                                "--loss", "rollout", "--horizon", "8"]),
-    "cheetah-ablation/rk4": ("ablation", "cheetah-run", "cheetah", [*ABLATION, "--integrator", "rk4", "--loss",
-                                                                   "rollout", "--horizon", "8"]),
-    "cheetah-ablation/plain-delta": ("ablation", "cheetah-run", "cheetah", [*ABLATION_E2E, "--kind", "plain_delta",
-                                                                           "--loss", "rollout", "--horizon", "8"]),
+    "cheetah-ablation/base": ("ablation", "cheetah-run", "cheetah", ablation("staged")),
+    "cheetah-ablation/one-step-loss": ("ablation", "cheetah-run", "cheetah",
+                                       ablation("staged", loss=["--loss", "one_step"])),
+    "cheetah-ablation/end-to-end": ("ablation", "cheetah-run", "cheetah", ablation("end_to_end")),
+    "cheetah-ablation/plain-resnet-ode": ("ablation", "cheetah-run", "cheetah",
+                                          ablation("end_to_end", "--kind", "plain_ode")),
+    "cheetah-ablation/rk4": ("ablation", "cheetah-run", "cheetah", ablation("staged", "--integrator", "rk4")),
+    "cheetah-ablation/plain-delta": ("ablation", "cheetah-run", "cheetah",
+                                     ablation("end_to_end", "--kind", "plain_delta")),
     # acrobot: what might close the gap to the plain network in 20 min
     "acrobot-variants/no-corrector": ("acrobot", "acrobot-swingup", "acrobot", ["--budget-min", "20",
                                                                                "--correctors", "0"]),

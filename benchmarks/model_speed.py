@@ -203,14 +203,15 @@ def report(cache: Path, out: Path) -> None:
                   for r in json.loads((cache / "train.json").read_text())]
         lines.append("")
     if (cache / "rollout.json").exists():
+        rollout = json.loads((cache / "rollout.json").read_text())
         lines += ["## Batched rollout speed (model steps/s, 100-step rollouts, no gradients, two cores)", "",
                   "| system | batch | mosim default | mosim compiled (`Simulator.compile`) | MuJoCo (batch 1: Python "
                   "mj_step loop; else mujoco.rollout, 2 threads) | mosim / MuJoCo | compiled / MuJoCo |",
                   "|---|---|---|---|---|---|---|"]
         lines += [f"| {r['system']} | {r['batch']} | {r['mosim']:,.0f} | {r.get('compiled', float('nan')):,.0f} | "
                   f"{r['mujoco']:,.0f} | {r['mosim'] / r['mujoco']:.2f}x | {r.get('compiled', float('nan')) / r['mujoco']:.2f}x |"
-                  for r in json.loads((cache / "rollout.json").read_text())]
-        big = [r for r in json.loads((cache / "rollout.json").read_text()) if r["batch"] == 4096]
+                  for r in rollout]
+        big = [r for r in rollout if r["batch"] == 4096]
         faster = [r["system"] for r in big if r.get("compiled", r["mosim"]) > r["mujoco"]]
         slower = [r["system"] for r in big if r["system"] not in faster]
         lines += ["", f"At batch 4096 mosim outruns MuJoCo on {', '.join(faster) or 'none'} and not on "

@@ -149,7 +149,7 @@ class Normalizer(nn.Module):
 
     def bound(self, y: Tensor) -> Tensor:
         """``y (..., D)`` in normalized units, clamped to the bounds (identity when unbounded)."""
-        return torch.maximum(torch.minimum(y, self.high.to(y.dtype)), self.low.to(y.dtype))
+        return torch.clamp(y, self.low.to(y.dtype), self.high.to(y.dtype))
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
         # checkpoints written before normalizers had bounds: load them unbounded
