@@ -49,6 +49,10 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
     "reacher-hard/zero-shot": ("reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task", "reacher-hard", *SAC,
                                                             "--steps", "20000"]),
     "reacher-hard/model-free": ("reacher-hard", "model-free", ["--system", "reacher-hard", *SAC, "--steps", "20000"]),
+    "reacher-hard/zero-shot-100k": ("reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task", "reacher-hard",
+                                                                 *SAC, "--steps", "100000", "--eval-every", "10000"]),
+    "reacher-hard/model-free-100k": ("reacher-hard", "model-free", ["--system", "reacher-hard", *SAC, "--steps",
+                                                                   "100000", "--eval-every", "10000"]),
     # Dyna fits a fresh model on its own real steps (no pretrained model: that one saw 240k random real steps) and,
     # as MBPO does, takes more gradient steps per real step than plain SAC (4 instead of 1) on the mixed buffer
     "cartpole-balance/dyna": ("cartpole-balance", "dyna", ["--system", "cartpole-balance", *SAC, *DYNA, "--steps",

@@ -106,30 +106,71 @@ def test_limit_features_get_a_fixed_scale_not_their_tiny_spread(tmp_path):
     assert torch.all(mean[-4 * n_lim :] == 0.0)
 
 
+def _wild_models(data, kind):
+    """The same wildly extrapolating weights (big output layers) in a bounded and an unbounded model."""
+    from mosim.models import build_model, model_preset
+
+    stats = compute_normalization(data)
+    models = {}
+    for bounded in (True, False):
+        torch.manual_seed(0)
+        models[bounded] = build_model(data.spec, model_preset("tiny", kind=kind, bound_to_data=bounded), stats)
+        with torch.no_grad():
+            for name, p in models[bounded].named_parameters():
+                if name.endswith("output.weight"):
+                    p.mul_(300.0)
+    return stats, models
+
+
+def _widened(ms: MeanStd, margin: float = 0.11) -> tuple[torch.Tensor, torch.Tensor]:
+    width = ms.high - ms.low
+    return (ms.low - margin * width).float(), (ms.high + margin * width).float()
+
+
 @pytest.mark.parametrize("kind", ["structured", "plain_delta"])
 def test_bounded_model_saturates_off_the_data(reacher_data, kind):
     """Far from the data, a bounded model's prediction stays inside the data's (widened) range of accelerations
     or state changes, where the same weights unbounded extrapolate without limit."""
-    from mosim.models import build_model, model_preset
-
-    stats = compute_normalization(reacher_data)
-    models = {}
-    for bounded in (True, False):
-        torch.manual_seed(0)
-        models[bounded] = build_model(reacher_data.spec, model_preset("tiny", kind=kind, bound_to_data=bounded), stats)
-        with torch.no_grad():  # a network that extrapolates wildly: big output weights
-            for name, p in models[bounded].named_parameters():
-                if name.endswith("output.weight"):
-                    p.mul_(300.0)
+    stats, models = _wild_models(reacher_data, kind)
     spec = reacher_data.spec
     q = torch.zeros(4, spec.nq)
     v = torch.full((4, spec.nv), 1e3)  # hundreds of times the data's speeds
     a = torch.zeros(4, spec.nu)
-    dv = {b: (m.step(q, v, a)[1] - v) for b, m in models.items()}
-    raw_high = stats.delta_v.high if kind == "plain_delta" else stats.acceleration.high * spec.dt
-    raw_low = stats.delta_v.low if kind == "plain_delta" else stats.acceleration.low * spec.dt
-    width = raw_high - raw_low
-    assert torch.all(dv[True] <= (raw_high + 0.11 * width).float()) and torch.all(dv[True] >= (raw_low - 0.11 * width).float())
-    assert dv[False].abs().max() > 2 * width.max()
+    if kind == "plain_delta":
+        raw = {b: m.delta_v_norm.denormalize(m.normalized_delta(q, v, a)[..., spec.nv:]) for b, m in models.items()}
+        low, high = _widened(stats.delta_v)
+    else:
+        raw = {b: m.acceleration(q, v, a) for b, m in models.items()}
+        low, high = _widened(stats.acceleration)
+    assert torch.all(raw[True] <= high) and torch.all(raw[True] >= low)
+    assert (raw[False] - raw[False].clamp(low, high)).abs().max() > 2 * (high - low).max()
     qs, vs = models[True].rollout(q[:1], torch.zeros(1, spec.nv), torch.ones(1, 100, spec.nu))
     assert torch.isfinite(qs).all() and torch.isfinite(vs).all()
+
+
+@pytest.mark.parametrize("kind", ["structured", "plain_delta"])
+def test_bounded_model_keeps_its_state_in_the_data_range(reacher_data, kind):
+    """A bounded model's next velocity and raw coordinates (reacher's limited wrist) stay in the data's widened
+    range even from a state far outside it; unbounded, the same weights carry the state far away. Inside the
+    range an unbounded model's step is unchanged by the clamp, bit for bit."""
+    from mosim.models import StateFeatures, bound_state
+
+    stats, models = _wild_models(reacher_data, kind)
+    spec = reacher_data.spec
+    raw = StateFeatures(spec.layout).raw
+    assert raw.numel() == 1  # the wrist
+    q = torch.zeros(4, spec.nq)
+    q[:, raw] = 50.0  # far past the wrist's range
+    v = torch.full((4, spec.nv), 1e3)
+    a = torch.zeros(4, spec.nu)
+    v_low, v_high = _widened(stats.velocity)
+    q_low, q_high = (x[: raw.numel()] for x in _widened(stats.position))
+    q1, v1 = models[True].step(q, v, a)
+    assert torch.all(v1 <= v_high) and torch.all(v1 >= v_low)
+    assert torch.all(q1[:, raw] <= q_high) and torch.all(q1[:, raw] >= q_low)
+    q1u, v1u = models[False].step(q, v, a)
+    assert v1u.abs().max() > 10 * v_high.abs().max() and q1u[:, raw].abs().min() > 10 * q_high.abs().max()
+    m = models[False]
+    qs, vs = reacher_data.qpos[0, :5], reacher_data.qvel[0, :5]
+    qb, vb = bound_state(m.features, m.position_norm, m.velocity_norm, torch.as_tensor(qs), torch.as_tensor(vs))
+    assert torch.equal(qb, torch.as_tensor(qs)) and torch.equal(vb, torch.as_tensor(vs))

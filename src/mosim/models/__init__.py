@@ -28,6 +28,7 @@ from mosim.models.normalization import (
     MeanStd,
     NormalizationStats,
     Normalizer,
+    bound_state,
     compute_normalization,
     transitions,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "ResNet",
     "StateFeatures",
     "StructuredPredictor",
+    "bound_state",
     "build_model",
     "compute_normalization",
     "feature_dim",

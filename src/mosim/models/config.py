@@ -56,8 +56,9 @@ class ModelConfig:
     eps: float = 1e-3
     """``eps`` in ``M = L Lᵀ + eps I`` (normalized units, where ``M`` starts near ``I``)"""
     bound_to_data: bool = True
-    """clamp what the networks see (position and velocity features) and what the model predicts (acceleration
-    or state change) to the training data's range, widened by 10% each side
+    """clamp what the networks see (position and velocity features), what the model predicts (acceleration
+    or state change) and the predicted state (velocities, and the coordinates fed raw: slides, limited hinges,
+    a free joint's height) to the training data's range, widened by 10% each side
     (:meth:`~mosim.models.normalization.Normalizer.bound`): off the data a rollout saturates instead of
     extrapolating the networks into a blow-up. Checkpoints from before this option load unbounded"""
     rssm: RSSMConfig | None = None

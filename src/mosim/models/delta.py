@@ -20,7 +20,7 @@ from mosim.models.base import DynamicsModel
 from mosim.models.config import ModelConfig
 from mosim.models.features import StateFeatures
 from mosim.models.networks import ResNet
-from mosim.models.normalization import NormalizationStats, add_state_normalizers, compute_normalization
+from mosim.models.normalization import NormalizationStats, add_state_normalizers, bound_state, compute_normalization
 from mosim.models.tangent import position_difference
 from mosim.systems.base import SystemSpec
 
@@ -73,7 +73,8 @@ class PlainDeltaModel(DynamicsModel):
         nv = self.spec.nv
         dq = self.delta_q_norm.denormalize(y[..., :nv])
         dv = self.delta_v_norm.denormalize(y[..., nv:])
-        return integrate_positions(self.spec.layout, q, dq, 1.0), v + dv
+        return bound_state(self.features, self.position_norm, self.velocity_norm,
+                           integrate_positions(self.spec.layout, q, dq, 1.0), v + dv)
 
     def extra_repr(self) -> str:
         return f"system={self.spec.system_id!r}, kind='plain_delta', dt={self.spec.dt:g}"

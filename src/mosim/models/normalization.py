@@ -151,6 +151,12 @@ class Normalizer(nn.Module):
         """``y (..., D)`` in normalized units, clamped to the bounds (identity when unbounded)."""
         return torch.clamp(y, self.low.to(y.dtype), self.high.to(y.dtype))
 
+    def bound_raw(self, x: Tensor, dims: slice = slice(None)) -> Tensor:
+        """``x`` in raw units, clamped to the bounds of dimensions ``dims`` (all by default; identity, bit for
+        bit, when unbounded)."""
+        low, high = (self.mean[dims] + self.std[dims] * b[dims] for b in (self.low, self.high))
+        return torch.clamp(x, low.to(x.dtype), high.to(x.dtype))
+
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
         # checkpoints written before normalizers had bounds: load them unbounded
         for name, fill in (("low", -math.inf), ("high", math.inf)):
@@ -175,6 +181,19 @@ class Normalizer(nn.Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, min_std={self.min_std:g}"
+
+
+def bound_state(features: StateFeatures, position_norm: Normalizer, velocity_norm: Normalizer, q: Tensor,
+                v: Tensor) -> tuple[Tensor, Tensor]:
+    """A predicted state ``q (..., nq)``, ``v (..., nv)`` with the coordinates fed raw to the networks (slides,
+    limited hinges, a free joint's height) and the velocities clamped to the data's range (raw units; identity
+    for unbounded normalizers): a bounded model's rollout stays where its data was, a robot does not sink
+    through the floor or spin up without end after leaving it."""
+    raw = features.raw
+    if raw.numel():
+        q = q.clone()
+        q[..., raw] = position_norm.bound_raw(q[..., raw], slice(0, raw.numel()))
+    return q, velocity_norm.bound_raw(v)
 
 
 def add_state_normalizers(module: nn.Module, stats: NormalizationStats | None, position_dim: int, nv: int, nu: int,

@@ -21,7 +21,7 @@ from mosim.models.base import DynamicsModel
 from mosim.models.config import PRESETS, ModelConfig, model_preset
 from mosim.models.corrector import Corrector
 from mosim.models.features import StateFeatures
-from mosim.models.normalization import NormalizationStats, Normalizer, compute_normalization
+from mosim.models.normalization import NormalizationStats, Normalizer, bound_state, compute_normalization
 from mosim.models.predictor import PlainODEPredictor, StructuredPredictor
 from mosim.registry import lookup
 from mosim.systems.base import SystemSpec
@@ -143,9 +143,10 @@ class NeuralSimulator(DynamicsModel):
         if self.config.adjoint and self.integrator == "dopri5":
             options.setdefault("adjoint", True)
             options.setdefault("adjoint_params", tuple(p for p in self.parameters() if p.requires_grad))
-        return integrate_step(
+        q1, v1 = integrate_step(
             self.integrator, self.spec.layout, acc_fn, q, v, self.spec.dt, self.config.substeps, **options,
         )
+        return bound_state(self.features, self.position_norm, self.velocity_norm, q1, v1)
 
     def extra_repr(self) -> str:
         return (
