@@ -73,6 +73,11 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
     # trains it), zero-shot without the OOD penalty
     "cheetah-run/zero-shot-bounded": ("cheetah-run", "zero-shot", ["--model", BENCH_CHEETAH, "--task", "cheetah-run",
                                                                   *SAC, "--steps", "30000"]),
+    "cheetah-run/few-shot-ood": ("cheetah-run", "few-shot", ["--model", "cheetah-run", *SAC, "--steps", "30000",
+                                                            "--ood", "--data", "data/cheetah-run-random.h5",
+                                                            "--density", "runs/rl/cheetah-run-density.pt"]),
+    "cheetah-run/few-shot-bounded": ("cheetah-run", "few-shot", ["--model", BENCH_CHEETAH, "--task", "cheetah-run",
+                                                                *SAC, "--steps", "30000"]),
     "cheetah-run/zero-shot-bounded-60k": ("cheetah-run", "zero-shot", ["--model", BENCH_CHEETAH, "--task",
                                                                       "cheetah-run", *SAC, "--steps", "60000"]),
 }
