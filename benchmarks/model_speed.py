@@ -42,7 +42,7 @@ from mosim.loading import Simulator
 from mosim.models import build_model
 from mosim.models.normalization import compute_normalization
 from mosim.presets import get_preset
-from mosim.training.losses import trajectory_loss
+from mosim.training.trainer import training_loss_fn
 from mosim.training.windows import WindowSampler
 
 SYSTEMS = ("reacher-easy", "cheetah-run")
@@ -56,22 +56,30 @@ def recipes(system: str) -> dict:
             "original recipe (dopri5 + adjoint)": replace(base, integrator="dopri5", adjoint=True, limit_features=False)}
 
 
-def train_throughput(ds, config, seconds: float = 8.0) -> float:
+COMPILED = ("mosim default", "plain one-step network")
+"""recipes also timed with the compiled training step (``mosim train --compile``)"""
+
+
+def train_throughput(ds, config, seconds: float = 8.0, compile_: bool = False) -> float:
+    """Training samples per second (batch 512, one-step loss, Adam), after a first step that compiles."""
     torch.set_num_threads(1)
     stats = compute_normalization(ds, limit_features=config.uses_limit_features)
     model = build_model(ds.spec, config, stats)
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     sampler = WindowSampler(ds, "train", torch.device("cpu"))
     gen = torch.Generator().manual_seed(0)
-    qs, vs = stats.delta_q.std.float(), stats.delta_v.std.float()
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        b = sampler.sample(512, 1, gen)
-        q, v = model.rollout(b.qpos[:, 0], b.qvel[:, 0], b.action)
-        loss = trajectory_loss(ds.spec.layout, q, v, b.qpos, b.qvel, qs, vs)
+    loss_fn = training_loss_fn(model, stats.delta_q.std.float(), stats.delta_v.std.float(), compile_)
+
+    def step() -> None:
+        loss = loss_fn(sampler.sample(512, 1, gen))
         opt.zero_grad()
         loss.backward()
         opt.step()
+
+    step()
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        step()
         n += 512
     return n / (time.perf_counter() - t0)
 
@@ -171,6 +179,10 @@ def main() -> None:
             for name, cfg in recipes(system).items():
                 rows.append({"system": system, "recipe": name, "samples_per_s": train_throughput(ds, cfg)})
                 print(rows[-1], flush=True)
+                if name in COMPILED:
+                    rows.append({"system": system, "recipe": f"{name}, compiled",
+                                 "samples_per_s": train_throughput(ds, cfg, compile_=True)})
+                    print(rows[-1], flush=True)
         (cache / "train.json").write_text(json.dumps(rows, indent=1))
     if "rollout" in parts:
         done = json.loads((cache / "rollout.json").read_text()) if (cache / "rollout.json").exists() else []
@@ -201,6 +213,8 @@ def report(cache: Path, out: Path) -> None:
                   "| system | recipe | samples/s |", "|---|---|---|"]
         lines += [f"| {r['system']} | {r['recipe']} | {r['samples_per_s']:,.0f} |"
                   for r in json.loads((cache / "train.json").read_text())]
+        lines += ["", "Compiled: `mosim train --compile` (`TrainConfig.compile`), timed after the first step, which "
+                  "compiles (about a minute here, counted against a training run's budget)."]
         lines.append("")
     if (cache / "rollout.json").exists():
         rollout = json.loads((cache / "rollout.json").read_text())

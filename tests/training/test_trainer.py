@@ -79,6 +79,39 @@ def test_resume_refuses_another_run(small_dataset, tmp_path):
         train(small_dataset, MODEL, config(batch_size=16), tmp_path / "r", progress=False)
 
 
+def test_a_run_from_before_a_new_config_field_still_resumes(small_dataset, tmp_path):
+    """A checkpoint whose training config lacks a field added since (here ``compile``) resumes with its default."""
+    import json
+
+    from mosim.training.checkpoint import load_checkpoint, save_checkpoint
+
+    run = tmp_path / "old"
+    train(small_dataset, MODEL, config(), run, progress=False, stop_after_steps=5)
+    ckpt = load_checkpoint(run / "last.pt")
+    old = json.loads(ckpt["train_config"])
+    del old["compile"]
+    ckpt["train_config"] = json.dumps(old, sort_keys=True)
+    save_checkpoint(run / "last.pt", ckpt)
+    train(small_dataset, MODEL, config(), run, progress=False)
+    train(small_dataset, MODEL, config(), tmp_path / "new", progress=False)
+    assert_same_weights(weights(run), weights(tmp_path / "new"))
+
+
+@pytest.mark.slow
+def test_compiled_training_step_learns_like_the_eager_one(small_dataset, tmp_path):
+    """``TrainConfig.compile``: the same seed follows the eager run's curve (to float rounding) and writes a
+    checkpoint that loads as usual."""
+    cfg = config(stages=(StageConfig("all", None, max_steps=30),))
+    eager = train(small_dataset, MODEL, cfg, tmp_path / "eager", progress=False)
+    compiled = train(small_dataset, MODEL, replace(cfg, compile=True), tmp_path / "compiled", progress=False)
+    le, lc = read_log(tmp_path / "eager"), read_log(tmp_path / "compiled")
+    assert np.allclose([float(r["train_loss"]) for r in lc], [float(r["train_loss"]) for r in le], rtol=1e-3)
+    assert compiled.best_val_mse == pytest.approx(eager.best_val_mse, rel=1e-2)
+    sim = mosim.load(compiled.best_path)
+    q, v = sim.rollout(small_dataset.qpos[0, 0], small_dataset.qvel[0, 0], small_dataset.action[0, :10])
+    assert np.isfinite(q).all() and np.isfinite(v).all()
+
+
 def test_divergence_stops_and_keeps_the_last_good_checkpoint(small_dataset, tmp_path):
     stages = (StageConfig("predictor", 0, max_steps=20, lr=1e-3), StageConfig("corrector1", 1, max_steps=50, lr=1e30))
     run = tmp_path / "nan"

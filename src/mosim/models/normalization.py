@@ -35,6 +35,11 @@ MIN_STD = 1e-3
 BOUND_MARGIN = 0.1
 """How far past the data's range (as a share of its width, each side) :meth:`Normalizer.bound` lets values go."""
 
+STATE_BOUND_MARGIN = 1.0
+"""The same for a bounded model's predicted state (:func:`bound_state`): wide, since a real system may well go
+past its training data (a policy runs faster than random actions did: cheetah's policy data spans 1.5x the random
+data's speeds), while a runaway rollout goes far past it (27x on Go2)."""
+
 
 @dataclass(frozen=True)
 class MeanStd:
@@ -151,10 +156,13 @@ class Normalizer(nn.Module):
         """``y (..., D)`` in normalized units, clamped to the bounds (identity when unbounded)."""
         return torch.clamp(y, self.low.to(y.dtype), self.high.to(y.dtype))
 
-    def bound_raw(self, x: Tensor, dims: slice = slice(None)) -> Tensor:
-        """``x`` in raw units, clamped to the bounds of dimensions ``dims`` (all by default; identity, bit for
-        bit, when unbounded)."""
+    def bound_raw(self, x: Tensor, dims: slice = slice(None), margin: float = BOUND_MARGIN) -> Tensor:
+        """``x`` in raw units, clamped to the data's range of dimensions ``dims`` (all by default) widened by
+        ``margin`` of its width on each side (identity, bit for bit, when unbounded)."""
         low, high = (self.mean[dims] + self.std[dims] * b[dims] for b in (self.low, self.high))
+        if margin != BOUND_MARGIN:
+            extra = (margin - BOUND_MARGIN) * (high - low) / (1 + 2 * BOUND_MARGIN)
+            low, high = low - extra, high + extra
         return torch.clamp(x, low.to(x.dtype), high.to(x.dtype))
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
@@ -186,14 +194,14 @@ class Normalizer(nn.Module):
 def bound_state(features: StateFeatures, position_norm: Normalizer, velocity_norm: Normalizer, q: Tensor,
                 v: Tensor) -> tuple[Tensor, Tensor]:
     """A predicted state ``q (..., nq)``, ``v (..., nv)`` with the coordinates fed raw to the networks (slides,
-    limited hinges, a free joint's height) and the velocities clamped to the data's range (raw units; identity
-    for unbounded normalizers): a bounded model's rollout stays where its data was, a robot does not sink
-    through the floor or spin up without end after leaving it."""
+    limited hinges, a free joint's height) and the velocities clamped to the data's range widened by
+    :data:`STATE_BOUND_MARGIN` (raw units; identity for unbounded normalizers): a rollout that leaves the data
+    cannot spin up without end."""
     raw = features.raw
     if raw.numel():
         q = q.clone()
-        q[..., raw] = position_norm.bound_raw(q[..., raw], slice(0, raw.numel()))
-    return q, velocity_norm.bound_raw(v)
+        q[..., raw] = position_norm.bound_raw(q[..., raw], slice(0, raw.numel()), STATE_BOUND_MARGIN)
+    return q, velocity_norm.bound_raw(v, margin=STATE_BOUND_MARGIN)
 
 
 def add_state_normalizers(module: nn.Module, stats: NormalizationStats | None, position_dim: int, nv: int, nu: int,

@@ -15,7 +15,7 @@ import json
 import math
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,17 @@ def _header(dataset: Dataset, model_config: ModelConfig, config: TrainConfig) ->
     return {"spec": dataset.spec.to_json(), "model_config": model_config.to_json(), "train_config": config.to_json()}
 
 
+def _canonical_header(header: dict[str, Any]) -> dict[str, Any]:
+    """A run's header with its training config re-serialized, so a checkpoint written before a field was added
+    (with that field's default) still resumes."""
+    out = dict((k, header.get(k)) for k in ("spec", "model_config", "train_config"))
+    try:
+        out["train_config"] = TrainConfig.from_json(out["train_config"]).to_json()
+    except (TypeError, ValueError, MosimError):
+        pass
+    return out
+
+
 def train(
     dataset: Dataset,
     model_config: ModelConfig,
@@ -119,7 +130,7 @@ def train(
     last = run_dir / "last.pt"
     if resume and last.exists():
         ckpt = load_checkpoint(last, map_location=device)
-        if any(ckpt.get(k) != v for k, v in header.items()):
+        if _canonical_header(ckpt) != _canonical_header(header):
             raise InvalidInputError(f"{run_dir} holds a different run (other data, model or training config); "
                                     "use another output folder or pass resume=False (--restart)")
         model.load_state_dict(ckpt["model_state"])
@@ -137,6 +148,7 @@ def train(
     v_scale = stats.delta_v.std.to(device=device, dtype=torch.float32)
     logger = RunLogger(run_dir)
     flag = {"stop": False}
+    rollout_loss = training_loss_fn(model, q_scale, v_scale, config.compile)
 
     def save(path: Path, full: bool) -> None:
         payload = {**header, "model_state": model.state_dict(), "active_correctors": model.active_correctors,
@@ -155,8 +167,8 @@ def train(
                 if state["opt"] is not None:
                     opt.load_state_dict(state["opt"])
                 bar.set_description(f"train [{stage.name}]")
-                stopped = _run_stage(model, stage, config, sampler, val, q_scale, v_scale, opt, gen, state,
-                                     logger, save, run_dir, flag, stop_after_steps, bar)
+                stopped = _run_stage(model, stage, config, sampler, val, rollout_loss, opt, gen, state, logger,
+                                     save, run_dir, flag, stop_after_steps, bar)
                 if stopped:
                     save(last, full=True)
                     if flag["stop"]:
@@ -191,10 +203,30 @@ def _carry_leftover(stage: StageConfig, state: dict[str, Any]) -> None:
         state["carry_steps"] = max(0, stage.max_steps + state["carry_steps"] - state["stage_step"])
 
 
-def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSampler, val: Windows,
-               q_scale, v_scale, opt, gen, state, logger, save, run_dir: Path, flag, stop_after_steps, bar) -> bool:
-    """Train one stage from ``state``; return True when stopped early (interrupt or ``stop_after_steps``)."""
+def training_loss_fn(model: torch.nn.Module, q_scale: torch.Tensor, v_scale: torch.Tensor,
+                  compile_: bool) -> Callable[[Windows], torch.Tensor]:
+    """The training loss of a batch of windows: the model's own objective if it has one (the baselines), else
+    the trajectory loss of its rollout (compiled with ``compile_``)."""
+    if hasattr(model, "training_loss"):
+        return lambda batch: model.training_loss(batch, q_scale, v_scale)
     layout = model.spec.layout
+
+    def loss(q0: torch.Tensor, v0: torch.Tensor, action: torch.Tensor, q_true: torch.Tensor,
+             v_true: torch.Tensor) -> torch.Tensor:
+        q, v = model.rollout(q0, v0, action)
+        return trajectory_loss(layout, q, v, q_true, v_true, q_scale, v_scale)
+
+    if compile_:
+        import warnings
+
+        warnings.filterwarnings("ignore", message=".*lru_cache.*")  # position plans are built once, then constant
+        loss = torch.compile(loss)
+    return lambda b: loss(b.qpos[:, 0], b.qvel[:, 0], b.action, b.qpos, b.qvel)
+
+
+def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSampler, val: Windows,
+               rollout_loss, opt, gen, state, logger, save, run_dir: Path, flag, stop_after_steps, bar) -> bool:
+    """Train one stage from ``state``; return True when stopped early (interrupt or ``stop_after_steps``)."""
     losses: list[float] = []
     t_last = time.perf_counter()
 
@@ -208,12 +240,7 @@ def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSa
         lr = cosine_lr(stage.lr, progress(), config.min_lr_ratio)
         for g in opt.param_groups:
             g["lr"] = lr
-        batch = sampler.sample(config.batch_size, stage.horizon, gen)
-        if hasattr(model, "training_loss"):  # models with their own objective (the baselines): windows of horizon
-            loss = model.training_loss(batch, q_scale, v_scale)
-        else:
-            q, v = model.rollout(batch.qpos[:, 0], batch.qvel[:, 0], batch.action)
-            loss = trajectory_loss(layout, q, v, batch.qpos, batch.qvel, q_scale, v_scale)
+        loss = rollout_loss(sampler.sample(config.batch_size, stage.horizon, gen))
         if not torch.isfinite(loss):
             raise TrainingDivergedError(
                 f"the training loss became {loss.item()} at step {state['step']} (stage {stage.name!r}); training "
