@@ -26,7 +26,7 @@ import numpy as np
 # name -> (task, pipeline, `mosim rl` arguments after the pipeline)
 SAC = ["--algo", "sac"]
 DYNA = ["--algo-kwargs", '{"gradient_steps": 4}']
-BENCH_CHEETAH = "runs/bench/runs/cheetah-run/mosim/best.pt"
+BENCH_CHEETAH = "cheetah-run"  # the pretrained model: the benchmark's (end to end, bounded to its data)
 # the pretrained models these runs were measured with (2026-11-25: staged, not bounded to their data); the package's
 # pretrained models have since been retrained with the benchmark
 OLD_CHEETAH = ["--model", "benchmarks/models/cheetah-run-2026-11-25.pt", "--task", "cheetah-run"]
@@ -79,8 +79,9 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
     "acrobot-swingup/model-free": ("acrobot-swingup", "model-free", ["--system", "acrobot-swingup", *SAC,
                                                                     "--steps", "20000"]),
     "cheetah-run/few-shot": ("cheetah-run", "few-shot", [*OLD_CHEETAH, *SAC, "--steps", "30000"]),
-    # the benchmark's current cheetah model (end to end, bounded to its data; `python benchmarks/prediction.py`
-    # trains it), zero-shot without the OOD penalty
+    # the benchmark's current cheetah model (end to end, bounded to its data; the pretrained cheetah-run since
+    # 2026-11-26, measured as runs/bench/runs/cheetah-run/mosim/best.pt, the same weights), zero-shot without the
+    # OOD penalty
     "cheetah-run/zero-shot-bounded": ("cheetah-run", "zero-shot", ["--model", BENCH_CHEETAH, "--task", "cheetah-run",
                                                                   *SAC, "--steps", "30000"]),
     "cheetah-run/few-shot-ood": ("cheetah-run", "few-shot", [*OLD_CHEETAH, *SAC, "--steps", "30000",

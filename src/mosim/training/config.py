@@ -81,10 +81,10 @@ class TrainConfig:
     """``cpu``, ``cuda`` or ``auto`` (CUDA when available)"""
     compile: bool = False
     """compile the loss computation (the model's rollout and the loss, forward and backward) with
-    :func:`torch.compile`: 1.25x to 1.4x the samples per second of a one-thread CPU training (reacher, cheetah;
-    ``results/model_speed.md``), after a compilation of about a minute that counts against the budget (and
-    happens again at each stage of a staged schedule). Models with their own objective (the baselines) train
-    eagerly"""
+    :func:`torch.compile`: on a one-thread CPU training, 1.1x the samples per second for the structured model and
+    1.1x to 1.25x for the plain network (reacher, cheetah; ``results/model_speed.md``), after a compilation of
+    about a minute that counts against the budget (and happens again at each stage of a staged schedule). Models
+    with their own objective (the baselines) train eagerly"""
     max_train_episodes: int | None = None
     """use only the first N training episodes (for data-size studies)"""
     extra: dict[str, Any] = field(default_factory=dict)
