@@ -89,6 +89,8 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
                                                             "--density", "runs/rl/cheetah-run-density.pt"]),
     "cheetah-run/few-shot-bounded": ("cheetah-run", "few-shot", ["--model", BENCH_CHEETAH, "--task", "cheetah-run",
                                                                 *SAC, "--steps", "30000"]),
+    "cheetah-run/few-shot-bounded-60k": ("cheetah-run", "few-shot", ["--model", BENCH_CHEETAH, "--task",
+                                                                    "cheetah-run", *SAC, "--steps", "60000"]),
     "cheetah-run/zero-shot-bounded-60k": ("cheetah-run", "zero-shot", ["--model", BENCH_CHEETAH, "--task",
                                                                       "cheetah-run", *SAC, "--steps", "60000"]),
 }
