@@ -94,7 +94,7 @@ def _header(dataset: Dataset, model_config: ModelConfig, config: TrainConfig) ->
 def _canonical_header(header: dict[str, Any]) -> dict[str, Any]:
     """A run's header with its training config re-serialized, so a checkpoint written before a field was added
     (with that field's default) still resumes."""
-    out = dict((k, header.get(k)) for k in ("spec", "model_config", "train_config"))
+    out = {k: header.get(k) for k in ("spec", "model_config", "train_config")}
     try:
         out["train_config"] = TrainConfig.from_json(out["train_config"]).to_json()
     except (TypeError, ValueError, MosimError):
@@ -204,7 +204,7 @@ def _carry_leftover(stage: StageConfig, state: dict[str, Any]) -> None:
 
 
 def training_loss_fn(model: torch.nn.Module, q_scale: torch.Tensor, v_scale: torch.Tensor,
-                  compile_: bool) -> Callable[[Windows], torch.Tensor]:
+                     compile_: bool) -> Callable[[Windows], torch.Tensor]:
     """The training loss of a batch of windows: the model's own objective if it has one (the baselines), else
     the trajectory loss of its rollout (compiled with ``compile_``)."""
     if hasattr(model, "training_loss"):
