@@ -61,8 +61,8 @@ COMPILED = ("mosim default", "plain one-step network")
 
 
 def _train_step(ds, config, compile_: bool):
-    """One training step (batch 512, one-step loss, Adam) of a fresh model, as a function; called once here (the
-    call that compiles)."""
+    """One training step (batch 512, one-step loss, Adam) of a fresh model, as a function; called twice here
+    (the first call compiles)."""
     torch.set_num_threads(1)
     stats = compute_normalization(ds, limit_features=config.uses_limit_features)
     model = build_model(ds.spec, config, stats)

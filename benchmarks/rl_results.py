@@ -26,7 +26,10 @@ import numpy as np
 # name -> (task, pipeline, `mosim rl` arguments after the pipeline)
 SAC = ["--algo", "sac"]
 DYNA = ["--algo-kwargs", '{"gradient_steps": 4}']
-BENCH_CHEETAH = "cheetah-run"  # the pretrained model: the benchmark's (end to end, bounded to its data)
+# the pretrained cheetah-run model: the benchmark's (end to end, bounded to its data)
+BOUNDED_CHEETAH = ["--model", "cheetah-run", "--task", "cheetah-run"]
+# reacher-hard inside the reacher-easy model (the same robot; the tasks differ in the target's size)
+HARD_IN_EASY = ["--model", "reacher-easy", "--task", "reacher-hard"]
 # the pretrained models these runs were measured with (2026-11-25: staged, not bounded to their data); the package's
 # pretrained models have since been retrained with the benchmark
 OLD_CHEETAH = ["--model", "benchmarks/models/cheetah-run-2026-11-25.pt", "--task", "cheetah-run"]
@@ -50,15 +53,13 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
                                                                    "--eval-every", "10000", "--ood", "--data",
                                                                    "data/cheetah-run-random.h5", "--density",
                                                                    "runs/rl/cheetah-run-density.pt"]),
-    "reacher-hard/zero-shot": ("reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task", "reacher-hard", *SAC,
-                                                            "--steps", "20000"]),
+    "reacher-hard/zero-shot": ("reacher-hard", "zero-shot", [*HARD_IN_EASY, *SAC, "--steps", "20000"]),
     "reacher-hard/model-free": ("reacher-hard", "model-free", ["--system", "reacher-hard", *SAC, "--steps", "20000"]),
-    "reacher-hard/zero-shot-100k": ("reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task", "reacher-hard",
-                                                                 *SAC, "--steps", "100000", "--eval-every", "10000"]),
+    "reacher-hard/zero-shot-100k": ("reacher-hard", "zero-shot", [*HARD_IN_EASY, *SAC, "--steps", "100000",
+                                                                 "--eval-every", "10000"]),
     "reacher-hard/model-free-100k": ("reacher-hard", "model-free", ["--system", "reacher-hard", *SAC, "--steps",
                                                                    "100000", "--eval-every", "10000"]),
-    "reacher-hard/zero-shot-100k-seed1": ("reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task",
-                                                                       "reacher-hard", *SAC, "--steps", "100000",
+    "reacher-hard/zero-shot-100k-seed1": ("reacher-hard", "zero-shot", [*HARD_IN_EASY, *SAC, "--steps", "100000",
                                                                        "--eval-every", "10000", "--seed", "1"]),
     "reacher-hard/model-free-100k-seed1": ("reacher-hard", "model-free", ["--system", "reacher-hard", *SAC, "--steps",
                                                                          "100000", "--eval-every", "10000",
@@ -74,25 +75,20 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
                                                                                "--eval-every", "2500"]),
     "reacher-easy/model-free-4-updates": ("reacher-easy", "model-free", ["--system", "reacher-easy", *SAC, *DYNA,
                                                                        "--steps", "10000"]),
-    "acrobot-swingup/zero-shot": ("acrobot-swingup", "zero-shot", [*OLD_ACROBOT, *SAC,
-                                                                  "--steps", "20000"]),
+    "acrobot-swingup/zero-shot": ("acrobot-swingup", "zero-shot", [*OLD_ACROBOT, *SAC, "--steps", "20000"]),
     "acrobot-swingup/model-free": ("acrobot-swingup", "model-free", ["--system", "acrobot-swingup", *SAC,
                                                                     "--steps", "20000"]),
     "cheetah-run/few-shot": ("cheetah-run", "few-shot", [*OLD_CHEETAH, *SAC, "--steps", "30000"]),
     # the benchmark's current cheetah model (end to end, bounded to its data; the pretrained cheetah-run since
     # 2026-11-26, measured as runs/bench/runs/cheetah-run/mosim/best.pt, the same weights), zero-shot without the
     # OOD penalty
-    "cheetah-run/zero-shot-bounded": ("cheetah-run", "zero-shot", ["--model", BENCH_CHEETAH, "--task", "cheetah-run",
-                                                                  *SAC, "--steps", "30000"]),
+    "cheetah-run/zero-shot-bounded": ("cheetah-run", "zero-shot", [*BOUNDED_CHEETAH, *SAC, "--steps", "30000"]),
     "cheetah-run/few-shot-ood": ("cheetah-run", "few-shot", [*OLD_CHEETAH, *SAC, "--steps", "30000",
                                                             "--ood", "--data", "data/cheetah-run-random.h5",
                                                             "--density", "runs/rl/cheetah-run-density.pt"]),
-    "cheetah-run/few-shot-bounded": ("cheetah-run", "few-shot", ["--model", BENCH_CHEETAH, "--task", "cheetah-run",
-                                                                *SAC, "--steps", "30000"]),
-    "cheetah-run/few-shot-bounded-60k": ("cheetah-run", "few-shot", ["--model", BENCH_CHEETAH, "--task",
-                                                                    "cheetah-run", *SAC, "--steps", "60000"]),
-    "cheetah-run/zero-shot-bounded-60k": ("cheetah-run", "zero-shot", ["--model", BENCH_CHEETAH, "--task",
-                                                                      "cheetah-run", *SAC, "--steps", "60000"]),
+    "cheetah-run/few-shot-bounded": ("cheetah-run", "few-shot", [*BOUNDED_CHEETAH, *SAC, "--steps", "30000"]),
+    "cheetah-run/few-shot-bounded-60k": ("cheetah-run", "few-shot", [*BOUNDED_CHEETAH, *SAC, "--steps", "60000"]),
+    "cheetah-run/zero-shot-bounded-60k": ("cheetah-run", "zero-shot", [*BOUNDED_CHEETAH, *SAC, "--steps", "60000"]),
 }
 
 

@@ -45,11 +45,10 @@ class Simulator:
         """Compile the model's step with :func:`torch.compile` for faster prediction (on a 2-core CPU 1.1x to 1.4x
         at batch 256 to 4096 and up to 3x at batch 1; see results/model_speed.md). The first call at each new batch shape compiles (tens of seconds on a
         CPU); later calls reuse it. Gradients still flow. ``options`` go to :func:`torch.compile`. Returns self."""
-        import warnings
+        from mosim.integrators import compile_fn
 
-        warnings.filterwarnings("ignore", message=".*lru_cache.*")  # position plans are built once, then constant
         model = self.model
-        model._step = torch.compile(type(model)._step.__get__(model), **options)  # type: ignore[method-assign]
+        model._step = compile_fn(type(model)._step.__get__(model), **options)  # type: ignore[method-assign]
         return self
 
     def step(self, qpos: Any, qvel: Any, action: Any) -> tuple[Any, Any]:

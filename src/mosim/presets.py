@@ -54,8 +54,8 @@ PRESETS: dict[str, Preset] = {
     # The bigger models train end to end: in a CPU budget the staged schedule leaves each network too little time.
     # cheetah-run, 20 min: 0.30 at H=100 against 0.43 staged; 5 min: hopper 0.69 against 0.91, panda 0.12 against
     # 0.39, humanoid 9.7 against a diverged rollout (the staged 5-min runs predate the data bounds; see
-    # results/accuracy.md). Go2 stays staged: end to end, 5 min, it fit better at H=16 (0.38 against 0.59) but a
-    # few 100-step windows ran away (mean 30).
+    # results/accuracy.md). Go2 stays staged: end to end, 5 min, it fit better at H=16 (0.38 against 0.59) but 4 of
+    # 1000 100-step windows sank through the floor (mean 30; 2.09 with the state bounds, median 0.67).
     "cheetah": Preset(model_preset("medium", n_correctors=1), schedule="end_to_end"),
     "hopper": Preset(model_preset("medium", n_correctors=2), schedule="end_to_end", loss="rollout", horizon=8),
     "go2": Preset(model_preset("medium", n_correctors=2)),

@@ -151,8 +151,8 @@ def test_bounded_model_saturates_off_the_data(reacher_data, kind):
 @pytest.mark.parametrize("kind", ["structured", "plain_delta"])
 def test_bounded_model_keeps_its_state_in_the_data_range(reacher_data, kind):
     """A bounded model's next velocity and raw coordinates (reacher's limited wrist) stay in the data's range
-    widened by its width on each side, even from a state far outside it; unbounded, the same weights carry the state far away. Inside the
-    range an unbounded model's step is unchanged by the clamp, bit for bit."""
+    widened by its width on each side, even from a state far outside it; unbounded, the same weights carry the
+    state far away. Inside the range an unbounded model's step is unchanged by the clamp, bit for bit."""
     from mosim.models import StateFeatures, bound_state
 
     stats, models = _wild_models(reacher_data, kind)

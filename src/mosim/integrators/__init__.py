@@ -14,7 +14,7 @@ Methods (:data:`INTEGRATORS`): ``semi_implicit_euler`` (MuJoCo's Euler), ``euler
 from mosim.integrators.adaptive import dopri5, IntegrationError
 from mosim.integrators.common import AccelFn
 from mosim.integrators.explicit import euler, rk4, semi_implicit_euler
-from mosim.integrators.positions import PositionPlan, integrate_positions, position_plan
+from mosim.integrators.positions import PositionPlan, compile_fn, integrate_positions, position_plan
 from mosim.integrators.quaternion import quat_exp, quat_integrate, quat_mul, quat_normalize
 from mosim.integrators.stepping import INTEGRATORS, Integrator, step
 
@@ -24,6 +24,7 @@ __all__ = [
     "AccelFn",
     "Integrator",
     "PositionPlan",
+    "compile_fn",
     "dopri5",
     "euler",
     "integrate_positions",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -33,6 +35,16 @@ class PositionPlan:
     """``(K, 3)`` qvel indices of each quaternion's angular velocity (body frame)"""
     inverse: Tensor
     """``(nq,)`` position of every qpos entry in ``cat(linear, quaternions.flatten())``"""
+
+
+def compile_fn(fn: Callable[..., Any], **options: Any) -> Callable[..., Any]:
+    """``torch.compile(fn, **options)`` for a function that integrates positions, without the warning that
+    :func:`position_plan`'s cache is read while tracing: plans are built once per layout and device, then
+    constant, so the compiled code may keep them."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*lru_cache.*")
+    return torch.compile(fn, **options)
 
 
 @lru_cache(maxsize=128)

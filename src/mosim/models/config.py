@@ -56,10 +56,11 @@ class ModelConfig:
     eps: float = 1e-3
     """``eps`` in ``M = L Lᵀ + eps I`` (normalized units, where ``M`` starts near ``I``)"""
     bound_to_data: bool = True
-    """clamp what the networks see (position and velocity features), what the model predicts (acceleration
-    or state change) and the predicted state (velocities, and the coordinates fed raw: slides, limited hinges,
-    a free joint's height) to the training data's range, widened by 10% each side
-    (:meth:`~mosim.models.normalization.Normalizer.bound`): off the data a rollout saturates instead of
+    """clamp what the networks see (position and velocity features) and what the model predicts (acceleration
+    or state change) to the training data's range, widened by 10% each side
+    (:meth:`~mosim.models.normalization.Normalizer.bound`), and the predicted state (velocities, and the
+    coordinates fed raw: slides, limited hinges, a free joint's height) to that range widened by its width each
+    side (:func:`~mosim.models.normalization.bound_state`): off the data a rollout saturates instead of
     extrapolating the networks into a blow-up. Checkpoints from before this option load unbounded"""
     rssm: RSSMConfig | None = None
     """kind ``rssm`` only: the RSSM's sizes and settings (:class:`~mosim.baselines.config.RSSMConfig`, or its

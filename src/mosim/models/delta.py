@@ -74,9 +74,9 @@ class PlainDeltaModel(DynamicsModel):
         dq = self.delta_q_norm.denormalize(y[..., :nv])
         dv = self.delta_v_norm.denormalize(y[..., nv:])
         q1, v1 = integrate_positions(self.spec.layout, q, dq, 1.0), v + dv
-        if not self.config.bound_to_data:
-            return q1, v1
-        return bound_state(self.features, self.position_norm, self.velocity_norm, q1, v1)
+        if self.config.bound_to_data:
+            q1, v1 = bound_state(self.features, self.position_norm, self.velocity_norm, q1, v1)
+        return q1, v1
 
     def extra_repr(self) -> str:
         return f"system={self.spec.system_id!r}, kind='plain_delta', dt={self.spec.dt:g}"

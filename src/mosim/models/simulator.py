@@ -146,9 +146,9 @@ class NeuralSimulator(DynamicsModel):
         q1, v1 = integrate_step(
             self.integrator, self.spec.layout, acc_fn, q, v, self.spec.dt, self.config.substeps, **options,
         )
-        if not self.config.bound_to_data:
-            return q1, v1
-        return bound_state(self.features, self.position_norm, self.velocity_norm, q1, v1)
+        if self.config.bound_to_data:
+            q1, v1 = bound_state(self.features, self.position_norm, self.velocity_norm, q1, v1)
+        return q1, v1
 
     def extra_repr(self) -> str:
         return (

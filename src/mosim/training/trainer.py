@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from mosim.data.dataset import Dataset
 from mosim.errors import InvalidInputError, MosimError
+from mosim.integrators import compile_fn
 from mosim.models import ModelConfig, build_model
 from mosim.models.normalization import compute_normalization
 from mosim.training.checkpoint import load_checkpoint, save_checkpoint
@@ -97,7 +98,7 @@ def _canonical_header(header: dict[str, Any]) -> dict[str, Any]:
     out = {k: header.get(k) for k in ("spec", "model_config", "train_config")}
     try:
         out["train_config"] = TrainConfig.from_json(out["train_config"]).to_json()
-    except (TypeError, ValueError, MosimError):
+    except (KeyError, TypeError, ValueError, MosimError):
         pass
     return out
 
@@ -217,10 +218,7 @@ def training_loss_fn(model: torch.nn.Module, q_scale: torch.Tensor, v_scale: tor
         return trajectory_loss(layout, q, v, q_true, v_true, q_scale, v_scale)
 
     if compile_:
-        import warnings
-
-        warnings.filterwarnings("ignore", message=".*lru_cache.*")  # position plans are built once, then constant
-        loss = torch.compile(loss)
+        loss = compile_fn(loss)
     return lambda b: loss(b.qpos[:, 0], b.qvel[:, 0], b.action, b.qpos, b.qvel)
 
 
