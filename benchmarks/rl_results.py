@@ -59,11 +59,6 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
                                                                  "--eval-every", "10000"]),
     "reacher-hard/model-free-100k": ("reacher-hard", "model-free", ["--system", "reacher-hard", *SAC, "--steps",
                                                                    "100000", "--eval-every", "10000"]),
-    "reacher-hard/zero-shot-100k-seed1": ("reacher-hard", "zero-shot", [*HARD_IN_EASY, *SAC, "--steps", "100000",
-                                                                       "--eval-every", "10000", "--seed", "1"]),
-    "reacher-hard/model-free-100k-seed1": ("reacher-hard", "model-free", ["--system", "reacher-hard", *SAC, "--steps",
-                                                                         "100000", "--eval-every", "10000",
-                                                                         "--seed", "1"]),
     # Dyna fits a fresh model on its own real steps (no pretrained model: that one saw 240k random real steps) and,
     # as MBPO does, takes more gradient steps per real step than plain SAC (4 instead of 1) on the mixed buffer
     "cartpole-balance/dyna": ("cartpole-balance", "dyna", ["--system", "cartpole-balance", *SAC, *DYNA, "--steps",
@@ -90,6 +85,14 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
     "cheetah-run/few-shot-bounded-60k": ("cheetah-run", "few-shot", [*BOUNDED_CHEETAH, *SAC, "--steps", "60000"]),
     "cheetah-run/zero-shot-bounded-60k": ("cheetah-run", "zero-shot", [*BOUNDED_CHEETAH, *SAC, "--steps", "60000"]),
 }
+
+
+# more seeds of the 100k reacher-hard comparison (seed 0 is the pair above)
+for _seed in (1, 2):
+    RUNS[f"reacher-hard/zero-shot-100k-seed{_seed}"] = ("reacher-hard", "zero-shot", [
+        *HARD_IN_EASY, *SAC, "--steps", "100000", "--eval-every", "10000", "--seed", str(_seed)])
+    RUNS[f"reacher-hard/model-free-100k-seed{_seed}"] = ("reacher-hard", "model-free", [
+        "--system", "reacher-hard", *SAC, "--steps", "100000", "--eval-every", "10000", "--seed", str(_seed)])
 
 
 def command(name: str, root: Path) -> list[str]:

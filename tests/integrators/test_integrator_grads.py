@@ -36,7 +36,9 @@ def _setup(make_tiny, state_sampler, n: int = 2, vmax: float = 3.0):
     return layout, SmoothAcc(model.nq, model.nv), q, v
 
 
-@pytest.mark.parametrize("method, options", [("rk4", {}), ("rk4", {"chart": True}), ("semi_implicit_euler", {})])
+@pytest.mark.parametrize(
+    "method, options", [("rk4", {}), ("rk4", {"chart": True}), ("semi_implicit_euler", {}), ("constant_acceleration", {})]
+)
 def test_gradcheck_one_step(method, options, make_tiny, state_sampler):
     layout, acc, q, v = _setup(make_tiny, state_sampler, n=1)
 

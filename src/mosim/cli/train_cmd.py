@@ -27,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--correctors", type=int, default=None, help="number of correctors")
     p.add_argument("--loss", choices=("one_step", "rollout"), default=None, help="training loss")
     p.add_argument("--horizon", type=int, default=None, help="k of the rollout loss")
-    p.add_argument("--integrator", default=None, help="semi_implicit_euler, rk4, euler, dopri5 or auto")
+    p.add_argument("--integrator", default=None, help="semi_implicit_euler, rk4, constant_acceleration, euler, dopri5 or auto")
     p.add_argument("--substeps", type=int, default=None, help="integrator steps per model step")
     p.add_argument("--adjoint", action="store_true", help="dopri5: adjoint gradients (the original's recipe)")
     p.add_argument("--no-limit-features", action="store_true", help="do not feed joint-limit features")

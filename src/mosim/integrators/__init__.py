@@ -8,12 +8,13 @@
     q1, v1 = step("rk4", layout, acc_fn, q0, v0, dt, substeps=2)       # acc_fn(q, v) -> dv/dt
 
 Methods (:data:`INTEGRATORS`): ``semi_implicit_euler`` (MuJoCo's Euler), ``euler`` (explicit), ``rk4``
-(MuJoCo's RK4 on the manifold) and ``dopri5`` (adaptive, torchdiffeq, optionally with the adjoint method).
+(MuJoCo's RK4 on the manifold), ``constant_acceleration`` (one evaluation, second-order positions: a
+cheap fit to RK4 data) and ``dopri5`` (adaptive, torchdiffeq, optionally with the adjoint method).
 """
 
 from mosim.integrators.adaptive import dopri5, IntegrationError
 from mosim.integrators.common import AccelFn
-from mosim.integrators.explicit import euler, rk4, semi_implicit_euler
+from mosim.integrators.explicit import constant_acceleration, euler, rk4, semi_implicit_euler
 from mosim.integrators.positions import PositionPlan, compile_fn, integrate_positions, position_plan
 from mosim.integrators.quaternion import quat_exp, quat_integrate, quat_mul, quat_normalize
 from mosim.integrators.stepping import INTEGRATORS, Integrator, step
@@ -25,6 +26,7 @@ __all__ = [
     "Integrator",
     "PositionPlan",
     "compile_fn",
+    "constant_acceleration",
     "dopri5",
     "euler",
     "integrate_positions",

@@ -34,6 +34,21 @@ def semi_implicit_euler(
     return integrate_positions(layout, qpos, qvel1, h), qvel1
 
 
+
+def constant_acceleration(
+    layout: JointLayout, acc_fn: AccelFn, qpos: Tensor, qvel: Tensor, h: float
+) -> tuple[Tensor, Tensor]:
+    """One acceleration held over the sub-step: ``v1 = v0 + h acc(q0, v0)``, ``q1 = q0 ⊕ h (v0 + v1) / 2``
+    (``q0 + h v0 + h² acc / 2`` for a hinge or slide: exact kinematics under constant acceleration).
+
+    One evaluation per step, like the Euler schemes, but its position update is second order. That is what lets
+    a *learned* acceleration fit data made with RK4 at a quarter of RK4's cost: the network learns the
+    acceleration averaged over the step, which sets ``v1`` exactly, and the position then misses RK4's by
+    ``h³ (da/dt) / 12``, against ``h² acc / 2`` for semi-implicit Euler, which cannot fit RK4 data.
+    """
+    qvel1 = qvel + h * acc_fn(qpos, qvel)
+    return integrate_positions(layout, qpos, 0.5 * (qvel + qvel1), h), qvel1
+
 def _combine(weights: tuple[float, ...], xs: list[Tensor]) -> Tensor:
     """``sum_j weights[j] * xs[j]``, skipping zero weights."""
     terms = [w * x for w, x in zip(weights, xs) if w != 0.0]

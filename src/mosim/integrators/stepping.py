@@ -9,7 +9,7 @@ from torch import Tensor
 
 from mosim.integrators.adaptive import dopri5
 from mosim.integrators.common import AccelFn, check_dt, check_options, check_state, checked_acc
-from mosim.integrators.explicit import euler, rk4, semi_implicit_euler
+from mosim.integrators.explicit import constant_acceleration, euler, rk4, semi_implicit_euler
 from mosim.registry import lookup
 from mosim.systems.layout import JointLayout
 
@@ -20,6 +20,7 @@ INTEGRATORS: dict[str, Integrator] = {
     "semi_implicit_euler": semi_implicit_euler,
     "euler": euler,
     "rk4": rk4,
+    "constant_acceleration": constant_acceleration,
     "dopri5": dopri5,
 }
 """integrator name -> implementation of one sub-step"""

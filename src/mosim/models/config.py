@@ -44,7 +44,7 @@ class ModelConfig:
     corrector_width: int = 128
     corrector_blocks: int = 2
     integrator: str = "auto"
-    """``semi_implicit_euler``, ``rk4``, ``euler``, ``dopri5``, or ``auto``: ``rk4`` for data made with
+    """``semi_implicit_euler``, ``rk4``, ``constant_acceleration``, ``euler``, ``dopri5``, or ``auto``: ``rk4`` for data made with
     MuJoCo's RK4 integrator, ``semi_implicit_euler`` otherwise (integrate the way the data was made)"""
     substeps: int = 1
     """integrator steps per model step"""
