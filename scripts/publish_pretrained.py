@@ -42,11 +42,14 @@ def card(system: str, run: Path, bench: Path) -> str:
     rows = "\n".join(f"| {s['horizon']} | {s['mse']:.3g} | [{s['ci_low']:.3g}, {s['ci_high']:.3g}] | {s['median']:.3g} |"
                      for s in scores["scores"])
     n_params = sum(v.numel() for v in ckpt["model_state"].values() if v.is_floating_point())
+    integrator = model_cfg["integrator"]
+    if integrator == "auto":  # as ModelConfig.resolved_integrator
+        integrator = "rk4" if spec["integrator"] == "rk4" else "semi_implicit_euler"
     return f"""# Pretrained mosim model: {system}
 
 - **Model**: {model_cfg['kind']} ({n_params:,} stored values), {model_cfg['n_correctors']} corrector(s), stage
   `{ckpt['stage_name']}`; model step {spec['dt']:g} s ({spec['substeps']} x {spec['physics_dt']:g} s physics steps,
-  MuJoCo integrator {spec['integrator']}).
+  MuJoCo integrator {spec['integrator']}); the model integrates with `{integrator}`.
 - **Data**: `{system}-random.h5` from `python scripts/make_datasets.py --only {system}`: 300 random-action
   episodes of 1000 model steps (seed 0), trained on the 240 training episodes (see `results/datasets.md`).
 - **Budget**: {minutes:.1f} min of one CPU thread on a 2-core x86_64 machine, {samples:,} training samples, the
