@@ -50,8 +50,8 @@ PRESETS: dict[str, Preset] = {
     # MuJoCo steps acrobot with RK4. On acrobot a learned acceleration held over the step
     # (mosim.integrators.constant_acceleration) fits that data as well per sample as the model integrated by RK4
     # (4.3M samples: validation error 0.0053 against 0.0070) at a third of the cost: one network evaluation per
-    # step instead of four. Not on cartpole (RK4 data too): 5 min, its validation error stalled near 0.009 with
-    # 13M samples, where RK4 reached 0.0025 with 4.2M.
+    # step instead of four. Not on cartpole (RK4 data too): 5 min staged, its validation error stalled near 0.009
+    # with 13M samples, where RK4 reached 0.0025 with 4.2M (end to end the two tie at 0.0032 / 0.0033).
     "acrobot": Preset(model_preset("small", n_correctors=1, integrator="constant_acceleration")),
     "cartpole": Preset(model_preset("small", n_correctors=1)),
     "reacher": Preset(model_preset("small", n_correctors=1)),
