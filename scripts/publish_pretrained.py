@@ -18,6 +18,8 @@ from pathlib import Path
 import torch
 
 from mosim.atomic import atomic_path
+from mosim.models import ModelConfig
+from mosim.systems.base import SystemSpec
 
 DEST = Path(__file__).resolve().parents[1] / "src" / "mosim" / "pretrained"
 NOT_SHIPPED = ("panda", "humanoid-walk")
@@ -42,9 +44,7 @@ def card(system: str, run: Path, bench: Path) -> str:
     rows = "\n".join(f"| {s['horizon']} | {s['mse']:.3g} | [{s['ci_low']:.3g}, {s['ci_high']:.3g}] | {s['median']:.3g} |"
                      for s in scores["scores"])
     n_params = sum(v.numel() for v in ckpt["model_state"].values() if v.is_floating_point())
-    integrator = model_cfg["integrator"]
-    if integrator == "auto":  # as ModelConfig.resolved_integrator
-        integrator = "rk4" if spec["integrator"] == "rk4" else "semi_implicit_euler"
+    integrator = ModelConfig.from_json(ckpt["model_config"]).resolved_integrator(SystemSpec.from_json(ckpt["spec"]))
     return f"""# Pretrained mosim model: {system}
 
 - **Model**: {model_cfg['kind']} ({n_params:,} stored values), {model_cfg['n_correctors']} corrector(s), stage

@@ -34,7 +34,6 @@ def semi_implicit_euler(
     return integrate_positions(layout, qpos, qvel1, h), qvel1
 
 
-
 def constant_acceleration(
     layout: JointLayout, acc_fn: AccelFn, qpos: Tensor, qvel: Tensor, h: float
 ) -> tuple[Tensor, Tensor]:
@@ -48,6 +47,7 @@ def constant_acceleration(
     """
     qvel1 = qvel + h * acc_fn(qpos, qvel)
     return integrate_positions(layout, qpos, 0.5 * (qvel + qvel1), h), qvel1
+
 
 def _combine(weights: tuple[float, ...], xs: list[Tensor]) -> Tensor:
     """``sum_j weights[j] * xs[j]``, skipping zero weights."""
