@@ -45,7 +45,7 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "cheetah-ablation/end-to-end": ("ablation", "cheetah-run", "cheetah", ablation("end_to_end")),
     "cheetah-ablation/plain-resnet-ode": ("ablation", "cheetah-run", "cheetah",
                                           ablation("end_to_end", "--kind", "plain_ode")),
-    "cheetah-ablation/rk4": ("ablation", "cheetah-run", "cheetah", ablation("staged", "--integrator", "rk4")),
+    "cheetah-ablation/rk4": ("ablation", "cheetah-run", "cheetah", ablation("staged", *RK4)),
     "cheetah-ablation/plain-delta": ("ablation", "cheetah-run", "cheetah",
                                      ablation("end_to_end", "--kind", "plain_delta")),
     # acrobot: the longest budget the target allows
