@@ -49,21 +49,23 @@ def test_same_seed_same_training_curve(small_dataset, tmp_path):
     assert [r["val_mse"] for r in read_log(tmp_path / "c")] != [r["val_mse"] for r in la]
 
 
-@pytest.mark.parametrize("stop_at", [13, 20, 27])
-def test_stop_and_resume_equals_an_uninterrupted_run(small_dataset, tmp_path, stop_at):
-    train(small_dataset, MODEL, config(), tmp_path / "full", progress=False)
-    train(small_dataset, MODEL, config(), tmp_path / "cut", progress=False, stop_after_steps=stop_at)
+@pytest.mark.parametrize("stop_at,ema", [(13, 0.0), (20, 0.0), (27, 0.0), (13, 0.9), (20, 0.9)])
+def test_stop_and_resume_equals_an_uninterrupted_run(small_dataset, tmp_path, stop_at, ema):
+    train(small_dataset, MODEL, config(ema_decay=ema), tmp_path / "full", progress=False)
+    train(small_dataset, MODEL, config(ema_decay=ema), tmp_path / "cut", progress=False, stop_after_steps=stop_at)
     partial = torch.load(tmp_path / "cut" / "last.pt", weights_only=False)["train_state"]
     assert partial["step"] == stop_at
-    train(small_dataset, MODEL, config(), tmp_path / "cut", progress=False)
+    train(small_dataset, MODEL, config(ema_decay=ema), tmp_path / "cut", progress=False)
     assert_same_weights(weights(tmp_path / "full"), weights(tmp_path / "cut"))
+    assert_same_weights(weights(tmp_path / "full", "best.pt"), weights(tmp_path / "cut", "best.pt"))
 
 
-def test_later_stage_leaves_frozen_parameters_bit_identical(small_dataset, tmp_path):
+@pytest.mark.parametrize("ema", [0.0, 0.9])
+def test_later_stage_leaves_frozen_parameters_bit_identical(small_dataset, tmp_path, ema):
     run = tmp_path / "staged"
-    train(small_dataset, MODEL, config(), run, progress=False, stop_after_steps=20)  # end of stage 0
+    train(small_dataset, MODEL, config(ema_decay=ema), run, progress=False, stop_after_steps=20)  # end of stage 0
     after_predictor = weights(run)
-    train(small_dataset, MODEL, config(), run, progress=False)
+    train(small_dataset, MODEL, config(ema_decay=ema), run, progress=False)
     final = weights(run)
     pred_keys = [k for k in final if k.startswith("predictor.")]
     corr_keys = [k for k in final if k.startswith("correctors.")]
@@ -95,6 +97,20 @@ def test_a_run_from_before_a_new_config_field_still_resumes(small_dataset, tmp_p
     train(small_dataset, MODEL, config(), run, progress=False)
     train(small_dataset, MODEL, config(), tmp_path / "new", progress=False)
     assert_same_weights(weights(run), weights(tmp_path / "new"))
+
+
+def test_init_from_starts_from_the_checkpoint_weights(small_dataset, tmp_path):
+    train(small_dataset, MODEL, config(), tmp_path / "a", progress=False)
+    # a learning rate too small to move a float32 weight: the fine-tune run keeps the weights it started from
+    still = config(stages=(StageConfig("all", None, max_steps=10, lr=1e-30),), init_from=str(tmp_path / "a" / "last.pt"))
+    train(small_dataset, MODEL, still, tmp_path / "b", progress=False)
+    assert_same_weights(weights(tmp_path / "a"), weights(tmp_path / "b"))
+    assert read_log(tmp_path / "b")[0]["val_mse"] == pytest.approx(read_log(tmp_path / "a")[-1]["val_mse"])
+    fresh = config(stages=still.stages)
+    train(small_dataset, MODEL, fresh, tmp_path / "c", progress=False)
+    assert read_log(tmp_path / "c")[0]["val_mse"] != pytest.approx(read_log(tmp_path / "a")[-1]["val_mse"])
+    with pytest.raises(InvalidInputError, match="another model config"):
+        train(small_dataset, replace(MODEL, n_correctors=2), still, tmp_path / "d", progress=False)
 
 
 @pytest.mark.slow

@@ -22,6 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="run folder (default: runs/<system>-<preset>)")
     p.add_argument("--budget-min", type=float, default=None, help="total wall-clock budget in minutes")
     p.add_argument("--max-steps", type=int, default=None, help="total gradient steps instead of a time budget")
+    p.add_argument("--size", default=None, choices=("tiny", "small", "medium", "large"),
+                   help="network sizes (mosim.models.PRESETS) instead of the preset's; its other settings stay")
     p.add_argument("--kind", default=None, help="model kind: structured, plain_ode or plain_delta")
     p.add_argument("--schedule", choices=("staged", "end_to_end"), default=None, help="staged or end-to-end")
     p.add_argument("--correctors", type=int, default=None, help="number of correctors")
@@ -38,6 +40,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
     p.add_argument("--compile", action="store_true", help="compile the training step (torch.compile): more "
                    "samples per second after about a minute of compilation")
+    p.add_argument("--speed-sampling", type=float, default=0.0, help="draw training windows with weight "
+                   "1 + S * (standardized start speed)^2: more of the rare fast states (default 0: uniform)")
+    p.add_argument("--ema", type=float, default=None, help="keep and validate an exponential moving average "
+                   "of the weights with this decay per step (e.g. 0.999; 0: off)")
+    p.add_argument("--init-from", default=None, help="start from the weights of this checkpoint (same system "
+                   "and model) instead of a fresh model, e.g. to fine-tune it with another loss")
     p.add_argument("--restart", action="store_true", help="ignore OUT/last.pt and start over")
     p.add_argument("--no-score", action="store_true", help="skip scoring on the test split")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -47,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from mosim.data.dataset import load_dataset
     from mosim.benchmark import score
     from mosim.loading import load
+    from mosim.models import model_preset
     from mosim.presets import get_preset
     from mosim.training.trainer import train
 
@@ -64,9 +73,15 @@ def run(args: argparse.Namespace) -> int:
         over["horizon"] = 8
     if args.loss == "one_step":
         over["horizon"] = 1
-    preset = replace(preset, model=replace(preset.model, **model_over), **over)
+    model = preset.model
+    if args.size is not None:
+        model = model_preset(args.size, kind=model.kind, n_correctors=model.n_correctors, integrator=model.integrator,
+                             activation=model.activation, substeps=model.substeps)
+    preset = replace(preset, model=replace(model, **model_over), **over)
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
-                              compile=args.compile)
+                              compile=args.compile, init_from=args.init_from,
+                              speed_sampling=args.speed_sampling,
+                              **({} if args.ema is None else {"ema_decay": args.ema}))
     out = Path(args.out or f"runs/{ds.spec.system_id}-{preset_name.split('-')[0]}")
     result = train(ds, preset.model, cfg, out, resume=not args.restart, progress=not args.quiet)
     print(f"best validation rollout MSE ({cfg.val_horizon} steps): {result.best_val_mse:.4g}  "

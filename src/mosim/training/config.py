@@ -87,6 +87,17 @@ class TrainConfig:
     with their own objective (the baselines) train eagerly"""
     max_train_episodes: int | None = None
     """use only the first N training episodes (for data-size studies)"""
+    ema_decay: float = 0.0
+    """validate, keep (``best.pt``) and freeze at each stage's end an exponential moving average of the weights
+    with this decay per step (:class:`~mosim.training.averaging.WeightAverage`; e.g. 0.999); 0: the raw weights"""
+    speed_sampling: float = 0.0
+    """draw training windows with probability ``1 + speed_sampling * mean_i (v_i / std_i)^2`` of their start
+    velocity (:func:`~mosim.training.windows.speed_weights`) instead of uniformly (0): more of the rare fast
+    states, where rollout errors grow fastest"""
+    init_from: str | None = None
+    """start from the weights of this checkpoint (a ``best.pt`` / ``last.pt`` of the same system and model
+    config, e.g. to fine-tune a trained model with another loss or on new data) instead of a fresh model;
+    its normalization statistics come with it. A resumed run continues from its own ``last.pt``"""
     extra: dict[str, Any] = field(default_factory=dict)
     """free-form notes saved with the run"""
 
@@ -97,6 +108,8 @@ class TrainConfig:
         for name in ("batch_size", "val_every_steps", "val_windows", "val_horizon", "threads"):
             if getattr(self, name) < 1:
                 raise InvalidInputError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise InvalidInputError(f"TrainConfig.ema_decay must be in [0, 1), got {self.ema_decay}")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -16,6 +16,7 @@ import math
 import signal
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from mosim.errors import InvalidInputError, MosimError
 from mosim.integrators import compile_fn
 from mosim.models import ModelConfig, build_model
 from mosim.models.normalization import compute_normalization
+from mosim.training.averaging import WeightAverage
 from mosim.training.checkpoint import load_checkpoint, save_checkpoint
 from mosim.training.config import StageConfig, TrainConfig
 from mosim.training.logger import RunLogger
@@ -127,7 +129,8 @@ def train(
     model = build_model(dataset.spec, model_config, stats).to(device)
     state: dict[str, Any] = {"stage": 0, "stage_step": 0, "stage_elapsed": 0.0, "step": 0, "samples": 0,
                              "elapsed": 0.0, "best": float("inf"), "opt": None, "gen": None,
-                             "stage_best": float("inf"), "since_best": 0, "carry_s": 0.0, "carry_steps": 0}
+                             "stage_best": float("inf"), "since_best": 0, "carry_s": 0.0, "carry_steps": 0,
+                             "ema": None}
     last = run_dir / "last.pt"
     if resume and last.exists():
         ckpt = load_checkpoint(last, map_location=device)
@@ -136,12 +139,18 @@ def train(
                                     "use another output folder or pass resume=False (--restart)")
         model.load_state_dict(ckpt["model_state"])
         state.update(ckpt["train_state"])
-    elif not resume or not last.exists():
+    else:
+        if config.init_from is not None:
+            _init_weights(model, config.init_from, header, device)
         (run_dir / "config.json").write_text(json.dumps({k: json.loads(v) for k, v in header.items()}, indent=2))
+    ema = WeightAverage(model, config.ema_decay) if config.ema_decay > 0 else None
+    if ema is not None and state["ema"] is not None:
+        ema.load_state_dict(state["ema"])
     gen = torch.Generator().manual_seed(config.seed)
     if state["gen"] is not None:
         gen.set_state(state["gen"])
-    sampler = WindowSampler(dataset, "train", device, max_episodes=config.max_train_episodes)
+    sampler = WindowSampler(dataset, "train", device, max_episodes=config.max_train_episodes,
+                            speed_sampling=config.speed_sampling)
     horizon = min(config.val_horizon, dataset.steps)
     val = fixed_windows(dataset, "val", horizon, config.val_windows, config.seed, dtype=torch.float32)
     val = Windows(val.qpos.to(device), val.qvel.to(device), val.action.to(device))
@@ -155,7 +164,8 @@ def train(
         payload = {**header, "model_state": model.state_dict(), "active_correctors": model.active_correctors,
                    "stage_name": config.stages[min(state["stage"], len(config.stages) - 1)].name}
         if full:
-            payload["train_state"] = {**state, "gen": gen.get_state()}
+            payload["train_state"] = {**state, "gen": gen.get_state(),
+                                      "ema": None if ema is None else ema.state_dict()}
         save_checkpoint(path, payload)
 
     bar = tqdm(total=len(config.stages), desc="train", unit="stage", disable=not progress)
@@ -167,14 +177,18 @@ def train(
                 opt = torch.optim.Adam(params, lr=stage.lr, weight_decay=config.weight_decay)
                 if state["opt"] is not None:
                     opt.load_state_dict(state["opt"])
+                elif ema is not None and state["stage_step"] == 0:
+                    ema.reset(model)
                 bar.set_description(f"train [{stage.name}]")
                 stopped = _run_stage(model, stage, config, sampler, val, rollout_loss, opt, gen, state, logger,
-                                     save, run_dir, flag, stop_after_steps, bar)
+                                     save, run_dir, flag, stop_after_steps, bar, ema)
                 if stopped:
                     save(last, full=True)
                     if flag["stop"]:
                         raise KeyboardInterrupt
                     break
+                if ema is not None:
+                    ema.copy_to(model)  # the stage's result, and what later stages build on, is the average
                 _carry_leftover(stage, state)
                 state.update(stage=state["stage"] + 1, stage_step=0, stage_elapsed=0.0, opt=None,
                              stage_best=float("inf"), since_best=0)
@@ -184,6 +198,16 @@ def train(
         bar.close()
         logger.close()
     return TrainResult(run_dir, state["best"], run_dir / "best.pt", state["step"], state["samples"], state["elapsed"])
+
+
+def _init_weights(model: torch.nn.Module, path: str, header: dict[str, Any], device: torch.device) -> None:
+    """Load the weights (and normalization statistics) of the checkpoint ``path`` into a fresh ``model``."""
+    ckpt = load_checkpoint(path, map_location=device)
+    for key, what in (("spec", "system"), ("model_config", "model config")):
+        if _canonical_header(ckpt)[key] != header[key]:
+            raise InvalidInputError(f"{path}: a checkpoint of another {what} than this run's; init_from needs a "
+                                    "checkpoint of the same system and model config")
+    model.load_state_dict(ckpt["model_state"])
 
 
 def stage_progress(stage: StageConfig, state: dict[str, Any]) -> float:
@@ -223,7 +247,8 @@ def training_loss_fn(model: torch.nn.Module, q_scale: torch.Tensor, v_scale: tor
 
 
 def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSampler, val: Windows,
-               rollout_loss, opt, gen, state, logger, save, run_dir: Path, flag, stop_after_steps, bar) -> bool:
+               rollout_loss, opt, gen, state, logger, save, run_dir: Path, flag, stop_after_steps, bar,
+               ema: WeightAverage | None = None) -> bool:
     """Train one stage from ``state``; return True when stopped early (interrupt or ``stop_after_steps``)."""
     losses: list[float] = []
     t_last = time.perf_counter()
@@ -248,6 +273,8 @@ def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSa
         loss.backward()
         torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], config.grad_clip)
         opt.step()
+        if ema is not None:
+            ema.update(model)
         losses.append(loss.item())
         now = time.perf_counter()
         state["stage_elapsed"] += now - t_last
@@ -257,7 +284,11 @@ def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSa
         state["stage_step"] += 1
         state["samples"] += config.batch_size * stage.horizon
         if state["stage_step"] % config.val_every_steps == 0 or progress() >= 1.0:
-            val_mse = validate(model, val)
+            with ema.swapped_in(model) if ema is not None else nullcontext():
+                val_mse = validate(model, val)
+                if val_mse < state["best"] or not (run_dir / "best.pt").exists():
+                    state["best"] = min(val_mse, state["best"])
+                    save(run_dir / "best.pt", full=False)
             row = {"stage": state["stage"], "stage_name": stage.name, "step": state["step"],
                    "stage_step": state["stage_step"], "samples": state["samples"],
                    "elapsed_s": round(state["elapsed"], 3), "lr": lr, "train_loss": float(np.mean(losses)),
@@ -265,9 +296,6 @@ def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSa
             logger.log(row)
             losses.clear()
             state["opt"] = opt.state_dict()
-            if val_mse < state["best"] or not (run_dir / "best.pt").exists():
-                state["best"] = min(val_mse, state["best"])
-                save(run_dir / "best.pt", full=False)
             if val_mse < state["stage_best"] * (1 - config.min_improvement):
                 state["stage_best"], state["since_best"] = val_mse, 0
             else:

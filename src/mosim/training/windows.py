@@ -34,7 +34,7 @@ class WindowSampler:
     """Random windows of ``length`` transitions from one split, kept on ``device`` as ``dtype``."""
 
     def __init__(self, dataset: Dataset, split: str, device: torch.device, dtype: torch.dtype = torch.float32,
-                 max_episodes: int | None = None) -> None:
+                 max_episodes: int | None = None, speed_sampling: float = 0.0) -> None:
         part = dataset.subset(split)
         n = part.n_episodes if max_episodes is None else min(part.n_episodes, max_episodes)
         if n == 0:
@@ -43,13 +43,37 @@ class WindowSampler:
         self.qvel = torch.as_tensor(part.qvel[:n], dtype=dtype, device=device)
         self.action = torch.as_tensor(part.action[:n], dtype=dtype, device=device)
         self.n_episodes, self.steps = n, int(part.action.shape[1])
+        if speed_sampling < 0:
+            raise InvalidInputError(f"speed_sampling must be >= 0, got {speed_sampling}")
+        self.start_weights = None if speed_sampling == 0 else speed_weights(self.qvel[:, :-1], speed_sampling)
+        self._cdf: dict[int, Tensor] = {}
 
     def sample(self, batch: int, length: int, generator: torch.Generator) -> Windows:
         if length > self.steps:
             raise InvalidInputError(f"window length {length} exceeds the episode length {self.steps}")
-        ep = torch.randint(self.n_episodes, (batch,), generator=generator).to(self.qpos.device)
-        t0 = torch.randint(self.steps - length + 1, (batch,), generator=generator).to(self.qpos.device)
+        if self.start_weights is None:
+            ep = torch.randint(self.n_episodes, (batch,), generator=generator).to(self.qpos.device)
+            t0 = torch.randint(self.steps - length + 1, (batch,), generator=generator).to(self.qpos.device)
+        else:
+            n_starts = self.steps - length + 1
+            if n_starts not in self._cdf:  # cumulative weights of the flattened starts, float64
+                self._cdf[n_starts] = self.start_weights[:, :n_starts].reshape(-1).cpu().double().cumsum(0)
+            cdf = self._cdf[n_starts]
+            u = torch.rand(batch, generator=generator, dtype=torch.float64) * cdf[-1]
+            flat = torch.searchsorted(cdf, u, right=True).clamp_max(len(cdf) - 1).to(self.qpos.device)
+            ep, t0 = flat // n_starts, flat % n_starts
         return gather(self.qpos, self.qvel, self.action, ep, t0, length)
+
+
+def speed_weights(qvel: Tensor, alpha: float) -> Tensor:
+    """Sampling weights of start states ``qvel (..., nv)``: ``1 + alpha * mean_i (v_i / std_i)^2``.
+
+    Fast states are rare in random-action data, and a rollout's error grows fastest from them: the
+    100-step error of a chaotic system (acrobot) is mostly a few fast windows. With ``alpha > 0`` training
+    draws them more often, in proportion to their kinetic-energy-like speed (standardized per joint)."""
+    flat = qvel.reshape(-1, qvel.shape[-1]).double()
+    std = flat.std(dim=0).clamp_min(1e-12)
+    return (1.0 + alpha * ((qvel.double() / std) ** 2).mean(-1)).float()
 
 
 def gather(qpos: Tensor, qvel: Tensor, action: Tensor, ep: Tensor, t0: Tensor, length: int) -> Windows:

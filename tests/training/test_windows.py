@@ -1,0 +1,62 @@
+"""Training windows: uniform and speed-weighted sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from mosim.errors import InvalidInputError
+from mosim.training.windows import WindowSampler, speed_weights
+
+
+def test_speed_weights_closed_form():
+    qvel = torch.tensor([[0.0, 0.0], [1.0, 2.0], [-1.0, -2.0], [0.0, 0.0]])
+    std = qvel.double().std(dim=0)  # (sqrt(2/3), sqrt(8/3))
+    w = speed_weights(qvel, alpha=2.0)
+    expected = 1 + 2.0 * ((qvel.double() / std) ** 2).mean(-1)
+    torch.testing.assert_close(w.double(), expected.float().double())
+    assert w[0] == 1.0 and w[1] == pytest.approx(1 + 2.0 * 1.5)
+
+
+def test_windows_stay_in_their_episode(small_dataset):
+    sampler = WindowSampler(small_dataset, "train", torch.device("cpu"), speed_sampling=5.0)
+    gen = torch.Generator().manual_seed(0)
+    b = sampler.sample(256, 10, gen)
+    part = small_dataset.subset("train")
+    qpos = torch.as_tensor(part.qpos, dtype=torch.float32)
+    for i in range(0, 256, 17):  # each window is a run of consecutive states of one episode
+        hits = [(e, t) for e in range(part.n_episodes) for t in range(part.steps - 9)
+                if torch.equal(qpos[e, t:t + 11], b.qpos[i])]
+        assert hits, i
+
+
+def test_speed_sampling_draws_starts_in_proportion_to_their_weight(small_dataset):
+    sampler = WindowSampler(small_dataset, "train", torch.device("cpu"), speed_sampling=4.0)
+    length, n = 5, 200_000
+    b = sampler.sample(n, length, torch.Generator().manual_seed(1))
+    n_starts = sampler.steps - length + 1
+    w = sampler.start_weights[:, :n_starts]
+    # the start velocities drawn: fast starts come up more often than under uniform sampling
+    speed_drawn = (b.qvel[:, 0] ** 2).sum(-1).mean()
+    speed_uniform = (sampler.qvel[:, :n_starts] ** 2).sum(-1).mean()
+    speed_expected = ((sampler.qvel[:, :n_starts] ** 2).sum(-1) * w).sum() / w.sum()
+    assert speed_drawn > 1.2 * speed_uniform
+    assert float(speed_drawn) == pytest.approx(float(speed_expected), rel=0.03)
+    # the same generator state draws the same windows
+    a1 = sampler.sample(64, length, torch.Generator().manual_seed(3))
+    a2 = sampler.sample(64, length, torch.Generator().manual_seed(3))
+    assert torch.equal(a1.qpos, a2.qpos) and torch.equal(a1.action, a2.action)
+
+
+def test_uniform_sampling_is_unchanged_by_the_option(small_dataset):
+    a = WindowSampler(small_dataset, "train", torch.device("cpu")).sample(32, 4, torch.Generator().manual_seed(0))
+    b = WindowSampler(small_dataset, "train", torch.device("cpu"), speed_sampling=0.0).sample(
+        32, 4, torch.Generator().manual_seed(0))
+    assert torch.equal(a.qpos, b.qpos)
+    assert np.isfinite(a.qvel.numpy()).all()
+
+
+def test_negative_speed_sampling_is_refused(small_dataset):
+    with pytest.raises(InvalidInputError, match="speed_sampling"):
+        WindowSampler(small_dataset, "train", torch.device("cpu"), speed_sampling=-1.0)
