@@ -40,3 +40,25 @@ def test_systems_listing(capsys):
     assert "cheetah-run" in listing and "go2" in listing
     assert main(["systems", "go2"]) == 0
     assert "free" in capsys.readouterr().out
+
+
+def test_train_options_reach_the_saved_config_and_init_from_checks_the_model(tmp_path, capsys):
+    import json
+
+    data = tmp_path / "reacher.h5"
+    assert main(["collect", "--system", "reacher-easy", "--episodes", "12", "--steps", "30", "--out", str(data),
+                 "--workers", "1", "--quiet"]) == 0
+    common = ["train", "--data", str(data), "--preset", "tiny", "--max-steps", "4", "--no-score", "--quiet"]
+    assert main([*common, "--out", str(tmp_path / "a"), "--size", "small", "--ema", "0.9",
+                 "--speed-sampling", "2"]) == 0
+    saved = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert saved["model_config"]["force_width"] == 64 and saved["model_config"]["n_correctors"] == 1
+    assert saved["train_config"]["ema_decay"] == 0.9 and saved["train_config"]["speed_sampling"] == 2.0
+    best = str(tmp_path / "a" / "best.pt")
+    assert main([*common, "--out", str(tmp_path / "b"), "--size", "small", "--init-from", best]) == 0
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["train_config"]["init_from"] == best
+    capsys.readouterr()
+    # a checkpoint of another model: a one-line error naming it
+    r = subprocess.run([sys.executable, "-m", "mosim.cli", *common, "--out", str(tmp_path / "c"), "--init-from", best],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "another model config" in r.stderr and "Traceback" not in r.stderr
