@@ -24,6 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-steps", type=int, default=None, help="total gradient steps instead of a time budget")
     p.add_argument("--size", default=None, choices=("tiny", "small", "medium", "large"),
                    help="network sizes (mosim.models.PRESETS) instead of the preset's; its other settings stay")
+    p.add_argument("--activation", default=None, help="activation of every network: softplus (the presets'), silu, "
+                   "tanh, relu or elu")
     p.add_argument("--kind", default=None, help="model kind: structured, plain_ode or plain_delta")
     p.add_argument("--schedule", choices=("staged", "end_to_end"), default=None, help="staged or end-to-end")
     p.add_argument("--correctors", type=int, default=None, help="number of correctors")
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     ds = load_dataset(args.data)
     preset_name = args.preset or ds.spec.system_id
     preset = get_preset(preset_name)
-    model_over = {k: v for k, v in {"kind": args.kind, "n_correctors": args.correctors,
+    model_over = {k: v for k, v in {"kind": args.kind, "activation": args.activation, "n_correctors": args.correctors,
                                     "integrator": args.integrator, "substeps": args.substeps,
                                     "adjoint": args.adjoint or None,
                                     "limit_features": False if args.no_limit_features else None}.items()
