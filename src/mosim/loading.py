@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -118,9 +117,7 @@ def load(path: str | os.PathLike[str], device: str = "auto", system: str | Syste
         if problems:
             raise CheckpointError(f"{path}: checkpoint is of another system ({'; '.join(problems)}). "
                                   f"Load a checkpoint trained on {want!r}")
-    config = json.loads(ckpt["model_config"])
-    config.setdefault("bound_to_data", False)  # written before the option existed: unbounded, as trained
-    model = build_model(spec, ModelConfig.from_dict(config))
+    model = build_model(spec, ModelConfig.from_checkpoint_json(ckpt["model_config"]))
     try:
         model.load_state_dict(ckpt["model_state"])
     except RuntimeError as e:

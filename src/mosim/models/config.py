@@ -139,6 +139,14 @@ class ModelConfig:
     def from_json(cls, text: str) -> ModelConfig:
         return cls.from_dict(json.loads(text))
 
+    @classmethod
+    def from_checkpoint_json(cls, text: str) -> ModelConfig:
+        """The config a checkpoint's model was trained with: fields added since it was written get the value that
+        reproduces the old behaviour (``bound_to_data=False``), not today's default."""
+        d = json.loads(text)
+        d.setdefault("bound_to_data", False)  # written before the option existed: unbounded, as trained
+        return cls.from_dict(d)
+
 
 PRESETS: dict[str, ModelConfig] = {
     "tiny": ModelConfig(

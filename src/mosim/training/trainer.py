@@ -30,6 +30,7 @@ from mosim.errors import InvalidInputError, MosimError
 from mosim.integrators import compile_fn
 from mosim.models import ModelConfig, build_model
 from mosim.models.normalization import compute_normalization
+from mosim.systems.base import SystemSpec
 from mosim.training.averaging import WeightAverage
 from mosim.training.checkpoint import load_checkpoint, save_checkpoint
 from mosim.training.config import StageConfig, TrainConfig
@@ -141,7 +142,7 @@ def train(
         state.update(ckpt["train_state"])
     else:
         if config.init_from is not None:
-            _init_weights(model, config.init_from, header, device)
+            _init_weights(model, config.init_from, dataset.spec, model_config, device)
         (run_dir / "config.json").write_text(json.dumps({k: json.loads(v) for k, v in header.items()}, indent=2))
     ema = WeightAverage(model, config.ema_decay) if config.ema_decay > 0 else None
     if ema is not None and state["ema"] is not None:
@@ -200,11 +201,13 @@ def train(
     return TrainResult(run_dir, state["best"], run_dir / "best.pt", state["step"], state["samples"], state["elapsed"])
 
 
-def _init_weights(model: torch.nn.Module, path: str, header: dict[str, Any], device: torch.device) -> None:
+def _init_weights(model: torch.nn.Module, path: str, spec: SystemSpec, model_config: ModelConfig,
+                  device: torch.device) -> None:
     """Load the weights (and normalization statistics) of the checkpoint ``path`` into a fresh ``model``."""
     ckpt = load_checkpoint(path, map_location=device)
-    for key, what in (("spec", "system"), ("model_config", "model config")):
-        if _canonical_header(ckpt)[key] != header[key]:
+    for what, theirs, ours in (("system", SystemSpec.from_json(ckpt["spec"]), spec),
+                               ("model config", ModelConfig.from_checkpoint_json(ckpt["model_config"]), model_config)):
+        if theirs != ours:
             raise InvalidInputError(f"{path}: a checkpoint of another {what} than this run's; init_from needs a "
                                     "checkpoint of the same system and model config")
     model.load_state_dict(ckpt["model_state"])
