@@ -69,7 +69,8 @@ class SystemSpec:
             a, b = getattr(self, name), getattr(other, name)
             if not np.isclose(a, b, rtol=1e-9, atol=0):
                 out.append(f"{name}: {a!r} vs {b!r}")
-        if not np.allclose(self.action_low, other.action_low) or not np.allclose(self.action_high, other.action_high):
+        if len(self.action_low) != len(other.action_low) or not np.allclose(self.action_low, other.action_low) \
+                or not np.allclose(self.action_high, other.action_high):
             out.append("action bounds differ")
         if not self.layout.same_as(other.layout):
             out.append("joint layout differs")
