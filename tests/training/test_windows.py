@@ -1,4 +1,4 @@
-"""Training windows: uniform and speed-weighted sampling."""
+"""Training windows: uniform, speed-weighted and limit-weighted sampling."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from mosim.errors import InvalidInputError
-from mosim.training.windows import WindowSampler, speed_weights
+from mosim.systems import make_system
+from mosim.training.windows import WindowSampler, at_limit, limit_weights, speed_weights
 
 
 def test_speed_weights_closed_form():
@@ -57,6 +58,36 @@ def test_uniform_sampling_is_unchanged_by_the_option(small_dataset):
     assert np.isfinite(a.qvel.numpy()).all()
 
 
-def test_negative_speed_sampling_is_refused(small_dataset):
-    with pytest.raises(InvalidInputError, match="speed_sampling"):
-        WindowSampler(small_dataset, "train", torch.device("cpu"), speed_sampling=-1.0)
+@pytest.mark.parametrize("name", ["speed_sampling", "limit_sampling"])
+def test_negative_sampling_weights_are_refused(small_dataset, name):
+    with pytest.raises(InvalidInputError, match=name):
+        WindowSampler(small_dataset, "train", torch.device("cpu"), **{name: -1.0})
+
+
+def test_at_limit_agrees_with_mujocos_limit_constraints():
+    """MuJoCo as the oracle: a limit row appears in its constraints exactly where ``at_limit`` says a limit acts."""
+    system = make_system("reacher-easy")
+    lo, hi = system.layout.ranges[1]  # the wrist
+    g = np.random.default_rng(0)
+    for wrist in [lo - 0.01, lo + 0.01, 0.0, hi - 0.01, hi + 0.01, *g.uniform(lo - 0.2, hi + 0.2, size=20)]:
+        q = np.array([g.uniform(-3, 3), wrist])
+        system.set_state(q, np.zeros(2))
+        mujoco_limit = any(system.data.efc_type[i] == 3 for i in range(system.data.nefc))  # mjCNSTR_LIMIT_JOINT
+        assert bool(at_limit(torch.tensor(q), system.layout)) == mujoco_limit, wrist
+
+
+def test_limit_weights_closed_form_and_draws(small_dataset):
+    layout = small_dataset.spec.layout
+    lo, hi = layout.ranges[1]
+    qpos = torch.zeros(1, 5, 2, dtype=torch.float64)
+    qpos[0, :, 1] = torch.tensor([0.0, hi + 0.1, 0.0, 0.0, lo], dtype=torch.float64)  # the limit acts at steps 1 and 4
+    w = limit_weights(qpos, layout, beta=3.0)
+    torch.testing.assert_close(w, torch.tensor([[4.0, 4.0, 1.0, 4.0]]))
+    # drawn in proportion: the share of drawn one-step windows with a limit acting matches the weighted share
+    sampler = WindowSampler(small_dataset, "train", torch.device("cpu"), limit_sampling=4.0)
+    b = sampler.sample(100_000, 1, torch.Generator().manual_seed(2))
+    hit = at_limit(b.qpos[:, 0], layout) | at_limit(b.qpos[:, 1], layout)
+    weights = sampler.start_weights
+    expected = float((weights * (weights > 1)).sum() / weights.sum())
+    assert 0 < expected < 1
+    assert float(hit.float().mean()) == pytest.approx(expected, abs=0.01)

@@ -44,6 +44,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "samples per second after about a minute of compilation")
     p.add_argument("--speed-sampling", type=float, default=0.0, help="draw training windows with weight "
                    "1 + S * (standardized start speed)^2: more of the rare fast states (default 0: uniform)")
+    p.add_argument("--limit-sampling", type=float, default=0.0, help="draw training windows during whose first "
+                   "step a joint limit acts 1 + S times as often: more of the rare limit hits (default 0)")
     p.add_argument("--ema", type=float, default=None, help="keep and validate an exponential moving average "
                    "of the weights with this decay per step (e.g. 0.999; 0: off)")
     p.add_argument("--init-from", default=None, help="start from the weights of this checkpoint (same system "
@@ -82,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     preset = replace(preset, model=replace(model, **model_over), **over)
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
                               compile=args.compile, init_from=args.init_from,
-                              speed_sampling=args.speed_sampling,
+                              speed_sampling=args.speed_sampling, limit_sampling=args.limit_sampling,
                               **({} if args.ema is None else {"ema_decay": args.ema}))
     out = Path(args.out or f"runs/{ds.spec.system_id}-{preset_name.split('-')[0]}")
     result = train(ds, preset.model, cfg, out, resume=not args.restart, progress=not args.quiet)

@@ -94,6 +94,9 @@ class TrainConfig:
     """draw training windows with probability ``1 + speed_sampling * mean_i (v_i / std_i)^2`` of their start
     velocity (:func:`~mosim.training.windows.speed_weights`) instead of uniformly (0): more of the rare fast
     states, where rollout errors grow fastest"""
+    limit_sampling: float = 0.0
+    """draw the training windows whose first transition has a joint limit acting (at either end) ``1 +
+    limit_sampling`` times as often (:func:`~mosim.training.windows.limit_weights`); adds to speed sampling"""
     init_from: str | None = None
     """start from the weights of this checkpoint (a ``best.pt`` / ``last.pt`` of the same system and model
     config, e.g. to fine-tune a trained model with another loss or on new data) instead of a fresh model;

@@ -151,7 +151,7 @@ def train(
     if state["gen"] is not None:
         gen.set_state(state["gen"])
     sampler = WindowSampler(dataset, "train", device, max_episodes=config.max_train_episodes,
-                            speed_sampling=config.speed_sampling)
+                            speed_sampling=config.speed_sampling, limit_sampling=config.limit_sampling)
     horizon = min(config.val_horizon, dataset.steps)
     val = fixed_windows(dataset, "val", horizon, config.val_windows, config.seed, dtype=torch.float32)
     val = Windows(val.qpos.to(device), val.qvel.to(device), val.action.to(device))
