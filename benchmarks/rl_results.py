@@ -96,6 +96,12 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
     "cheetah-run/few-shot-bounded": ("cheetah-run", "few-shot", [*BOUNDED_CHEETAH, *SAC, "--steps", "30000"]),
     "cheetah-run/few-shot-bounded-60k": ("cheetah-run", "few-shot", [*BOUNDED_CHEETAH, *SAC, "--steps", "60000"]),
     "cheetah-run/zero-shot-bounded-60k": ("cheetah-run", "zero-shot", [*BOUNDED_CHEETAH, *SAC, "--steps", "60000"]),
+    # the pretrained reacher-easy model since 2026-11-26 (bounded to its data; the benchmark's row)
+    "reacher-easy/zero-shot-bounded-40k": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC,
+                                                                        "--steps", "40000"]),
+    "reacher-hard/zero-shot-bounded-100k": ("reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task",
+                                                                          "reacher-hard", *SAC, "--steps", "100000",
+                                                                          "--eval-every", "10000"]),
 }
 
 
