@@ -27,7 +27,7 @@ import torch
 
 import mosim
 from mosim.benchmark.protocol import Protocol, make_windows
-from mosim.benchmark.reference import MujocoModel, Perturbation
+from mosim.benchmark.reference import MujocoModel, Perturbation, step_std
 from mosim.benchmark.scoring import predict, score
 from mosim.systems import make_system
 
@@ -64,10 +64,7 @@ def one_step_error(model, ds) -> dict:
     part, windows = make_windows(ds, Protocol(horizons=(1,)), 1)
     q_true, v_true, _ = windows.true_states(part)
     q, v = predict(model, part, windows)
-    train = ds.subset("train")
-    scale = np.concatenate([np.diff(train.qpos, axis=1).reshape(-1, ds.spec.nq).std(0),
-                            np.diff(train.qvel, axis=1).reshape(-1, ds.spec.nv).std(0)])
-    err = ((np.concatenate([q[:, 1] - q_true[:, 1], v[:, 1] - v_true[:, 1]], axis=-1) / scale) ** 2).mean(1)
+    err = ((np.concatenate([q[:, 1] - q_true[:, 1], v[:, 1] - v_true[:, 1]], axis=-1) / step_std(ds)) ** 2).mean(1)
     system = make_system(ds.spec.system_id, substeps=ds.spec.substeps)
     changes = np.zeros(len(err), dtype=bool)
     for i in range(len(err)):

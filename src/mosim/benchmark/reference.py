@@ -2,11 +2,10 @@
 
 :class:`MujocoModel` has the ``rollout(qpos0, qvel0, actions)`` of every scored model, and steps the dataset's own
 system from the window's start. It sees what a learned model sees, the start's ``(qpos, qvel)``, and nothing of
-the solver's warm start, so even unperturbed it can drift from the recorded trajectory where contacts and limits
-make the constraint solver's result depend on where it started. Perturbed starts (``noise``: Gaussian noise of
-that fraction of each entry's spread in the data) and a state rounded to float32 (``float32``: at the start, or
-after every step as well) measure how fast errors of a given size grow: a lower bound, for each error size, of
-what a model that makes errors of that size can reach.
+the solver's warm start; unperturbed, it still replays the recorded runs to rounding error, contacts included (the
+tests check it). Perturbed starts (``noise``), noise after every step (``step_noise``) and a state rounded to
+float32 measure how fast errors of a given size grow: for each error size, about what a model that makes errors of
+that size, independent from step to step, can reach.
 """
 
 from __future__ import annotations
@@ -45,9 +44,23 @@ class Perturbation:
     @property
     def label(self) -> str:
         parts = [f"start noise {self.noise:g} std" if self.noise else "",
-                 f"noise {self.step_noise:g} step std every step" if self.step_noise else "", f"float32 {self.float32.replace('_', ' ')}"
-                 if self.float32 != "none" else ""]
+                 f"noise {self.step_noise:g} step std every step" if self.step_noise else "",
+                 f"float32 {self.float32.replace('_', ' ')}" if self.float32 != "none" else ""]
         return ", ".join(p for p in parts if p) or "exact start"
+
+
+def state_std(dataset: Dataset) -> np.ndarray:
+    """The std of each ``concat(qpos, qvel)`` entry over the training split: ``(nq + nv,)``."""
+    train, spec = dataset.subset("train"), dataset.spec
+    return np.concatenate([train.qpos.reshape(-1, spec.nq).std(0), train.qvel.reshape(-1, spec.nv).std(0)])
+
+
+def step_std(dataset: Dataset) -> np.ndarray:
+    """The std of each entry's one-step change over the training split, the scale models are trained on and one-step
+    errors are measured in: ``(nq + nv,)``."""
+    train, spec = dataset.subset("train"), dataset.spec
+    return np.concatenate([np.diff(train.qpos, axis=1).reshape(-1, spec.nq).std(0),
+                           np.diff(train.qvel, axis=1).reshape(-1, spec.nv).std(0)])
 
 
 class MujocoModel:
@@ -60,10 +73,7 @@ class MujocoModel:
         if mismatch:
             raise InvalidInputError(f"the system does not match the dataset: {'; '.join(mismatch)}")
         self.perturbation = perturbation or Perturbation()
-        train = dataset.subset("train")
-        self._std = np.concatenate([train.qpos.reshape(-1, spec.nq).std(0), train.qvel.reshape(-1, spec.nv).std(0)])
-        self._delta_std = np.concatenate([np.diff(train.qpos, axis=1).reshape(-1, spec.nq).std(0),
-                                          np.diff(train.qvel, axis=1).reshape(-1, spec.nv).std(0)])
+        self._std, self._delta_std = state_std(dataset), step_std(dataset)
         self._rng = np.random.default_rng(self.perturbation.seed)
 
     def _perturb(self, q: np.ndarray, v: np.ndarray, noise: float, scale: np.ndarray,
