@@ -99,6 +99,8 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
     # the pretrained reacher-easy model since 2026-11-26 (bounded to its data; the benchmark's row)
     "reacher-easy/zero-shot-bounded-40k": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC,
                                                                         "--steps", "40000"]),
+    "reacher-easy/zero-shot-bounded-40k-seed1": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC,
+                                                                              "--steps", "40000", "--seed", "1"]),
     "reacher-hard/zero-shot-bounded-100k": ("reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task",
                                                                           "reacher-hard", *SAC, "--steps", "100000",
                                                                           "--eval-every", "10000"]),
