@@ -41,13 +41,6 @@ class Perturbation:
         if self.float32 not in ("none", "start", "every_step"):
             raise InvalidInputError(f"float32 must be 'none', 'start' or 'every_step', got {self.float32!r}")
 
-    @property
-    def label(self) -> str:
-        parts = [f"start noise {self.noise:g} std" if self.noise else "",
-                 f"noise {self.step_noise:g} step std every step" if self.step_noise else "",
-                 f"float32 {self.float32.replace('_', ' ')}" if self.float32 != "none" else ""]
-        return ", ".join(p for p in parts if p) or "exact start"
-
 
 def state_std(dataset: Dataset) -> np.ndarray:
     """The std of each ``concat(qpos, qvel)`` entry over the training split: ``(nq + nv,)``."""
