@@ -112,6 +112,14 @@ def train_throughput_pair(ds, config, rounds: int = 4, seconds: float = 2.0) -> 
     return totals[0] / rounds, totals[1] / rounds
 
 
+def default_model_inputs(data_root: Path, system: str):
+    """The random-data dataset of ``system``, its default model config and that config's normalization statistics:
+    what a rollout-speed measurement builds its model from."""
+    ds = mosim.load_dataset(data_root / f"{system}-random.h5")
+    cfg = recipes(system)["mosim default"]
+    return ds, cfg, compute_normalization(ds, limit_features=cfg.uses_limit_features)
+
+
 @torch.no_grad()
 def model_rollout_speed(ds, config, stats, batch: int, steps: int = 100, compiled: bool = False,
                         device: str = "cpu") -> float:
@@ -160,9 +168,7 @@ def activation_speed(data_root: Path, system: str, rounds: int = 3) -> dict:
     sizes, and of MuJoCo, timed in alternation (median of ``rounds``)."""
     import statistics
 
-    ds = mosim.load_dataset(data_root / f"{system}-random.h5")
-    base = recipes(system)["mosim default"]
-    stats = compute_normalization(ds, limit_features=base.uses_limit_features)
+    ds, base, stats = default_model_inputs(data_root, system)
     speeds: dict[str, list[float]] = {"softplus": [], "silu": [], "mujoco": []}
     for _ in range(rounds):
         for act in ("softplus", "silu"):
@@ -189,9 +195,7 @@ def gpu_rollout(data_root: Path, systems: list[str]) -> list[dict]:
         raise SystemExit("--parts gpu needs a CUDA device")
     rows = []
     for system in systems:
-        ds = mosim.load_dataset(data_root / f"{system}-random.h5")
-        cfg = recipes(system)["mosim default"]
-        stats = compute_normalization(ds, limit_features=cfg.uses_limit_features)
+        ds, cfg, stats = default_model_inputs(data_root, system)
         for batch in GPU_BATCHES:
             rows.append({"system": system, "batch": batch, "gpu": torch.cuda.get_device_name(),
                          "cpu_cores": os.cpu_count(), "torch": torch.__version__,
@@ -291,9 +295,7 @@ def main() -> None:
         done = json.loads((cache / "rollout.json").read_text()) if (cache / "rollout.json").exists() else []
         rows = [r for r in done if r["system"] not in args.systems]
         for system in args.systems:
-            ds = mosim.load_dataset(Path(args.data_root) / f"{system}-random.h5")
-            cfg = recipes(system)["mosim default"]
-            stats = compute_normalization(ds, limit_features=cfg.uses_limit_features)
+            ds, cfg, stats = default_model_inputs(Path(args.data_root), system)
             for batch in (1, 256, 4096):
                 rows.append({"system": system, "batch": batch, "mosim": model_rollout_speed(ds, cfg, stats, batch),
                              "compiled": model_rollout_speed(ds, cfg, stats, batch, compiled=True),

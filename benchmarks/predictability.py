@@ -57,21 +57,30 @@ The GPU rows are models trained on one NVIDIA H200 (2026-11-26) with the cheetah
 """written by hand after a run; placed at the end of the report"""
 
 
-def one_step_error(model, ds) -> dict:
-    """RMS over the protocol's test windows and state entries of the one-step error, each entry divided by the std
-    of its one-step change in the training split; and the same over the windows where MuJoCo's set of active
-    constraints (contacts, joint limits) changes during the step, with their share of the squared error."""
+def constraint_changes(ds) -> np.ndarray:
+    """For each of the protocol's one-step test windows, whether MuJoCo's set of active constraints (contacts, joint
+    limits) changes during the step: ``(N,)`` booleans, the same windows as :func:`one_step_error`'s."""
     part, windows = make_windows(ds, Protocol(horizons=(1,)), 1)
     q_true, v_true, _ = windows.true_states(part)
-    q, v = predict(model, part, windows)
-    err = ((np.concatenate([q[:, 1] - q_true[:, 1], v[:, 1] - v_true[:, 1]], axis=-1) / step_std(ds)) ** 2).mean(1)
     system = make_system(ds.spec.system_id, substeps=ds.spec.substeps)
-    changes = np.zeros(len(err), dtype=bool)
-    for i in range(len(err)):
+    changes = np.zeros(len(q_true), dtype=bool)
+    for i in range(len(q_true)):
         system.set_state(q_true[i, 0], v_true[i, 0])
         before = system.data.nefc
         system.set_state(q_true[i, 1], v_true[i, 1])
         changes[i] = system.data.nefc != before
+    return changes
+
+
+def one_step_error(model, ds, changes: np.ndarray) -> dict:
+    """RMS over the protocol's test windows and state entries of the one-step error, each entry divided by the std
+    of its one-step change in the training split; and the same over the windows where the active constraints do
+    not change (``changes``, from :func:`constraint_changes`), with the changing windows' share of the squared
+    error."""
+    part, windows = make_windows(ds, Protocol(horizons=(1,)), 1)
+    q_true, v_true, _ = windows.true_states(part)
+    q, v = predict(model, part, windows)
+    err = ((np.concatenate([q[:, 1] - q_true[:, 1], v[:, 1] - v_true[:, 1]], axis=-1) / step_std(ds)) ** 2).mean(1)
     return {"one_step": float(np.sqrt(err.mean())), "constraint_change_windows": float(changes.mean()),
             "constraint_change_share": float(err[changes].sum() / err.sum()),
             "one_step_without_change": float(np.sqrt(err[~changes].mean()))}
@@ -97,11 +106,11 @@ def system_rows(system: str, data_root: Path, models: dict[str, str]) -> dict:
         s = score(MujocoModel(ds, Perturbation(step_noise=level)), ds, protocol)[0]
         noise.append({"level": level, "mse": s.mse, "ci_low": s.ci_low, "ci_high": s.ci_high, "median": s.median})
         print(system, f"noise {level:g}: {s.mse:.3g} ({time.perf_counter() - t0:.0f} s)", flush=True)
-    rows = []
+    rows, changes = [], constraint_changes(ds)
     for label, path in models.items():
         model = mosim.load(path, device="cpu")
         s = score(model, ds, protocol)[0]
-        rows.append({"model": label, "path": path, **one_step_error(model, ds), "mse": s.mse,
+        rows.append({"model": label, "path": path, **one_step_error(model, ds, changes), "mse": s.mse,
                      "ci_low": s.ci_low, "ci_high": s.ci_high, "median": s.median})
         print(system, rows[-1], flush=True)
     return {"system": system, "target": TARGETS.get(system), "noise": noise, "models": rows}
@@ -193,7 +202,7 @@ def main() -> None:
         system, path = rest.split(":", 1)
         extra.setdefault(system, {})[label] = path
     results = []
-    for system in TARGETS if not args.systems else args.systems:
+    for system in args.systems:
         f = cache / f"{system}.json"
         if args.rerun or not f.exists() or system in extra:
             f.write_text(json.dumps(system_rows(system, Path(args.data_root),

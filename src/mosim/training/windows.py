@@ -15,7 +15,8 @@ from torch import Tensor
 
 from mosim.data.dataset import Dataset
 from mosim.errors import InvalidInputError
-from mosim.systems.layout import HINGE, SLIDE, JointLayout
+from mosim.models.features import FeatureIndex
+from mosim.systems.layout import JointLayout
 
 
 @dataclass(frozen=True)
@@ -85,13 +86,14 @@ def speed_weights(qvel: Tensor, alpha: float) -> Tensor:
 
 def at_limit(qpos: Tensor, layout: JointLayout) -> Tensor:
     """Whether any limited hinge or slide joint of ``qpos (..., nq)`` is at or past an end of its range, where
-    MuJoCo's limit constraint acts (with the default margin of 0): ``(...)`` booleans."""
-    cols = [j for j in range(layout.njnt) if layout.limited[j] and layout.types[j] in (HINGE, SLIDE)]
-    if not cols:
+    MuJoCo's limit constraint acts (with the default margin of 0): ``(...)`` booleans. The joints and ranges are
+    those of the models' limit features (:class:`~mosim.models.features.FeatureIndex`)."""
+    index = FeatureIndex.from_layout(layout)
+    if not index.limited:
         return torch.zeros(qpos.shape[:-1], dtype=torch.bool, device=qpos.device)
-    q = qpos[..., [layout.qpos_adr[j] for j in cols]]
-    lo = torch.tensor([layout.ranges[j][0] for j in cols], dtype=q.dtype, device=q.device)
-    hi = torch.tensor([layout.ranges[j][1] for j in cols], dtype=q.dtype, device=q.device)
+    q = qpos[..., list(index.limited)]
+    lo = torch.tensor(index.lower, dtype=q.dtype, device=q.device)
+    hi = torch.tensor(index.upper, dtype=q.dtype, device=q.device)
     return ((q <= lo) | (q >= hi)).any(-1)
 
 
@@ -99,10 +101,11 @@ def limit_weights(qpos: Tensor, layout: JointLayout, beta: float) -> Tensor:
     """Sampling weights of the starts of ``qpos (E, T+1, nq)``: ``1 + beta`` for a transition ``t -> t+1`` during
     which a joint limit acts (at either end), else 1: ``(E, T)``.
 
-    Limit hits are rare in random-action data (about 1% of reacher's steps) yet hold most of a model's one-step
-    error there (results/predictability.md); with ``beta > 0`` training sees them more often."""
+    Such transitions are rare in random-action data (7% of reacher's, 1% where the limit starts or stops acting)
+    yet hold most of a model's one-step error there (results/predictability.md); with ``beta > 0`` training sees
+    them more often."""
     active = at_limit(qpos, layout)
-    return (1.0 + beta * (active[:, :-1] | active[:, 1:]).float()).float()
+    return 1.0 + beta * (active[:, :-1] | active[:, 1:]).float()
 
 
 def gather(qpos: Tensor, qvel: Tensor, action: Tensor, ep: Tensor, t0: Tensor, length: int) -> Windows:
