@@ -22,8 +22,6 @@ from mosim.models import ModelConfig
 from mosim.systems.base import SystemSpec
 
 DEST = Path(__file__).resolve().parents[1] / "src" / "mosim" / "pretrained"
-NOT_SHIPPED = ("panda", "humanoid-walk")
-"""large-preset models (8-9 MB) that do not beat the plain network yet: published only with --only"""
 KEEP = ("format", "format_version", "mosim_version", "spec", "model_config", "train_config", "model_state",
         "active_correctors", "stage_name")
 
@@ -81,10 +79,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bench", default="runs/bench", type=Path, help="the output folder of mosim bench")
     p.add_argument("--only", nargs="+", default=None,
-                   help="system ids (default: all with a scored mosim run except the large panda and humanoid models)")
+                   help="system ids (default: all with a scored mosim run)")
     args = p.parse_args()
     systems = args.only or sorted(d.parent.name for d in (args.bench / "runs").glob("*/mosim")
-                                  if (d / "bench_scores_w1.json").exists() and d.parent.name not in NOT_SHIPPED)
+                                  if (d / "bench_scores_w1.json").exists())
     for s in systems:
         publish(s, args.bench)
 

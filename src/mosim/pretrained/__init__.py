@@ -4,8 +4,9 @@ Each model is ``<system id>.pt`` (a checkpoint as :func:`mosim.load` reads it) w
 beside it: the data it was trained on, the training budget and command, and its test errors on the benchmark
 protocol. They are the ``mosim`` models of the benchmark table (``docs/benchmarks.md``), copied here by
 ``python scripts/publish_pretrained.py``. A domain name picks its task's model (``cheetah`` -> ``cheetah-run``).
-The panda and humanoid-walk models of the table are not shipped: their large presets make 8-9 MB files, and at the
-table's budget they lose to the plain network (panda) or diverge within 100 steps (humanoid).
+All eight systems of the table have one. The panda and humanoid-walk files are the large ones (8-9 MB: their
+presets' five 256-wide networks); at the table's 5-minute budget they are behind the plain network (see their cards
+and docs/benchmarks.md).
 """
 
 from __future__ import annotations
