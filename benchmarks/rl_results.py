@@ -17,6 +17,7 @@ import argparse
 import csv
 import json
 import platform
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -102,9 +103,17 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
                                                                         "--steps", "40000"]),
     "reacher-easy/zero-shot-bounded-40k-seed1": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC,
                                                                               "--steps", "40000", "--seed", "1"]),
-    "reacher-hard/zero-shot-bounded-100k": ("reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task",
-                                                                          "reacher-hard", *SAC, "--steps", "100000",
-                                                                          "--eval-every", "10000"]),
+    **{f"reacher-easy/model-free-40k-seed{s}": ("reacher-easy", "model-free", ["--system", "reacher-easy", *SAC,
+                                                                            "--steps", "40000", "--seed", str(s)])
+       for s in (1, 2, 3, 4)},
+    **{f"reacher-easy/zero-shot-bounded-40k-seed{s}": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC,
+                                                                                    "--steps", "40000",
+                                                                                    "--seed", str(s)])
+       for s in (2, 3, 4)},
+    **{f"reacher-hard/zero-shot-bounded-100k{f'-seed{s}' if s else ''}": (
+        "reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task", "reacher-hard", *SAC, "--steps", "100000",
+                                      "--eval-every", "10000", *(["--seed", str(s)] if s else [])])
+       for s in (0, 1, 2)},
 }
 
 
@@ -170,6 +179,41 @@ def dyna_comparison(done: list[str], root: Path) -> str:
             + "\n".join(lines) + "\n")
 
 
+def seed_groups(done: list[str], results: dict[str, dict]) -> str:
+    """Markdown: runs repeated with several seeds (names differing only by ``-seed<k>``), their final returns
+    averaged over seeds, against the model-free runs of the same task and steps averaged over theirs."""
+    groups: dict[str, list[str]] = {}
+    for n in done:
+        groups.setdefault(re.sub(r"-seed\d+$", "", n), []).append(n)
+    every = dict(groups)  # the references may have one seed
+    groups = {g: ns for g, ns in groups.items() if len(ns) > 1}
+    if not groups:
+        return ""
+
+    def finals(ns: list[str]) -> np.ndarray:
+        return np.array([results[n]["final_mean"] for n in sorted(ns, key=lambda n: int(seed_of(n)))])
+
+    lines = []
+    for g, ns in groups.items():
+        task, pipeline, _ = RUNS[ns[0]]
+        steps = results[ns[0]]["timesteps"]
+        f = finals(ns)
+        ref = [(h, hs) for h, hs in every.items() if RUNS[hs[0]][:2] == (task, "model-free")
+               and results[hs[0]]["timesteps"] == steps and not h.endswith("-4-updates")]
+        ratio = "-"
+        if pipeline != "model-free" and ref:
+            r = finals(ref[0][1])
+            ratio = f"{f.mean() / r.mean():.0%} (model-free: {len(r)} seeds)" if r.mean() > 0 else "-"
+        lines.append(f"| {task} | {g.split('/', 1)[1]} | {steps:,} | {len(f)} | {', '.join(f'{x:.0f}' for x in f)} | "
+                     f"**{f.mean():.1f}** ± {f.std(ddof=1):.1f} | {ratio} |")
+    return ("\n## Several seeds\n\nA run's final return varies a lot from seed to seed (reacher's episodes are "
+            "bimodal: the target is reached or not). Runs repeated with seeds 0, 1, ...: the final return of each "
+            "seed, their mean ± the standard deviation over seeds, and the mean over seeds against the model-free "
+            "runs' mean over theirs.\n\n| task | runs | agent steps | seeds | final return per seed (0, 1, ...) | "
+            "mean over seeds | vs model-free, mean over seeds |\n|---|---|---|---|---|---|---|\n"
+            + "\n".join(lines) + "\n")
+
+
 def report(names: list[str], root: Path, out: Path) -> None:
     import matplotlib
 
@@ -217,7 +261,7 @@ def report(names: list[str], root: Path, out: Path) -> None:
     fig.tight_layout()
     fig.savefig(out / "rl_curves.png", dpi=110)
     plt.close(fig)
-    dyna_lines = dyna_comparison(done, root)
+    dyna_lines = dyna_comparison(done, root) + seed_groups(done, results)
     cmds = "\n".join(f"    mosim rl {' '.join(command(n, Path('runs/rl'))[4:])}" for n in done)
     text = f"""# RL inside mosim: real-task returns
 
