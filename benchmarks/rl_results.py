@@ -110,6 +110,12 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
                                                                                     "--steps", "40000",
                                                                                     "--seed", str(s)])
        for s in (2, 3, 4)},
+    # the same zero-shot runs, also evaluated inside the model at every evaluation: agent_selected.zip is the agent
+    # with the best imagined return (chosen without real data); same seed, same training as the runs above
+    **{f"reacher-easy/zero-shot-bounded-40k-select{f'-seed{s}' if s else ''}": (
+        "reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC, "--steps", "40000", "--select",
+                                      *(["--seed", str(s)] if s else [])])
+       for s in (0, 1, 2, 3, 4)},
     **{f"reacher-hard/zero-shot-bounded-100k{f'-seed{s}' if s else ''}": (
         "reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task", "reacher-hard", *SAC, "--steps", "100000",
                                       "--eval-every", "10000", *(["--seed", str(s)] if s else [])])

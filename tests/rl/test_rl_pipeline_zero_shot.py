@@ -68,6 +68,40 @@ def test_same_seed_gives_the_same_run(run, tmp_path):
         assert torch.equal(x, y), name
 
 
+def test_selection_inside_the_model_changes_nothing_else_and_keeps_the_best_imagined_agent(model_path, tmp_path):
+    """``select``: the same training and real evaluations as without it; ``agent_selected.zip`` is the agent of
+    the evaluation with the best return inside the model, and its imagined return is what the model gives it."""
+    from mosim.rl.evaluation import evaluate_in_model
+
+    ev = EvalConfig(every=100, episodes=2, episode_steps=30)
+    plain = zero_shot(tiny_config(model_path, tmp_path / "plain", eval=ev))
+    chosen = zero_shot(tiny_config(model_path, tmp_path / "select", eval=ev, select=True))
+    keep = ("timesteps", "eval_mean", "eval_returns", "train_return")
+    rows, rows_sel = read_curve(plain.curve), read_curve(chosen.curve)
+    assert [{k: r[k] for k in keep} for r in rows] == [{k: r[k] for k in keep} for r in rows_sel]
+    assert all(r["model_eval_mean"] == "" for r in rows) and len(rows_sel) == 3
+    imagined = [float(r["model_eval_mean"]) for r in rows_sel]
+    best = int(np.argmax(imagined))  # the first of equal ones
+    assert chosen.selected_step == int(rows_sel[best]["timesteps"])
+    assert chosen.selected_mean == pytest.approx(float(rows_sel[best]["eval_mean"]), abs=1e-5)
+    assert plain.selected_mean is None
+    agent = load_agent(tmp_path / "select" / "agent_selected.zip")
+    again = evaluate_in_model(agent, model_path, episodes=2, seed=ev.seed, max_episode_steps=30)
+    assert again.mean == pytest.approx(imagined[best], abs=1e-4)
+
+
+def test_a_run_from_before_a_config_field_existed_is_still_recognized(run):
+    cfg, result = run
+    path = f"{result.curve.rsplit('/', 1)[0]}/config.json"
+    saved = json.loads(open(path).read())
+    saved.pop("select")  # as written before the field existed
+    with open(path, "w") as f:
+        json.dump(saved, f)
+    assert zero_shot(cfg).cached
+    with pytest.raises(InvalidInputError, match="another configuration"):
+        zero_shot(replace(cfg, select=True))
+
+
 @pytest.mark.parametrize("algo", ["td3", "tqc"])
 def test_other_off_policy_algorithms(algo, model_path, tmp_path):
     kwargs = {**TINY_AGENT, "learning_starts": 40}

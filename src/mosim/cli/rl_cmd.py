@@ -70,6 +70,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         _common(s, 100_000, 5000)
         s.add_argument("--n-envs", type=int, default=1, help="imagined envs stepped in one batch")
         s.add_argument("--horizon", type=int, default=None, help="imagined episode length (default: the task's)")
+        s.add_argument("--select", action="store_true",
+                       help="also run each evaluation's episodes inside the model and keep the agent with the best "
+                            "imagined return as OUT/agent_selected.zip (chosen without real data)")
         if name == "few-shot":
             s.add_argument("--collect-every", type=int, default=5000, help="imagined steps between real collections")
             s.add_argument("--collect-steps", type=int, default=1000, help="real steps per collection")
@@ -136,9 +139,11 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201
         common.pop("ood")
         return ModelFreeConfig(system=args.system, **common)
     if args.rl_command == "zero-shot":
-        return ZeroShotConfig(model=args.model, task=args.task, n_envs=args.n_envs, horizon=args.horizon, **common)
+        return ZeroShotConfig(model=args.model, task=args.task, n_envs=args.n_envs, horizon=args.horizon,
+                              select=args.select, **common)
     if args.rl_command == "few-shot":
         return FewShotConfig(model=args.model, task=args.task, n_envs=args.n_envs, horizon=args.horizon,
+                             select=args.select,
                              collect_every=args.collect_every, collect_steps=args.collect_steps,
                              real_starts=args.real_starts, **tune, **common)
     return DynaConfig(system=args.system, model=args.model, model_start=args.model_start,
@@ -188,5 +193,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{result.pipeline}: real return {result.final_mean:.2f} ± {result.final_std:.2f} after "
           f"{result.timesteps} agent steps ({result.real_steps} real), best {result.best_mean:.2f}, "
           f"{result.evaluations} evaluations, {result.elapsed_s / 60:.1f} min{note}")
+    if result.selected_mean is not None:
+        print(f"selected inside the model: the agent of step {result.selected_step} (imagined return "
+              f"{result.selected_model_mean:.2f}), real return {result.selected_mean:.2f} ± {result.selected_std:.2f}")
     print(f"wrote {result.curve}, {result.agent}")
     return 0

@@ -98,6 +98,9 @@ class ZeroShotConfig:
     device: str = "cpu"
     threads: int = 1
     """torch CPU threads"""
+    select: bool = False
+    """at every evaluation also run the evaluation episodes inside the model (no real data) and keep the agent
+    with the best imagined return as ``agent_selected.zip``: the agent to deploy, chosen without the real task"""
 
     def __post_init__(self) -> None:
         _check_common(self)

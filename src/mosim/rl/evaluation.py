@@ -18,9 +18,8 @@ from mosim.rl.common import ModelLike
 from mosim.rl.real_env import Evaluation
 
 
-def evaluate_in_model(agent: Any, model: ModelLike, task: str | None = None, episodes: int = 10, seed: int = 0,
-                      deterministic: bool = True, device: str = "cpu", **env_kwargs: Any) -> Evaluation:
-    """Returns of ``episodes`` imagined episodes of ``agent`` (anything with SB3's ``predict``).
+class ModelEvaluator:
+    """Runs the same ``episodes`` imagined episodes of any agent, each call (one batched env, kept between calls).
 
     :param model: a Simulator, a dynamics model or a checkpoint path or pretrained name
     :param task: the task id (default: the model's own system, e.g. ``"reacher-hard"`` in a reacher-easy model)
@@ -31,12 +30,20 @@ def evaluate_in_model(agent: Any, model: ModelLike, task: str | None = None, epi
     An episode that the model ends early (a diverged state, or the task's own termination) counts what it
     collected until then.
     """
-    from mosim.rl.vec_env import MosimVecEnv
 
-    if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
-        raise InvalidInputError(f"episodes must be an integer >= 1, got {episodes!r}")
-    venv = MosimVecEnv(model, n_envs=int(episodes), seed=seed, device=device, system=task, **env_kwargs)
-    try:
+    def __init__(self, model: ModelLike, task: str | None = None, episodes: int = 10, seed: int = 0,
+                 device: str = "cpu", **env_kwargs: Any) -> None:
+        from mosim.rl.vec_env import MosimVecEnv
+
+        if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
+            raise InvalidInputError(f"episodes must be an integer >= 1, got {episodes!r}")
+        self.seed = int(seed)
+        self.venv = MosimVecEnv(model, n_envs=int(episodes), device=device, system=task, **env_kwargs)
+
+    def __call__(self, agent: Any, deterministic: bool = True) -> Evaluation:
+        """Returns of the episodes with ``agent`` (anything with SB3's ``predict``)."""
+        venv = self.venv
+        venv.seed(self.seed)
         obs = venv.reset()
         totals = np.zeros(venv.num_envs)
         running = np.ones(venv.num_envs, dtype=bool)
@@ -45,6 +52,18 @@ def evaluate_in_model(agent: Any, model: ModelLike, task: str | None = None, epi
             obs, rewards, dones, _ = venv.step(actions)
             totals += np.where(running, rewards.astype(np.float64), 0.0)
             running &= ~dones
+        return Evaluation(tuple(float(t) for t in totals))
+
+    def close(self) -> None:
+        self.venv.close()
+
+
+def evaluate_in_model(agent: Any, model: ModelLike, task: str | None = None, episodes: int = 10, seed: int = 0,
+                      deterministic: bool = True, device: str = "cpu", **env_kwargs: Any) -> Evaluation:
+    """Returns of ``episodes`` imagined episodes of ``agent``: one call of a :class:`ModelEvaluator` (same
+    parameters)."""
+    evaluator = ModelEvaluator(model, task, episodes, seed, device, **env_kwargs)
+    try:
+        return evaluator(agent, deterministic)
     finally:
-        venv.close()
-    return Evaluation(tuple(float(t) for t in totals))
+        evaluator.close()

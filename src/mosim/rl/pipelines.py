@@ -10,6 +10,7 @@
 - :func:`model_free`: the reference, the same learner in the real task only.
 
 Each writes ``curve.csv`` (see :data:`mosim.rl.callbacks.CURVE_FIELDS`), ``agent.zip`` and ``result.json``
+(zero-/few-shot with ``select``: also ``agent_selected.zip``, the agent with the best return inside the model)
 into its run directory (see :mod:`mosim.rl.runs`); the same configuration and seed give the same numbers.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +30,7 @@ from mosim.rl.common import check_reset_states
 from mosim.rl.configs import (AgentConfig, DynaConfig, EvalConfig, FewShotConfig, ModelFreeConfig, OODConfig,
                               ZeroShotConfig)
 from mosim.rl.dyna import dyna
+from mosim.rl.evaluation import ModelEvaluator
 from mosim.rl.finetune import FinetuneConfig, finetune, save_simulator
 from mosim.rl.real_env import RealEnv
 from mosim.rl.runs import RLResult, finish_run, imagined_env, make_ood, set_threads, start_run
@@ -47,6 +50,18 @@ def _setup(config: ZeroShotConfig, progress: bool) -> tuple[Any, Any, Any, RealE
     return sim, venv, agent, real
 
 
+def _selection(config: ZeroShotConfig, sim: Any, venv: Any, agent: Any, out: Path) -> dict[str, Any]:
+    """The evaluation callback's arguments for ``config.select``: the evaluation episodes run inside the model
+    too (with the training reward, penalty included), the agent with the best imagined return saved."""
+    if not config.select:
+        return {}
+    evaluator = ModelEvaluator(sim, config.task, config.eval.episodes, config.eval.seed,
+                               max_episode_steps=config.eval.episode_steps,
+                               frame_skip=venv.get_attr("frame_skip", [0])[0],
+                               ood_penalty=venv.get_attr("ood_penalty", [0])[0])
+    return {"in_model": evaluator, "on_select": lambda: save_agent(agent, out / "agent_selected.zip")}
+
+
 def task_spec(spec: Any, task: str | None) -> Any:
     """The model's spec under the id of the task it is used for."""
     return spec if task is None else replace(spec, system_id=task)
@@ -60,7 +75,8 @@ def zero_shot(config: ZeroShotConfig, progress: bool = False, restart: bool = Fa
     t0 = time.perf_counter()
     sim, venv, agent, real = _setup(config, progress)
     cb = RealEvalCallback(real, config.eval, CurveLog(out / "curve.csv"),
-                          on_eval=lambda: save_agent(agent, out / "agent.zip"), progress=progress)
+                          on_eval=lambda: save_agent(agent, out / "agent.zip"), progress=progress,
+                          **_selection(config, sim, venv, agent, out))
     agent.learn(config.steps, callback=cb)
     cb.finish()
     return finish_run(out, "zero-shot", cb, agent, time.perf_counter() - t0)
@@ -122,7 +138,8 @@ def few_shot(config: FewShotConfig, progress: bool = False, restart: bool = Fals
         return {"real_steps": collector.steps, "model_updates": counts["model_updates"]}
 
     cb = RealEvalCallback(real, config.eval, CurveLog(out / "curve.csv"), counters=counters,
-                          on_eval=lambda: save_agent(agent, out / "agent.zip"), progress=progress)
+                          on_eval=lambda: save_agent(agent, out / "agent.zip"), progress=progress,
+                          **_selection(config, sim, venv, agent, out))
     first = True
     while agent.num_timesteps < config.steps:
         n = min(config.collect_every - agent.num_timesteps % config.collect_every, config.steps - agent.num_timesteps)

@@ -2,7 +2,8 @@
 penalty of a configuration and the imagined training env.
 
 A run directory holds ``config.json`` (written first), ``curve.csv`` (one row per evaluation), ``agent.zip``
-(saved at every evaluation and at the end), ``model.pt`` (few-shot and Dyna: the updated model) and
+(saved at every evaluation and at the end), ``agent_selected.zip`` (zero-/few-shot with ``select``: the agent
+with the best return inside the model), ``model.pt`` (few-shot and Dyna: the updated model) and
 ``result.json`` (written last). Calling a pipeline on a directory with a ``result.json`` of the same config
 returns that result without training; a directory of another config is refused unless ``restart``; an
 interrupted run (no ``result.json``) starts over.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,14 @@ class RLResult:
     curve: str
     cached: bool = False
     """True when the run had already finished and nothing was trained"""
+    selected_step: int | None = None
+    """zero-/few-shot with ``select``: the step of the agent with the best return inside the model
+    (``agent_selected.zip``)"""
+    selected_mean: float | None = None
+    """its real-task return (measured by that evaluation; the selection itself saw no real data)"""
+    selected_std: float | None = None
+    selected_model_mean: float | None = None
+    """its return inside the model"""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -58,6 +67,16 @@ def _write(path: Path, text: str) -> None:
         tmp.write_text(text)
 
 
+def with_new_defaults(saved: dict[str, Any], config: Any) -> dict[str, Any]:
+    """A saved ``config.json`` with the top-level fields added to ``config``'s class since then set to their
+    defaults (so a run finished before a field existed matches a config that leaves it at its default)."""
+    out = dict(saved)
+    for f in fields(config):
+        if f.name not in out and f.default is not MISSING:
+            out[f.name] = f.default
+    return out
+
+
 def start_run(config: Any, restart: bool = False) -> tuple[Path, RLResult | None]:
     """Prepare ``config.out``; returns ``(run dir, cached result or None)``."""
     out = Path(config.out)
@@ -65,12 +84,12 @@ def start_run(config: Any, restart: bool = False) -> tuple[Path, RLResult | None
     done = out / RESULT_FILE
     if done.is_file() and not restart:
         old = (out / CONFIG_FILE).read_text() if (out / CONFIG_FILE).is_file() else ""
-        if old and json.loads(old) == json.loads(text):
+        if old and with_new_defaults(json.loads(old), config) == json.loads(text):
             return out, RLResult(**{**json.loads(done.read_text()), "cached": True})
         raise InvalidInputError(f"{out} holds a finished run of another configuration; use another output "
                                 "folder or restart (--restart)")
     if restart and out.exists():
-        for name in (RESULT_FILE, CONFIG_FILE, "curve.csv", "agent.zip", "model.pt"):
+        for name in (RESULT_FILE, CONFIG_FILE, "curve.csv", "agent.zip", "agent_selected.zip", "model.pt"):
             (out / name).unlink(missing_ok=True)
         shutil.rmtree(out / "tb", ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
@@ -82,10 +101,15 @@ def finish_run(out: Path, pipeline: str, callback: Any, agent: Any, elapsed_s: f
                model_updates: int = 0) -> RLResult:
     evals = callback.evaluations
     step, final = evals[-1]
+    selected = {}
+    if getattr(callback, "selected", None) is not None:
+        sel_step, sel_real, sel_model = callback.selected
+        selected = {"selected_step": sel_step, "selected_mean": sel_real.mean, "selected_std": sel_real.std,
+                    "selected_model_mean": sel_model.mean}
     result = RLResult(out=str(out), pipeline=pipeline, timesteps=int(agent.num_timesteps), real_steps=int(real_steps),
                       model_updates=int(model_updates), final_mean=final.mean, final_std=final.std,
                       best_mean=max(e.mean for _, e in evals), evaluations=len(evals), elapsed_s=round(elapsed_s, 2),
-                      agent=str(out / "agent.zip"), curve=str(out / "curve.csv"))
+                      agent=str(out / "agent.zip"), curve=str(out / "curve.csv"), **selected)
     _write(out / RESULT_FILE, result.to_json())
     return result
 
