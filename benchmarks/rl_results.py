@@ -196,22 +196,26 @@ def seed_groups(done: list[str], results: dict[str, dict]) -> str:
     if not groups:
         return ""
 
-    def finals(ns: list[str]) -> np.ndarray:
-        return np.array([results[n]["final_mean"] for n in sorted(ns, key=lambda n: int(seed_of(n)))])
+    def finals(ns: list[str], key: str = "final_mean") -> np.ndarray:
+        return np.array([results[n][key] for n in sorted(ns, key=lambda n: int(seed_of(n)))])
 
     lines = []
     for g, ns in groups.items():
         task, pipeline, _ = RUNS[ns[0]]
         steps = results[ns[0]]["timesteps"]
-        f = finals(ns)
         ref = [(h, hs) for h, hs in every.items() if RUNS[hs[0]][:2] == (task, "model-free")
                and results[hs[0]]["timesteps"] == steps and not h.endswith("-4-updates")]
-        ratio = "-"
-        if pipeline != "model-free" and ref:
-            r = finals(ref[0][1])
-            ratio = f"{f.mean() / r.mean():.0%} (model-free: {len(r)} seeds)" if r.mean() > 0 else "-"
-        lines.append(f"| {task} | {g.split('/', 1)[1]} | {steps:,} | {len(f)} | {', '.join(f'{x:.0f}' for x in f)} | "
-                     f"**{f.mean():.1f}** ± {f.std(ddof=1):.1f} | {ratio} |")
+        kinds = [("final_mean", "")]
+        if all(results[n].get("selected_mean") is not None for n in ns):
+            kinds.append(("selected_mean", ", the agent selected inside the model"))
+        for key, label in kinds:
+            f = finals(ns, key)
+            ratio = "-"
+            if pipeline != "model-free" and ref:
+                r = finals(ref[0][1])
+                ratio = f"{f.mean() / r.mean():.0%} (model-free: {len(r)} seeds)" if r.mean() > 0 else "-"
+            lines.append(f"| {task} | {g.split('/', 1)[1]}{label} | {steps:,} | {len(f)} | "
+                         f"{', '.join(f'{x:.0f}' for x in f)} | **{f.mean():.1f}** ± {f.std(ddof=1):.1f} | {ratio} |")
     return ("\n## Several seeds\n\nA run's final return varies a lot from seed to seed (reacher's episodes are "
             "bimodal: the target is reached or not). Runs repeated with seeds 0, 1, ...: the final return of each "
             "seed, their mean ± the standard deviation over seeds, and the mean over seeds against the model-free "
@@ -230,7 +234,8 @@ def report(names: list[str], root: Path, out: Path) -> None:
     results = {n: json.loads((root / n / "result.json").read_text()) for n in done}
     tasks = list(dict.fromkeys(RUNS[n][0] for n in done))
     lines = ["| task | pipeline | agent steps | real steps used | final return (mean ± std, 10 episodes) | best | "
-             "vs model-free (same steps) | minutes |", "|---|---|---|---|---|---|---|---|"]
+             "vs model-free (same steps) | agent selected inside the model: real return (step) | minutes |",
+             "|---|---|---|---|---|---|---|---|---|"]
     csv_rows = []
     for task in tasks:
         refs = {(results[n]["timesteps"], seed_of(n)): results[n] for n in done
@@ -240,11 +245,14 @@ def report(names: list[str], root: Path, out: Path) -> None:
             ref = refs.get((r["timesteps"], seed_of(n)))  # the model-free run of as many steps, same seed
             ratio = f"{r['final_mean'] / ref['final_mean']:.0%}" if ref and ref["final_mean"] > 0 and \
                 RUNS[n][1] != "model-free" else "-"
+            sel = "-" if r.get("selected_mean") is None else \
+                f"{r['selected_mean']:.1f} ± {r['selected_std']:.1f} ({r['selected_step']:,})"
             lines.append(f"| {task} | {n.split('/', 1)[1]} | {r['timesteps']:,} | {r['real_steps']:,} | "
-                         f"{r['final_mean']:.1f} ± {r['final_std']:.1f} | {r['best_mean']:.1f} | {ratio} | "
+                         f"{r['final_mean']:.1f} ± {r['final_std']:.1f} | {r['best_mean']:.1f} | {ratio} | {sel} | "
                          f"{r['elapsed_s'] / 60:.1f} |")
-            csv_rows.append({"task": task, "run": n, **{k: r[k] for k in ("pipeline", "timesteps", "real_steps",
-                             "final_mean", "final_std", "best_mean", "elapsed_s")},
+            csv_rows.append({"task": task, "run": n, **{k: r.get(k) for k in ("pipeline", "timesteps", "real_steps",
+                             "final_mean", "final_std", "best_mean", "selected_mean", "selected_step",
+                             "elapsed_s")},
                              "command": "mosim rl " + " ".join(command(n, Path("runs/rl"))[4:])})
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "rl.csv", "w", newline="") as f:
@@ -253,12 +261,26 @@ def report(names: list[str], root: Path, out: Path) -> None:
         w.writerows(csv_rows)
     fig, axes = plt.subplots(1, max(1, len(tasks)), figsize=(4.2 * max(1, len(tasks)), 3.4), squeeze=False)
     for ax, task in zip(axes[0], tasks):
-        for n in [n for n in done if RUNS[n][0] == task]:
-            rows = read_rows(root / n / "curve.csv")
-            x = np.array([int(r["timesteps"]) for r in rows])
-            m, s = np.array([float(r["eval_mean"]) for r in rows]), np.array([float(r["eval_std"]) for r in rows])
-            ax.plot(x, m, marker="o", ms=3, label=n.split("/", 1)[1])
-            ax.fill_between(x, m - s, m + s, alpha=0.15)
+        # runs repeated over seeds: one line, the mean over seeds (each seed thin); the "-select" runs repeat the
+        # training of their twins and are not drawn
+        groups: dict[str, list[str]] = {}
+        for n in done:
+            if RUNS[n][0] == task and "-select" not in n:
+                groups.setdefault(re.sub(r"-seed\d+$", "", n), []).append(n)
+        for g, ns in groups.items():
+            curves = [read_rows(root / n / "curve.csv") for n in ns]
+            k = min(len(c) for c in curves)
+            x = np.array([int(r["timesteps"]) for r in curves[0][:k]])
+            means = np.array([[float(r["eval_mean"]) for r in c[:k]] for c in curves])
+            if len(ns) == 1:
+                s = np.array([float(r["eval_std"]) for r in curves[0][:k]])
+                ax.plot(x, means[0], marker="o", ms=3, label=g.split("/", 1)[1])
+                ax.fill_between(x, means[0] - s, means[0] + s, alpha=0.15)
+                continue
+            line, = ax.plot(x, means.mean(0), marker="o", ms=3, lw=2,
+                            label=f"{g.split('/', 1)[1]} (mean of {len(ns)} seeds)")
+            for m in means:
+                ax.plot(x, m, lw=0.6, alpha=0.35, color=line.get_color())
         ax.set_title(task)
         ax.set_xlabel("agent steps (imagined for zero/few-shot)")
         ax.set_ylabel("real-task return")
