@@ -9,6 +9,7 @@ evaluations do, so the real return repeats the run's last evaluation). The agent
 models: the pretrained model of the task's robot (``mosim.load("<robot's task>")``) and the 2026-11-25 models kept
 in benchmarks/models (with which the older RL runs were made). A model that is faithful where the agent goes
 gives the agent's real return: the gap between the two is what a policy can gain by exploiting the model.
+Few-shot agents are scored in these models, not in the fine-tuned copies they last trained in.
 
 Writes results/rl_fidelity.{md,csv,png}; per-agent results are cached in runs/rl_fidelity/.
 """
@@ -19,12 +20,15 @@ import argparse
 import csv
 import json
 import platform
+import sys
 import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # rl_results: the runs' commands
 
 # task -> {model label: model (pretrained name or checkpoint)}
 MODELS = {
@@ -45,6 +49,21 @@ def agents(root: Path, tasks: list[str] | None) -> list[Path]:
     return [p for p in found if p.parent.name in MODELS and (tasks is None or p.parent.name in tasks)]
 
 
+def trained_in(task: str, run: str, config: dict) -> str:
+    """Where the agent learned, from its command in benchmarks/rl_results.py (run configs name the pretrained
+    model of their day, which may since have been replaced)."""
+    from rl_results import RUNS
+
+    args = RUNS.get(f"{task}/{run}", (None, None, ["--model", config.get("model") or ""]))[2]
+    pipeline = config["pipeline"]
+    if pipeline == "model-free":
+        return "real task"
+    if pipeline == "dyna":
+        return "real task + its own model"
+    model = args[args.index("--model") + 1] if "--model" in args else ""
+    return "2026-11-25 model" if model.endswith("2026-11-25.pt") else "pretrained model"
+
+
 def score(run: Path, episodes: int, seed: int, cache: Path) -> dict:
     """Per-episode returns of the run's agent in the real task and in each model (cached by the agent's mtime)."""
     from mosim.rl import RealEnv, evaluate, evaluate_in_model
@@ -60,7 +79,7 @@ def score(run: Path, episodes: int, seed: int, cache: Path) -> dict:
     agent = load_agent(run / "agent.zip")
     config = json.loads((run / "config.json").read_text())
     t0 = time.perf_counter()
-    out = {"task": task, "run": run.name, "pipeline": config["pipeline"], "trained_in": config.get("model") or "real",
+    out = {"task": task, "run": run.name, "pipeline": config["pipeline"],
            "episodes": episodes, "seed": seed, "agent_mtime": stamp,
            "real": list(evaluate(agent, RealEnv(task), episodes, seed).returns)}
     for label, model in MODELS[task].items():
@@ -110,8 +129,7 @@ def report(rows: list[dict], out: Path, episodes: int, seed: int) -> None:
                  "|---|---|---|---|" + "---|" * len(MODEL_LABELS)]
     for r in rows:
         cells = " | ".join(f"{np.mean(r[label]):.1f}" for label in MODEL_LABELS)
-        trained = r["trained_in"] if r["trained_in"] == "real" else Path(r["trained_in"]).stem
-        per_agent.append(f"| {r['task']} | {r['run']} | {trained} | {np.mean(r['real']):.1f} | {cells} |")
+        per_agent.append(f"| {r['task']} | {r['run']} | {r['trained_in']} | {np.mean(r['real']):.1f} | {cells} |")
     fig, axes = plt.subplots(1, len(tasks), figsize=(3.8 * len(tasks), 3.6), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         sel = [r for r in rows if r["task"] == task]
@@ -163,6 +181,7 @@ def main() -> None:
     rows = []
     for i, run in enumerate(runs):
         r = score(run, args.episodes, args.seed, args.cache)
+        r["trained_in"] = trained_in(r["task"], r["run"], json.loads((run / "config.json").read_text()))
         print(f"[{i + 1}/{len(runs)}] {r['task']}/{r['run']}: real {np.mean(r['real']):.1f}, "
               + ", ".join(f"{k} {np.mean(r[k]):.1f}" for k in MODEL_LABELS) + f" ({r['seconds']:.0f} s)", flush=True)
         rows.append(r)

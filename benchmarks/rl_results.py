@@ -185,6 +185,16 @@ def dyna_comparison(done: list[str], root: Path) -> str:
             + "\n".join(lines) + "\n")
 
 
+def ratio_interval(a: np.ndarray, b: np.ndarray, n: int = 10_000) -> tuple[float, float]:
+    """95% bootstrap interval of ``mean(a) / mean(b)``, resampling the seeds of each arm."""
+    rng = np.random.default_rng(0)
+    ra = a[rng.integers(0, len(a), (n, len(a)))].mean(1)
+    rb = b[rng.integers(0, len(b), (n, len(b)))].mean(1)
+    ok = rb > 0
+    lo, hi = np.percentile(ra[ok] / rb[ok], [2.5, 97.5])
+    return float(lo), float(hi)
+
+
 def seed_groups(done: list[str], results: dict[str, dict]) -> str:
     """Markdown: runs repeated with several seeds (names differing only by ``-seed<k>``), their final returns
     averaged over seeds, against the model-free runs of the same task and steps averaged over theirs."""
@@ -213,13 +223,15 @@ def seed_groups(done: list[str], results: dict[str, dict]) -> str:
             ratio = "-"
             if pipeline != "model-free" and ref:
                 r = finals(ref[0][1])
-                ratio = f"{f.mean() / r.mean():.0%} (model-free: {len(r)} seeds)" if r.mean() > 0 else "-"
+                if r.mean() > 0:
+                    lo, hi = ratio_interval(f, r)
+                    ratio = f"{f.mean() / r.mean():.0%} [{lo:.0%}, {hi:.0%}] (model-free: {len(r)} seeds)"
             lines.append(f"| {task} | {g.split('/', 1)[1]}{label} | {steps:,} | {len(f)} | "
                          f"{', '.join(f'{x:.0f}' for x in f)} | **{f.mean():.1f}** ± {f.std(ddof=1):.1f} | {ratio} |")
     return ("\n## Several seeds\n\nA run's final return varies a lot from seed to seed (reacher's episodes are "
             "bimodal: the target is reached or not). Runs repeated with seeds 0, 1, ...: the final return of each "
             "seed, their mean ± the standard deviation over seeds, and the mean over seeds against the model-free "
-            "runs' mean over theirs.\n\n| task | runs | agent steps | seeds | final return per seed (0, 1, ...) | "
+            "runs' mean over theirs, with a 95% bootstrap interval over the seeds of both arms.\n\n| task | runs | agent steps | seeds | final return per seed (0, 1, ...) | "
             "mean over seeds | vs model-free, mean over seeds |\n|---|---|---|---|---|---|---|\n"
             + "\n".join(lines) + "\n")
 
