@@ -116,6 +116,14 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
         "reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC, "--steps", "40000", "--select",
                                       *(["--seed", str(s)] if s else [])])
        for s in (0, 1, 2, 3, 4)},
+    # cartpole inside the pretrained model since 2026-11-26 (bounded to its data), with seeds
+    **{f"cartpole-balance/zero-shot-bounded-select{f'-seed{s}' if s else ''}": (
+        "cartpole-balance", "zero-shot", ["--model", "cartpole-balance", *SAC, "--steps", "10000", "--eval-every",
+                                          "2500", "--select", *(["--seed", str(s)] if s else [])])
+       for s in (0, 1, 2)},
+    **{f"cartpole-balance/model-free-seed{s}": ("cartpole-balance", "model-free", [
+        "--system", "cartpole-balance", *SAC, "--steps", "10000", "--eval-every", "2500", "--seed", str(s)])
+       for s in (1, 2)},
     **{f"reacher-hard/zero-shot-bounded-100k{f'-seed{s}' if s else ''}": (
         "reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task", "reacher-hard", *SAC, "--steps", "100000",
                                       "--eval-every", "10000", *(["--seed", str(s)] if s else [])])
