@@ -151,6 +151,11 @@ def seed_of(name: str) -> str:
     return args[args.index("--seed") + 1] if "--seed" in args else "0"
 
 
+def seed_group(name: str) -> str:
+    """The run name without its ``-seed<k>`` suffix: runs that differ only by seed share it."""
+    return re.sub(r"-seed\d+$", "", name)
+
+
 def read_rows(path: Path) -> list[dict[str, str]]:
     with open(path) as f:
         return list(csv.DictReader(f))
@@ -208,7 +213,7 @@ def seed_groups(done: list[str], results: dict[str, dict]) -> str:
     averaged over seeds, against the model-free runs of the same task and steps averaged over theirs."""
     groups: dict[str, list[str]] = {}
     for n in done:
-        groups.setdefault(re.sub(r"-seed\d+$", "", n), []).append(n)
+        groups.setdefault(seed_group(n), []).append(n)
     every = dict(groups)  # the references may have one seed
     groups = {g: ns for g, ns in groups.items() if len(ns) > 1}
     if not groups:
@@ -286,7 +291,7 @@ def report(names: list[str], root: Path, out: Path) -> None:
         groups: dict[str, list[str]] = {}
         for n in done:
             if RUNS[n][0] == task and "-select" not in n:
-                groups.setdefault(re.sub(r"-seed\d+$", "", n), []).append(n)
+                groups.setdefault(seed_group(n), []).append(n)
         for g, ns in groups.items():
             curves = [read_rows(root / n / "curve.csv") for n in ns]
             k = min(len(c) for c in curves)
