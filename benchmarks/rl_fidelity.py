@@ -64,9 +64,33 @@ def trained_in(task: str, run: str, config: dict) -> str:
     return "2026-11-25 model" if model.endswith("2026-11-25.pt") else "pretrained model"
 
 
-def score(run: Path, episodes: int, seed: int, cache: Path) -> dict:
+class Envs:
+    """One real env per task and one :class:`~mosim.rl.evaluation.ModelEvaluator` per task and model, made on
+    first use and reused for every agent (a model is loaded, and its batch of task envs built, once)."""
+
+    def __init__(self, episodes: int, seed: int) -> None:
+        self.episodes, self.seed = episodes, seed
+        self._real: dict[str, object] = {}
+        self._models: dict[tuple[str, str], object] = {}
+
+    def real(self, task: str):  # noqa: ANN201
+        from mosim.rl import RealEnv
+
+        if task not in self._real:
+            self._real[task] = RealEnv(task)
+        return self._real[task]
+
+    def model(self, task: str, label: str):  # noqa: ANN201
+        from mosim.rl import ModelEvaluator
+
+        if (task, label) not in self._models:
+            self._models[task, label] = ModelEvaluator(MODELS[task][label], task, self.episodes, self.seed)
+        return self._models[task, label]
+
+
+def score(run: Path, config: dict, envs: Envs, cache: Path) -> dict:
     """Per-episode returns of the run's agent in the real task and in each model (cached by the agent's mtime)."""
-    from mosim.rl import RealEnv, evaluate, evaluate_in_model
+    from mosim.rl import evaluate
     from mosim.rl.agents import load_agent
 
     task = run.parent.name
@@ -74,16 +98,15 @@ def score(run: Path, episodes: int, seed: int, cache: Path) -> dict:
     stamp = (run / "agent.zip").stat().st_mtime
     if key.exists():
         cached = json.loads(key.read_text())
-        if cached["agent_mtime"] == stamp and cached["episodes"] == episodes and cached["seed"] == seed:
+        if cached["agent_mtime"] == stamp and cached["episodes"] == envs.episodes and cached["seed"] == envs.seed:
             return cached
     agent = load_agent(run / "agent.zip")
-    config = json.loads((run / "config.json").read_text())
     t0 = time.perf_counter()
     out = {"task": task, "run": run.name, "pipeline": config["pipeline"],
-           "episodes": episodes, "seed": seed, "agent_mtime": stamp,
-           "real": list(evaluate(agent, RealEnv(task), episodes, seed).returns)}
-    for label, model in MODELS[task].items():
-        out[label] = list(evaluate_in_model(agent, model, task, episodes, seed).returns)
+           "episodes": envs.episodes, "seed": envs.seed, "agent_mtime": stamp,
+           "real": list(evaluate(agent, envs.real(task), envs.episodes, envs.seed).returns)}
+    for label in MODELS[task]:
+        out[label] = list(envs.model(task, label)(agent).returns)
     out["seconds"] = time.perf_counter() - t0
     key.parent.mkdir(parents=True, exist_ok=True)
     key.write_text(json.dumps(out, indent=1))
@@ -178,10 +201,12 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(1)
     runs = agents(args.root, args.tasks)
+    envs = Envs(args.episodes, args.seed)
     rows = []
     for i, run in enumerate(runs):
-        r = score(run, args.episodes, args.seed, args.cache)
-        r["trained_in"] = trained_in(r["task"], r["run"], json.loads((run / "config.json").read_text()))
+        config = json.loads((run / "config.json").read_text())
+        r = score(run, config, envs, args.cache)
+        r["trained_in"] = trained_in(r["task"], r["run"], config)
         print(f"[{i + 1}/{len(runs)}] {r['task']}/{r['run']}: real {np.mean(r['real']):.1f}, "
               + ", ".join(f"{k} {np.mean(r[k]):.1f}" for k in MODEL_LABELS) + f" ({r['seconds']:.0f} s)", flush=True)
         rows.append(r)

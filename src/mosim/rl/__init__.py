@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from mosim.rl.env import MosimEnv
-from mosim.rl.evaluation import evaluate_in_model
+from mosim.rl.evaluation import ModelEvaluator, evaluate_in_model
 from mosim.rl.real_env import Evaluation, RealEnv, evaluate
 from mosim.rl.registration import GENERIC_ID, env_id, make_env, register_envs
 
@@ -30,5 +30,5 @@ def __getattr__(name: str) -> Any:  # stable-baselines3 is imported only when th
     raise AttributeError(f"module 'mosim.rl' has no attribute {name!r}")
 
 
-__all__ = ["GENERIC_ID", "Evaluation", "MosimEnv", "MosimVecEnv", "RealEnv", "env_id", "evaluate", "evaluate_in_model",
-           "make_env", "register_envs"]
+__all__ = ["GENERIC_ID", "Evaluation", "ModelEvaluator", "MosimEnv", "MosimVecEnv", "RealEnv", "env_id", "evaluate",
+           "evaluate_in_model", "make_env", "register_envs"]
