@@ -2,6 +2,7 @@
 
     python scripts/make_datasets.py                 # all systems into data/
     python scripts/make_datasets.py --only reacher-easy cheetah-run
+    python scripts/make_datasets.py --large          # also the bigger training sets of benchmarks/accuracy.py
 
 Each dataset: 300 episodes of 1000 model steps (240 train / 30 val / 30 test), the paper's random
 protocol (uniform actions, geometric holding times with mean 3 steps, zero action with probability
@@ -9,6 +10,10 @@ protocol (uniform actions, geometric holding times with mean 3 steps, zero actio
 cartpole, cheetah and reacher (0.01-0.02 s), the physics step for hopper and humanoid (0.005 s) and
 for the Panda and the Go2 (0.002 s). Existing files are validated and kept; interrupted collections
 resume. A summary goes to results/datasets.md.
+
+With --large, also the bigger training sets of the accuracy targets (benchmarks/accuracy.py): 2000 episodes
+of acrobot-swingup and reacher-easy under the same protocol, seed 1 (so none of their episodes is one of the
+standard files' test episodes, which score the models trained on them), split 1900 train / 100 val / 0 test.
 """
 
 from __future__ import annotations
@@ -30,10 +35,28 @@ DATASETS: dict[str, dict] = {
     "go2": {"substeps": 1},
 }
 EPISODES, STEPS, SEED = 300, 1000, 0
+LARGE: dict[str, int] = {"acrobot-swingup": 2000, "reacher-easy": 2000}
+"""system id -> episodes of its bigger training set (``--large``)"""
+LARGE_SEED, LARGE_SPLIT = 1, (0.95, 0.05, 0.0)
 
 
 def dataset_path(root: Path, system_id: str) -> Path:
     return root / f"{system_id}-random.h5"
+
+
+def large_dataset_path(root: Path, system_id: str) -> Path:
+    return root / f"{system_id}-random-{LARGE[system_id]}.h5"
+
+
+def summary_row(path: Path, system_id: str, label: str) -> str:
+    """The results/datasets.md row of a dataset file (validating it)."""
+    ds = load_dataset(path, system=system_id)  # validates everything
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    s = ds.spec
+    return (f"| {label} | {s.nq}/{s.nv}/{s.nu} | {s.dt:g} s "
+            f"({s.substeps} x {s.physics_dt:g}, {s.integrator}) | {ds.n_episodes} x {ds.steps} | "
+            f"{len(ds.episodes('train'))}/{len(ds.episodes('val'))}/{len(ds.episodes('test'))} | "
+            f"{path.stat().st_size / 2**20:.0f} MiB | `{digest}` |")
 
 
 def main() -> None:
@@ -42,6 +65,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="system ids to make (default: all)")
     parser.add_argument("--episodes", type=int, default=EPISODES)
     parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--large", action="store_true", help="also the bigger training sets (see above)")
     parser.add_argument("--summary", default="results/datasets.md")
     args = parser.parse_args()
     root = Path(args.root)
@@ -53,19 +77,24 @@ def main() -> None:
         if not path.exists():
             collect(CollectConfig(system=system_id, out=str(path), episodes=args.episodes, steps=args.steps,
                                   seed=SEED, **opts))
-        ds = load_dataset(path, system=system_id)  # validates everything
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-        s = ds.spec
-        rows.append(f"| {system_id} | {s.nq}/{s.nv}/{s.nu} | {s.dt:g} s ({s.substeps} x {s.physics_dt:g}, {s.integrator}) | "
-                    f"{ds.n_episodes} x {ds.steps} | {len(ds.episodes('train'))}/{len(ds.episodes('val'))}/"
-                    f"{len(ds.episodes('test'))} | {path.stat().st_size / 2**20:.0f} MiB | `{digest}` |")
+        rows.append(summary_row(path, system_id, system_id))
+        print(f"ok {path}")
+    for system_id, episodes in LARGE.items():
+        if not args.large or (args.only and system_id not in args.only):
+            continue
+        path = large_dataset_path(root, system_id)
+        if not path.exists():
+            collect(CollectConfig(system=system_id, out=str(path), episodes=episodes, steps=STEPS, seed=LARGE_SEED,
+                                  split=LARGE_SPLIT))
+        rows.append(summary_row(path, system_id, f"{system_id} (large, seed {LARGE_SEED})"))
         print(f"ok {path}")
     if args.only is None:
         text = [
             "# Datasets",
             "",
             "Random-action datasets used for training and benchmarking, made by `python scripts/make_datasets.py`",
-            f"(seed {SEED}; the files are not in the repository: the command rebuilds them byte for byte).",
+            f"(seed {SEED}; the files are not in the repository: the command rebuilds them byte for byte). The large "
+            f"training sets come with `--large`.",
             "",
             "| system | nq/nv/nu | model step | episodes | train/val/test | size | sha256 (first 16) |",
             "|---|---|---|---|---|---|---|",

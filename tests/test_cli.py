@@ -63,3 +63,28 @@ def test_train_options_reach_the_saved_config_and_init_from_checks_the_model(tmp
     r = subprocess.run([sys.executable, "-m", "mosim.cli", *common, "--out", str(tmp_path / "c"), "--init-from", best],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "another model config" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_train_scores_on_another_files_test_split_and_skips_a_file_without_one(tmp_path, capsys):
+    import json
+
+    big, small = tmp_path / "big.h5", tmp_path / "small.h5"
+    assert main(["collect", "--system", "reacher-easy", "--episodes", "10", "--steps", "120", "--out", str(big),
+                 "--split", "0.8,0.2,0", "--seed", "1", "--workers", "1", "--quiet"]) == 0
+    assert main(["collect", "--system", "reacher-easy", "--episodes", "10", "--steps", "120", "--out", str(small),
+                 "--workers", "1", "--quiet"]) == 0
+    common = ["train", "--data", str(big), "--preset", "tiny", "--max-steps", "4", "--quiet"]
+    capsys.readouterr()
+    assert main([*common, "--out", str(tmp_path / "a")]) == 0  # no test split: trained, not scored, no error
+    assert "no test episodes, not scored" in capsys.readouterr().out
+    assert not (tmp_path / "a" / "scores.json").exists()
+    assert main([*common, "--out", str(tmp_path / "b"), "--score-data", str(small)]) == 0
+    scores = json.loads((tmp_path / "b" / "scores.json").read_text())
+    assert [s["horizon"] for s in scores] == [3, 16, 100] and scores[0]["n_windows"] > 0
+    # scoring on a file of another system is a one-line error naming it
+    acro = tmp_path / "acro.h5"
+    assert main(["collect", "--system", "acrobot-swingup", "--episodes", "3", "--steps", "20", "--out", str(acro),
+                 "--workers", "1", "--quiet"]) == 0
+    r = subprocess.run([sys.executable, "-m", "mosim.cli", *common, "--out", str(tmp_path / "c"), "--score-data",
+                        str(acro)], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "acro.h5" in r.stderr

@@ -52,6 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "and model) instead of a fresh model, e.g. to fine-tune it with another loss")
     p.add_argument("--restart", action="store_true", help="ignore OUT/last.pt and start over")
     p.add_argument("--no-score", action="store_true", help="skip scoring on the test split")
+    p.add_argument("--score-data", default=None,
+                   help="score on the test split of this dataset file (same system) instead of --data's, e.g. a "
+                        "model trained on a bigger collection scored on the standard benchmark file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -64,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from mosim.training.trainer import train
 
     ds = load_dataset(args.data)
+    test_ds = load_dataset(args.score_data, system=ds.spec.system_id) if args.score_data else ds
     preset_name = args.preset or ds.spec.system_id
     preset = get_preset(preset_name)
     model_over = {k: v for k, v in {"kind": args.kind, "activation": args.activation, "n_correctors": args.correctors,
@@ -90,8 +94,10 @@ def run(args: argparse.Namespace) -> int:
     result = train(ds, preset.model, cfg, out, resume=not args.restart, progress=not args.quiet)
     print(f"best validation rollout MSE ({cfg.val_horizon} steps): {result.best_val_mse:.4g}  "
           f"after {result.steps} steps, {result.samples:,} samples, {result.elapsed_s / 60:.1f} min")
-    if not args.no_score:
-        scores = score(load(result.best_path, device="cpu"), ds)
+    if not args.no_score and not test_ds.episodes("test").size:
+        print(f"{test_ds.path}: no test episodes, not scored (--score-data FILE scores on another file's test split)")
+    elif not args.no_score:
+        scores = score(load(result.best_path, device="cpu"), test_ds)
         (out / "scores.json").write_text(json.dumps([s.as_dict() for s in scores], indent=2))
         for s in scores:
             print(f"test H={s.horizon:<4} MSE {s.mse:.4g}  95% CI [{s.ci_low:.4g}, {s.ci_high:.4g}]  "
