@@ -20,6 +20,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))  # make_datasets: the dataset files
+from make_datasets import dataset_path, large_dataset_path  # noqa: E402
+
 ROLLOUT_8 = ["--loss", "rollout", "--horizon", "8"]
 RK4 = ["--integrator", "rk4"]
 
@@ -28,6 +31,15 @@ def ablation(schedule: str, *change: str, loss: list[str] = ROLLOUT_8) -> list[s
     """`mosim train` arguments of a cheetah ablation: 8 minutes, ``schedule``, one ``change``, the 8-step loss."""
     return ["--budget-min", "8", "--schedule", schedule, *change, *loss]
 
+
+# acrobot and reacher on 8x the training episodes (`python scripts/make_datasets.py --large`), scored on the same
+# test windows as every other row
+LARGE_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
+    f"{short}-large/{kind}{seed_name}": ("large", system, short, ["--budget-min", "20", *seed_args, *kind_args])
+    for short, system in (("acrobot", "acrobot-swingup"), ("reacher", "reacher-easy"))
+    for kind, kind_args in (("structured", []), ("plain", ["--kind", "plain_delta"]))
+    for seed_name, seed_args in (("", []), ("-seed-1", ["--seed", "1"]))
+}
 
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
 RUNS: dict[str, tuple[str, str, str, list[str]]] = {
@@ -64,12 +76,7 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "acrobot-variants/seed-1": ("acrobot", "acrobot-swingup", "acrobot", ["--budget-min", "20", "--seed", "1"]),
     "acrobot-variants/plain-seed-1": ("acrobot", "acrobot-swingup", "acrobot", ["--budget-min", "20", "--seed", "1",
                                                                                "--kind", "plain_delta"]),
-    # acrobot and reacher on 8x the training episodes (`python scripts/make_datasets.py --large`), scored on the
-    # same test windows as every other row
-    **{f"{short}-large/{kind}{seed_name}": ("large", system, short, ["--budget-min", "20", *seed_args, *kind_args])
-       for short, system in (("acrobot", "acrobot-swingup"), ("reacher", "reacher-easy"))
-       for kind, kind_args in (("structured", []), ("plain", ["--kind", "plain_delta"]))
-       for seed_name, seed_args in (("", []), ("-seed-1", ["--seed", "1"]))},
+    **LARGE_RUNS,
     # the control: the same 20 minutes on the standard 240 training episodes, on the machine and day of the rows
     # above (the main table's rows are from another day and machine)
     "acrobot-large/structured-on-240": ("large", "acrobot-swingup", "acrobot", ["--budget-min", "20"]),
@@ -77,10 +84,6 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 }
 GROUPS = {"table": "Main table", "large": "Acrobot and reacher: 1900 training episodes (and 240, -on-240)",
           "ablation": "Cheetah-run ablations (equal budgets)", "acrobot": "Acrobot-swingup: variants"}
-TRAIN_DATA = {name: f"{RUNS[name][1]}-random-2000.h5" for name in RUNS
-              if RUNS[name][0] == "large" and not name.endswith("-on-240")}
-"""runs trained on another file than the system's standard data/<system>-random.h5 (scored on that file's test
-split all the same)"""
 TRAIN_EPISODES = {"table": 240, "large": 1900}
 """training episodes of the target rows, by group"""
 FINDINGS = Path(__file__).with_name("accuracy_findings.md")
@@ -91,11 +94,19 @@ def run_dir(root: Path, name: str) -> Path:
     return root / name
 
 
+def train_data_args(name: str, data_root: Path) -> list[str]:
+    """``--data`` of a run, and for the runs of :data:`LARGE_RUNS` ``--score-data``: the standard file, whose test
+    split scores every run."""
+    system = RUNS[name][1]
+    if name in LARGE_RUNS:
+        return ["--data", str(large_dataset_path(data_root, system)),
+                "--score-data", str(dataset_path(data_root, system))]
+    return ["--data", str(dataset_path(data_root, system))]
+
+
 def command(name: str, root: Path, data_root: Path) -> list[str]:
     _, system, preset, extra = RUNS[name]
-    data = data_root / TRAIN_DATA.get(name, f"{system}-random.h5")
-    scored_on = ["--score-data", str(data_root / f"{system}-random.h5")] if name in TRAIN_DATA else []
-    return [sys.executable, "-m", "mosim.cli", "train", "--data", str(data), *scored_on,
+    return [sys.executable, "-m", "mosim.cli", "train", *train_data_args(name, data_root),
             "--preset", preset, "--out", str(run_dir(root, name)), "--threads", "1", "--quiet", *extra]
 
 
@@ -153,9 +164,9 @@ def report(names: list[str], root: Path, out: Path, data_root: Path) -> None:
                 rows.append(kept[name])
             continue
         group, system, preset, extra = RUNS[name]
-        scores = {s["horizon"]: s for s in protocol_scores(run_dir(root, name), data_root / f"{system}-random.h5")}
+        scores = {s["horizon"]: s for s in protocol_scores(run_dir(root, name), dataset_path(data_root, system))}
         log = list(csv.DictReader(open(run_dir(root, name) / "log.csv")))
-        data_args = ["--data", f"data/{TRAIN_DATA[name]}"] if name in TRAIN_DATA else []
+        data_args = train_data_args(name, Path("data"))[:2] if name in LARGE_RUNS else []
         rows.append({"name": name, "group": group, "system": system, "args": " ".join(data_args + extra),
                      "minutes": float(log[-1]["elapsed_s"]) / 60, "samples": int(log[-1]["samples"]),
                      **{f"mse_{h}": scores[h]["mse"] for h in (3, 16, 100)},

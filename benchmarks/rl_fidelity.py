@@ -54,12 +54,11 @@ def trained_in(task: str, run: str, config: dict) -> str:
     model of their day, which may since have been replaced)."""
     from rl_results import RUNS
 
-    args = RUNS.get(f"{task}/{run}", (None, None, ["--model", config.get("model") or ""]))[2]
-    pipeline = config["pipeline"]
-    if pipeline == "model-free":
+    if config["pipeline"] == "model-free":
         return "real task"
-    if pipeline == "dyna":
+    if config["pipeline"] == "dyna":
         return "real task + its own model"
+    args = RUNS[f"{task}/{run}"][2] if f"{task}/{run}" in RUNS else ["--model", config.get("model") or ""]
     model = args[args.index("--model") + 1] if "--model" in args else ""
     return "2026-11-25 model" if model.endswith("2026-11-25.pt") else "pretrained model"
 

@@ -94,9 +94,11 @@ def run(args: argparse.Namespace) -> int:
     result = train(ds, preset.model, cfg, out, resume=not args.restart, progress=not args.quiet)
     print(f"best validation rollout MSE ({cfg.val_horizon} steps): {result.best_val_mse:.4g}  "
           f"after {result.steps} steps, {result.samples:,} samples, {result.elapsed_s / 60:.1f} min")
-    if not args.no_score and not test_ds.episodes("test").size:
+    if args.no_score:
+        pass
+    elif not test_ds.episodes("test").size:
         print(f"{test_ds.path}: no test episodes, not scored (--score-data FILE scores on another file's test split)")
-    elif not args.no_score:
+    else:
         scores = score(load(result.best_path, device="cpu"), test_ds)
         (out / "scores.json").write_text(json.dumps([s.as_dict() for s in scores], indent=2))
         for s in scores:
