@@ -8,7 +8,11 @@ Each run is one `mosim rl ...` command (printed, and stored in its run folder's 
 thread; the models are the pretrained ones (`mosim.load("<system>")`, see docs/benchmarks.md), trained on
 random data only. Every agent is evaluated in the real task every --eval-every steps (10 episodes, fixed seeds).
 The reference of each task is the same algorithm trained in the real task for the same number of steps
-(`mosim rl model-free`). Runs go to runs/rl/<name>/ (not committed); the table and the curves go to results/.
+(`mosim rl model-free`). Runs go to runs/rl/<name>/ (not committed: the agents are megabytes each). The small
+files of every finished run (result.json, config.json, curve.csv) are copied to results/rl_runs/<name>/, which is
+committed, so the report rebuilds on any checkout; the table and the curves go to results/. Runs finished before
+that archive existed are kept as their rows of the committed rl.csv, and their curves as the figure drawn then
+(results/rl_curves_unarchived.png).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import csv
 import json
 import platform
 import re
+import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -128,7 +133,17 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
         "reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task", "reacher-hard", *SAC, "--steps", "100000",
                                       "--eval-every", "10000", *(["--seed", str(s)] if s else [])])
        for s in (0, 1, 2)},
+    # five seeds: seeds 3 and 4 of both arms, and every zero-shot seed with --select (the same training as without)
+    **{f"reacher-hard/model-free-100k-seed{s}": reacher_hard_100k("model-free", s) for s in (3, 4)},
+    **{f"reacher-hard/zero-shot-bounded-100k-select{f'-seed{s}' if s else ''}": (
+        "reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task", "reacher-hard", *SAC, "--steps", "100000",
+                                      "--eval-every", "10000", "--select", *(["--seed", str(s)] if s else [])])
+       for s in (0, 1, 2, 3, 4)},
 }
+
+
+ARCHIVE = Path("results/rl_runs")
+ARCHIVED = ("result.json", "config.json", "curve.csv")  # a run's small files; agent.zip stays in the run folder
 
 
 def command(name: str, root: Path) -> list[str]:
@@ -145,6 +160,50 @@ def run_all(names: list[str], root: Path, jobs: int) -> None:
                   for n in todo], jobs, poll_s=5.0)
 
 
+def archive_runs(names: list[str], root: Path, archive: Path) -> None:
+    """Copy the small files of every run finished under ``root`` to ``archive`` (committed)."""
+    for n in names:
+        if (root / n / "result.json").exists():
+            (archive / n).mkdir(parents=True, exist_ok=True)
+            for f in ARCHIVED:
+                if (root / n / f).exists():
+                    shutil.copyfile(root / n / f, archive / n / f)
+
+
+def run_folder(name: str, root: Path, archive: Path) -> Path | None:
+    """Where a finished run's files are: its run folder, else its archived copy (None: neither)."""
+    return next((d for d in (root / name, archive / name) if (d / "result.json").exists()), None)
+
+
+def committed_results(path: Path) -> dict[str, dict]:
+    """The runs of a committed rl.csv, as result dicts (for runs whose files are neither here nor archived)."""
+    if not path.exists():
+        return {}
+
+    def number(x: str, kind: type = float) -> float | int | None:
+        return kind(float(x)) if x not in ("", "None") else None
+
+    out = {}
+    for r in read_rows(path):
+        out[r["run"]] = {"pipeline": r["pipeline"], "timesteps": number(r["timesteps"], int),
+                         "real_steps": number(r["real_steps"], int), "final_mean": number(r["final_mean"]),
+                         "final_std": number(r["final_std"]), "best_mean": number(r["best_mean"]),
+                         "selected_mean": number(r["selected_mean"]), "selected_std": number(r.get("selected_std", "")),
+                         "selected_step": number(r["selected_step"], int), "elapsed_s": number(r["elapsed_s"])}
+    return out
+
+
+def committed_lines(md: Path, header: str) -> dict[str, str]:
+    """The rows of the markdown table under ``header`` in a committed report, by their first cell."""
+    if not md.exists():
+        return {}
+    text = md.read_text()
+    if header not in text:
+        return {}
+    rows = [ln for ln in text.split(header, 1)[1].split("\n## ", 1)[0].splitlines() if ln.startswith("| ")]
+    return {ln.split("|")[1].strip(): ln for ln in rows[1:]}  # without the header row
+
+
 def seed_of(name: str) -> str:
     """The ``--seed`` of a run (``0``, the CLI's default, when not given)."""
     args = RUNS[name][2]
@@ -152,8 +211,9 @@ def seed_of(name: str) -> str:
 
 
 def seed_group(name: str) -> str:
-    """The run name without its ``-seed<k>`` suffix: runs that differ only by seed share it."""
-    return re.sub(r"-seed\d+$", "", name)
+    """The run name without its ``-seed<k>`` suffix and ``-select`` mark: runs that differ only by seed share it
+    (a ``-select`` run repeats the training of its twin step for step, and also selects an agent)."""
+    return re.sub(r"-seed\d+$", "", name).replace("-select", "")
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -169,33 +229,33 @@ def first_reaching(rows: list[dict[str, str]], target: float) -> int | None:
     return None
 
 
-def dyna_comparison(done: list[str], root: Path) -> str:
-    """Markdown: real steps Dyna and plain SAC need to reach the same return, per task."""
-    lines = []
-    for n in [n for n in done if n.endswith("/dyna")]:
+DYNA_HEADER = "## Dyna: real steps to the same return"
+
+
+def dyna_comparison(curves: dict[str, list[dict[str, str]] | None], kept: dict[str, str]) -> str:
+    """Markdown: real steps Dyna and plain SAC need to reach the same return, per task (``kept``: the committed
+    rows of tasks whose curves are not here)."""
+    lines = dict(kept)
+    for n in [n for n in curves if n.endswith("/dyna")]:
         task = RUNS[n][0]
-        if f"{task}/model-free" not in done:
+        free, dyna = curves.get(f"{task}/model-free"), curves[n]  # the model-free run: same real-step budget
+        if free is None or dyna is None:
             continue
-        free = read_rows(root / task / "model-free" / "curve.csv")  # same real-step budget as the Dyna run
-        dyna = read_rows(root / n / "curve.csv")
         # a return both runs reach: 90% of the lower of their best evaluations
         target = 0.9 * min(max(float(r["eval_mean"]) for r in free), max(float(r["eval_mean"]) for r in dyna))
         f, d = first_reaching(free, target), first_reaching(dyna, target)
         ratio = f"{f / d:.1f}x fewer" if f and d else "-"
-        if f"{task}/model-free-4-updates" in done:
-            c = first_reaching(read_rows(root / task / "model-free-4-updates" / "curve.csv"), target)
-            c_text = c if c else "not reached"
-        else:
-            c_text = "not run"
-        lines.append(f"| {task} | {target:.1f} | {f if f else 'not reached'} | {c_text} | {d if d else 'not reached'} "
-                     f"| {ratio} |")
+        control = curves.get(f"{task}/model-free-4-updates")
+        c_text = "not run" if control is None else first_reaching(control, target) or "not reached"
+        lines[task] = (f"| {task} | {target:.1f} | {f if f else 'not reached'} | {c_text} | "
+                       f"{d if d else 'not reached'} | {ratio} |")
     if not lines:
         return ""
-    return ("\n## Dyna: real steps to the same return\n\nThe target is 90% of the lower of the two runs' best "
+    return (f"\n{DYNA_HEADER}\n\nThe target is 90% of the lower of the two runs' best "
             "evaluations, so both reach it; steps are those of the first evaluation at or above it.\n\n"
             "| task | target return | model-free SAC real steps | SAC with 4 updates per step, no model | Dyna real steps "
             "| Dyna vs SAC |\n|---|---|---|---|---|---|\n"
-            + "\n".join(lines) + "\n")
+            + "\n".join(lines.values()) + "\n")
 
 
 def ratio_interval(a: np.ndarray, b: np.ndarray, n: int = 10_000) -> tuple[float, float]:
@@ -211,9 +271,10 @@ def ratio_interval(a: np.ndarray, b: np.ndarray, n: int = 10_000) -> tuple[float
 def seed_groups(done: list[str], results: dict[str, dict]) -> str:
     """Markdown: runs repeated with several seeds (names differing only by ``-seed<k>``), their final returns
     averaged over seeds, against the model-free runs of the same task and steps averaged over theirs."""
-    groups: dict[str, list[str]] = {}
-    for n in done:
-        groups.setdefault(seed_group(n), []).append(n)
+    by_seed: dict[str, dict[str, str]] = {}  # group -> seed -> run; a "-select" run stands for its twin
+    for n in sorted(done, key=lambda n: results[n].get("selected_mean") is not None):
+        by_seed.setdefault(seed_group(n), {})[seed_of(n)] = n
+    groups = {g: list(runs.values()) for g, runs in by_seed.items()}
     every = dict(groups)  # the references may have one seed
     groups = {g: ns for g, ns in groups.items() if len(ns) > 1}
     if not groups:
@@ -249,14 +310,65 @@ def seed_groups(done: list[str], results: dict[str, dict]) -> str:
             + "\n".join(lines) + "\n")
 
 
-def report(names: list[str], root: Path, out: Path) -> None:
+def gather(names: list[str], root: Path, archive: Path, committed: Path
+           ) -> tuple[dict[str, dict], dict[str, list[dict[str, str]] | None]]:
+    """Every finished run's result and curve: from its run folder, else its archived copy, else (result only)
+    its row of the committed rl.csv."""
+    old = committed_results(committed)
+    results, curves = {}, {}
+    for n in names:
+        folder = run_folder(n, root, archive)
+        if folder is not None:
+            results[n] = json.loads((folder / "result.json").read_text())
+            curves[n] = read_rows(folder / "curve.csv")
+        elif n in old:
+            results[n], curves[n] = old[n], None
+    return results, curves
+
+
+def plot_curves(curves: dict[str, list[dict[str, str]] | None], path: Path) -> None:
+    """Real-task return against agent steps, one panel per task: runs repeated over seeds as one line, the mean
+    over seeds (each seed thin); the "-select" runs repeat the training of their twins and are not drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    done = [n for n in names if (root / n / "result.json").exists()]
-    results = {n: json.loads((root / n / "result.json").read_text()) for n in done}
+    drawn = {n: c for n, c in curves.items() if c is not None}
+    tasks = list(dict.fromkeys(RUNS[n][0] for n in drawn))
+    fig, axes = plt.subplots(1, max(1, len(tasks)), figsize=(4.2 * max(1, len(tasks)), 3.4), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        groups: dict[str, list[str]] = {}
+        for n in drawn:
+            if RUNS[n][0] == task and "-select" not in n:
+                groups.setdefault(seed_group(n), []).append(n)
+        for g, ns in groups.items():
+            k = min(len(drawn[n]) for n in ns)
+            x = np.array([int(r["timesteps"]) for r in drawn[ns[0]][:k]])
+            means = np.array([[float(r["eval_mean"]) for r in drawn[n][:k]] for n in ns])
+            if len(ns) == 1:
+                s = np.array([float(r["eval_std"]) for r in drawn[ns[0]][:k]])
+                ax.plot(x, means[0], marker="o", ms=3, label=g.split("/", 1)[1])
+                ax.fill_between(x, means[0] - s, means[0] + s, alpha=0.15)
+                continue
+            line, = ax.plot(x, means.mean(0), marker="o", ms=3, lw=2,
+                            label=f"{g.split('/', 1)[1]} (mean of {len(ns)} seeds)")
+            for m in means:
+                ax.plot(x, m, lw=0.6, alpha=0.35, color=line.get_color())
+        ax.set_title(task)
+        ax.set_xlabel("agent steps (imagined for zero/few-shot)")
+        ax.set_ylabel("real-task return")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def report(names: list[str], root: Path, out: Path, archive: Path = ARCHIVE) -> None:
+    archive_runs(names, root, archive)
+    results, curves = gather(names, root, archive, out / "rl.csv")
+    done = list(results)
     tasks = list(dict.fromkeys(RUNS[n][0] for n in done))
     lines = ["| task | pipeline | agent steps | real steps used | final return (mean ± std, 10 episodes) | best | "
              "vs model-free (same steps) | agent selected inside the model: real return (step) | minutes |",
@@ -271,50 +383,30 @@ def report(names: list[str], root: Path, out: Path) -> None:
             ratio = f"{r['final_mean'] / ref['final_mean']:.0%}" if ref and ref["final_mean"] > 0 and \
                 RUNS[n][1] != "model-free" else "-"
             sel = "-" if r.get("selected_mean") is None else \
-                f"{r['selected_mean']:.1f} ± {r['selected_std']:.1f} ({r['selected_step']:,})"
+                f"{r['selected_mean']:.1f}" + ("" if r.get("selected_std") is None else f" ± {r['selected_std']:.1f}") \
+                + f" ({r['selected_step']:,})"
             lines.append(f"| {task} | {n.split('/', 1)[1]} | {r['timesteps']:,} | {r['real_steps']:,} | "
                          f"{r['final_mean']:.1f} ± {r['final_std']:.1f} | {r['best_mean']:.1f} | {ratio} | {sel} | "
                          f"{r['elapsed_s'] / 60:.1f} |")
             csv_rows.append({"task": task, "run": n, **{k: r.get(k) for k in ("pipeline", "timesteps", "real_steps",
-                             "final_mean", "final_std", "best_mean", "selected_mean", "selected_step",
-                             "elapsed_s")},
+                             "final_mean", "final_std", "best_mean", "selected_mean", "selected_std",
+                             "selected_step", "elapsed_s")},
                              "command": "mosim rl " + " ".join(command(n, Path("runs/rl"))[4:])})
+    kept_dyna = {t: ln for t, ln in committed_lines(out / "rl.md", DYNA_HEADER).items()
+                 if curves.get(f"{t}/dyna") is None or curves.get(f"{t}/model-free") is None}
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "rl.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(csv_rows[0]) if csv_rows else ["task"])
         w.writeheader()
         w.writerows(csv_rows)
-    fig, axes = plt.subplots(1, max(1, len(tasks)), figsize=(4.2 * max(1, len(tasks)), 3.4), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
-        # runs repeated over seeds: one line, the mean over seeds (each seed thin); the "-select" runs repeat the
-        # training of their twins and are not drawn
-        groups: dict[str, list[str]] = {}
-        for n in done:
-            if RUNS[n][0] == task and "-select" not in n:
-                groups.setdefault(seed_group(n), []).append(n)
-        for g, ns in groups.items():
-            curves = [read_rows(root / n / "curve.csv") for n in ns]
-            k = min(len(c) for c in curves)
-            x = np.array([int(r["timesteps"]) for r in curves[0][:k]])
-            means = np.array([[float(r["eval_mean"]) for r in c[:k]] for c in curves])
-            if len(ns) == 1:
-                s = np.array([float(r["eval_std"]) for r in curves[0][:k]])
-                ax.plot(x, means[0], marker="o", ms=3, label=g.split("/", 1)[1])
-                ax.fill_between(x, means[0] - s, means[0] + s, alpha=0.15)
-                continue
-            line, = ax.plot(x, means.mean(0), marker="o", ms=3, lw=2,
-                            label=f"{g.split('/', 1)[1]} (mean of {len(ns)} seeds)")
-            for m in means:
-                ax.plot(x, m, lw=0.6, alpha=0.35, color=line.get_color())
-        ax.set_title(task)
-        ax.set_xlabel("agent steps (imagined for zero/few-shot)")
-        ax.set_ylabel("real-task return")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "rl_curves.png", dpi=110)
-    plt.close(fig)
-    dyna_lines = dyna_comparison(done, root) + seed_groups(done, results)
+    plot_curves(curves, out / "rl_curves.png")
+    unarchived = [n for n in done if curves[n] is None]
+    figures = "![returns vs steps](rl_curves.png)\n"
+    if unarchived:
+        figures += (f"\nThe curves of the {len(unarchived)} runs finished before their files were archived "
+                    "(their rows above come from the committed rl.csv), as drawn then:\n\n"
+                    "![returns vs steps, runs before the archive](rl_curves_unarchived.png)\n")
+    sections = dyna_comparison(curves, kept_dyna) + seed_groups(done, results)
     cmds = "\n".join(f"    mosim rl {' '.join(command(n, Path('runs/rl'))[4:])}" for n in done)
     text = f"""# RL inside mosim: real-task returns
 
@@ -323,13 +415,13 @@ a few real steps (few-shot), with model rollouts in a real learner's buffer (Dyn
 the real task for the same number of steps (model-free, the reference). Every agent is scored in the real task
 (MuJoCo, the task's own reward): 10 deterministic episodes of 1000 steps. One torch thread per run, two runs
 side by side on a 2-core x86_64 CPU ({platform.processor() or platform.machine()}), {date.today()}.
-Regenerate: `python benchmarks/rl_results.py` (resumes; `--report-only` rebuilds this page).
+Regenerate: `python benchmarks/rl_results.py` (resumes; `--report-only` rebuilds this page from the run folders
+and their copies in `{archive}/`).
 
 {chr(10).join(lines)}
 
-![returns vs steps](rl_curves.png)
-{dyna_lines}
-Commands (each run's folder also holds its full config.json and curve.csv):
+{figures}{sections}
+Commands (each run's folder, and its copy in `{archive}/`, also holds its full config.json and curve.csv):
 
 {cmds}
 """
@@ -342,6 +434,7 @@ def main() -> None:
     p.add_argument("--only", nargs="+", default=None, help="tasks or run names")
     p.add_argument("--root", default="runs/rl", type=Path)
     p.add_argument("--out", default="results", type=Path)
+    p.add_argument("--archive", default=ARCHIVE, type=Path, help="where the runs' small files are copied")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--report-only", action="store_true")
     args = p.parse_args()
@@ -350,7 +443,7 @@ def main() -> None:
         names.sort(key=lambda n: args.only.index(n) if n in args.only else args.only.index(RUNS[n][0]))
     if not args.report_only:
         run_all(names, args.root, args.jobs)
-    report(names, args.root, args.out)
+    report(names, args.root, args.out, args.archive)
 
 
 if __name__ == "__main__":
