@@ -75,3 +75,30 @@ def test_gradcheck_acceleration_float64(zoo_spec):
     q, v, a = random_state(zoo_spec, 3)
     inputs = tuple(x.clone().requires_grad_(True) for x in (q, v, a))
     assert torch.autograd.gradcheck(lambda q, v, a: model.acceleration(q, v, a), inputs, eps=1e-6, atol=1e-5)
+
+
+def _mixed_action_velocity_jacobian(predictor: StructuredPredictor) -> torch.Tensor:
+    """``d/dw (d acc / du)`` at one random input: zero when the action's force does not depend on the velocity."""
+    torch.manual_seed(0)
+    p, w, u = torch.randn(5, dtype=torch.float64), torch.randn(3, dtype=torch.float64), torch.randn(2, dtype=torch.float64)
+
+    def acc_action_jacobian(w: torch.Tensor) -> torch.Tensor:
+        return torch.autograd.functional.jacobian(lambda u: predictor(p, w, u), u, create_graph=True)
+
+    return torch.autograd.functional.jacobian(acc_action_jacobian, w)
+
+
+def test_force_sees_action_couples_action_and_state():
+    """``M(q)[b(q, v) + tau(a)]``: how the action moves the acceleration does not depend on the velocity (M sees
+    only q). With ``force_sees_action`` (``M(q) f(q, v, a)``, position servos with force limits) it does."""
+    separate = StructuredPredictor(5, 3, 2, 16, 1, 16, 1, (8,)).double()
+    joint = StructuredPredictor(5, 3, 2, 16, 1, 16, 1, (8,), force_sees_action=True).double()
+    for net in (separate, joint):  # leave the near-zero output initialization, so the networks' terms show
+        for prm in net.parameters():
+            torch.nn.init.normal_(prm, std=0.5)
+    assert torch.allclose(_mixed_action_velocity_jacobian(separate), torch.zeros(3, 2, 3, dtype=torch.float64),
+                          atol=1e-12)
+    assert _mixed_action_velocity_jacobian(joint).abs().max() > 1e-3
+    assert joint.actuation is None and joint.force.in_dim == 5 + 3 + 2
+    m = joint.inverse_inertia(torch.randn(4, 5, dtype=torch.float64))
+    _assert_positive_definite(m)

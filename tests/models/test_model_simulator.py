@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -156,6 +157,12 @@ def test_config_presets_kinds_and_integrators(zoo_spec):
         ModelConfig(eps=0.0)
     cfg = dataclasses.replace(TINY, action_hidden=(4, 4))
     assert ModelConfig.from_json(cfg.to_json()) == cfg
+    servo = dataclasses.replace(TINY, force_sees_action=True)
+    assert ModelConfig.from_json(servo.to_json()) == servo
+    old = json.loads(TINY.to_json())
+    del old["force_sees_action"]  # a checkpoint from before the option: b(q, v) + tau(a), as trained
+    assert ModelConfig.from_checkpoint_json(json.dumps(old)).force_sees_action is False
+    assert NeuralSimulator(zoo_spec, servo).predictor.actuation is None
     rk4_spec = spec_of(ZOO_XML, "zoo", integrator="rk4")
     assert NeuralSimulator(rk4_spec, TINY).integrator == "rk4"
     assert NeuralSimulator(zoo_spec, TINY).integrator == "semi_implicit_euler"

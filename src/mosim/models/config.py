@@ -40,6 +40,10 @@ class ModelConfig:
     """residual blocks of ``b(q, v)`` and of the plain networks"""
     action_hidden: tuple[int, ...] = (64,)
     """hidden widths of the MLP ``tau(a)``"""
+    force_sees_action: bool = False
+    """structured only: ``acc = M(q) f(q, v, a)``, the ResNet of the forces taking the action too, in place of
+    ``b(q, v) + tau(a)``. For actuators whose force depends on the state as well as the command (position servos
+    with force limits, such as the Panda's: ``clip(kp (a - q) - kd v)``), which a ``tau(a)`` cannot express"""
     n_correctors: int = 1
     corrector_width: int = 128
     corrector_blocks: int = 2

@@ -64,7 +64,9 @@ class StructuredPredictor(nn.Module):
     - ``L``: a ResNet of the position features, ``nv (nv + 1) / 2`` outputs, softplus diagonal;
       at initialization ``L ≈ I`` (so ``M ≈ (1 + eps) I``);
     - ``b``: a ResNet of position and velocity features; ``tau``: an MLP of the action;
-      both start near zero, so the initial prediction is near zero (the mean acceleration).
+      both start near zero, so the initial prediction is near zero (the mean acceleration);
+    - ``force_sees_action``: one ResNet ``f(p, w, u)`` in place of ``b + tau`` (forces that depend on the state and
+      the command together, such as position servos with force limits).
     """
 
     def __init__(
@@ -79,14 +81,16 @@ class StructuredPredictor(nn.Module):
         action_hidden: Sequence[int] = (64,),
         activation: str = "softplus",
         eps: float = 1e-3,
+        force_sees_action: bool = False,
     ) -> None:
         super().__init__()
         if eps <= 0:
             raise InvalidInputError(f"eps must be > 0 for a positive definite M, got {eps}")
-        self.nv, self.eps = nv, float(eps)
+        self.nv, self.eps, self.force_sees_action = nv, float(eps), bool(force_sees_action)
         self.inertia = ResNet(position_dim, tril_size(nv), inertia_width, inertia_blocks, activation)
-        self.force = ResNet(position_dim + nv, nv, force_width, force_blocks, activation)
-        self.actuation = MLP(nu, nv, tuple(action_hidden), activation)
+        self.force = ResNet(position_dim + nv + (nu if force_sees_action else 0), nv, force_width, force_blocks,
+                            activation)
+        self.actuation = None if force_sees_action else MLP(nu, nv, tuple(action_hidden), activation)
 
     def cholesky_factor(self, p: Tensor) -> Tensor:
         """``L (..., nv, nv)`` from normalized position features ``p (..., P)``."""
@@ -96,8 +100,14 @@ class StructuredPredictor(nn.Module):
         """``M (..., nv, nv)``, symmetric positive definite."""
         return inverse_inertia(self.cholesky_factor(p), self.eps)
 
+    def generalized_force(self, p: Tensor, w: Tensor, u: Tensor) -> Tensor:
+        """``b(p, w) + tau(u)``, or ``f(p, w, u)`` when the force network sees the action (normalized units)."""
+        if self.actuation is None:
+            return self.force(torch.cat((p, w, u), dim=-1))
+        return self.force(torch.cat((p, w), dim=-1)) + self.actuation(u)
+
     def forward(self, p: Tensor, w: Tensor, u: Tensor) -> Tensor:
-        force = self.force(torch.cat((p, w), dim=-1)) + self.actuation(u)
+        force = self.generalized_force(p, w, u)
         return apply_inverse_inertia(self.cholesky_factor(p), force, self.eps)
 
 

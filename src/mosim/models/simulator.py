@@ -69,7 +69,7 @@ class NeuralSimulator(DynamicsModel):
         if c.kind == "structured":
             self.predictor = StructuredPredictor(
                 pdim, nv, nu, c.inertia_width, c.inertia_blocks, c.force_width, c.force_blocks,
-                c.action_hidden, c.activation, c.eps,
+                c.action_hidden, c.activation, c.eps, c.force_sees_action,
             )
         else:
             self.predictor = PlainODEPredictor(pdim, nv, nu, c.force_width, c.force_blocks, c.activation)
