@@ -246,7 +246,10 @@ def dyna_comparison(curves: dict[str, list[dict[str, str]] | None], kept: dict[s
         f, d = first_reaching(free, target), first_reaching(dyna, target)
         ratio = f"{f / d:.1f}x fewer" if f and d else "-"
         control = curves.get(f"{task}/model-free-4-updates")
-        c_text = "not run" if control is None else first_reaching(control, target) or "not reached"
+        if control is None:
+            c_text = "curve not kept" if f"{task}/model-free-4-updates" in curves else "not run"
+        else:
+            c_text = first_reaching(control, target) or "not reached"
         lines[task] = (f"| {task} | {target:.1f} | {f if f else 'not reached'} | {c_text} | "
                        f"{d if d else 'not reached'} | {ratio} |")
     if not lines:
