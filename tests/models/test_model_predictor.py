@@ -80,7 +80,7 @@ def test_gradcheck_acceleration_float64(zoo_spec):
 def _mixed_action_velocity_jacobian(predictor: StructuredPredictor) -> torch.Tensor:
     """``d/dw (d acc / du)`` at one random input: zero when the action's force does not depend on the velocity."""
     torch.manual_seed(0)
-    p, w, u = torch.randn(5, dtype=torch.float64), torch.randn(3, dtype=torch.float64), torch.randn(2, dtype=torch.float64)
+    p, w, u = (torch.randn(n, dtype=torch.float64) for n in (5, 3, 2))
 
     def acc_action_jacobian(w: torch.Tensor) -> torch.Tensor:
         return torch.autograd.functional.jacobian(lambda u: predictor(p, w, u), u, create_graph=True)

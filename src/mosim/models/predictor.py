@@ -86,7 +86,7 @@ class StructuredPredictor(nn.Module):
         super().__init__()
         if eps <= 0:
             raise InvalidInputError(f"eps must be > 0 for a positive definite M, got {eps}")
-        self.nv, self.eps, self.force_sees_action = nv, float(eps), bool(force_sees_action)
+        self.nv, self.eps = nv, float(eps)
         self.inertia = ResNet(position_dim, tril_size(nv), inertia_width, inertia_blocks, activation)
         self.force = ResNet(position_dim + nv + (nu if force_sees_action else 0), nv, force_width, force_blocks,
                             activation)
