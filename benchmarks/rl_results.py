@@ -62,6 +62,13 @@ def reacher_hard_bounded(seed: int, select: bool = False) -> tuple[str, str, lis
                                           *(["--seed", str(seed)] if seed else [])])
 
 
+def seeded(task: str, zero_shot: bool, seed: int, steps: list[str]) -> tuple[str, str, list[str]]:
+    """A seeded run of ``task``: zero-shot inside its pretrained (bounded) model with ``--select``, or model-free."""
+    if zero_shot:
+        return (task, "zero-shot", ["--model", task, *SAC, *steps, "--select", "--seed", str(seed)])
+    return (task, "model-free", ["--system", task, *SAC, *steps, "--seed", str(seed)])
+
+
 RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run that is cut short is resumed anew)
     "reacher-easy/zero-shot": ("reacher-easy", "zero-shot", [*OLD_REACHER, *SAC, "--steps", "20000"]),
     "reacher-easy/model-free": ("reacher-easy", "model-free", ["--system", "reacher-easy", *SAC, "--steps", "20000"]),
@@ -142,6 +149,15 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
     **{f"reacher-hard/model-free-100k-seed{s}": reacher_hard_100k("model-free", s) for s in (3, 4)},
     **{f"reacher-hard/zero-shot-bounded-100k-select{f'-seed{s}' if s else ''}": reacher_hard_bounded(s, select=True)
        for s in (0, 1, 2, 3, 4)},
+    # more seeds of the three tasks with a 90% target (zero-shot with --select: its last agent is the plain run's)
+    **{f"reacher-hard/{arm}-seed{s}": (reacher_hard_bounded(s, select=True) if arm.startswith("zero")
+                                       else reacher_hard_100k("model-free", s))
+       for s in (5, 6) for arm in ("zero-shot-bounded-100k-select", "model-free-100k")},
+    **{f"reacher-easy/{arm}-seed{s}": seeded("reacher-easy", arm.startswith("zero"), s, ["--steps", "40000"])
+       for s in (5, 6, 7) for arm in ("zero-shot-bounded-40k-select", "model-free-40k")},
+    **{f"cartpole-balance/{arm}-seed{s}": seeded("cartpole-balance", arm.startswith("zero"), s,
+                                                 ["--steps", "10000", "--eval-every", "2500"])
+       for s in (3, 4) for arm in ("zero-shot-bounded-select", "model-free")},
 }
 
 

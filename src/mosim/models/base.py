@@ -48,7 +48,8 @@ class DynamicsModel(nn.Module):
             raise InvalidInputError(
                 f"{self.spec.system_id}: {name} must have shape {what} with last dimension {n}, got {tuple(t.shape)}"
             )
-        t = t.to(dtype=self.dtype, device=self.device)
+        p = next(self.parameters())  # the model's dtype and device, looked up once
+        t = t.to(dtype=p.dtype, device=p.device)
         finite = torch.isfinite(t)
         if not bool(finite.all()):
             bad = int((~finite).sum())
