@@ -83,6 +83,10 @@ def test_dmc_step_reward_and_observation_equal_dm_control(system_id):
                 # the last substep); ours are evaluated at the state itself
                 continue
             np.testing.assert_allclose(ours[key], value, atol=1e-12, err_msg=key)
+        # what an env step uses: both from one evaluation of the state, equal to the two separate calls
+        reward, flat = system.reward_and_observation(q, v, a)
+        assert reward == system.reward(q, v, a)
+        np.testing.assert_array_equal(flat, system.observation(q, v))
 
 
 def test_menagerie_step_equals_raw_mujoco():

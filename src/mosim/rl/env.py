@@ -174,8 +174,7 @@ class MosimEnv(gym.Env):
             reward, terminated = 0.0, True
             obs = self._observe(qpos, qvel)
         else:
-            reward = self._reward(qpos, qvel, action)  # first: dm_control rewards, then observes, with ctrl = action
-            obs = self._observe(qpos, qvel)
+            reward, obs = self._reward_and_observation(qpos, qvel, action)
             terminated = self._task_terminated()
         if penalty is not None:
             info["task_reward"], info["ood_penalty"] = reward, penalty
@@ -186,12 +185,14 @@ class MosimEnv(gym.Env):
     def _observe(self, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:
         return np.asarray(self.system.observation(qpos, qvel), dtype=np.float32)
 
-    def _reward(self, qpos: np.ndarray, qvel: np.ndarray, action: np.ndarray) -> float:
+    def _reward_and_observation(self, qpos: np.ndarray, qvel: np.ndarray,
+                                action: np.ndarray) -> tuple[float, np.ndarray]:
         if self.reward_fn is not None:
-            return float(self.reward_fn(qpos, qvel, action))
-        if self.system.has_task:
-            return float(self.system.reward(qpos, qvel, action))
-        return 0.0
+            return float(self.reward_fn(qpos, qvel, action)), self._observe(qpos, qvel)
+        if self.system.has_task:  # one evaluation of the state (one mj_forward) for both
+            reward, obs = self.system.reward_and_observation(qpos, qvel, action)
+            return float(reward), np.asarray(obs, dtype=np.float32)
+        return 0.0, self._observe(qpos, qvel)
 
     def _task_terminated(self) -> bool:
         """dm_control tasks that end episodes (only ``lqr`` does) decide on the state just observed."""

@@ -126,8 +126,11 @@ class RealEnv(gym.Env):
             q, v = self.system.step(a)
             if self.log is not None:
                 self.log.add(a, q, v)
-        reward = float(self.system.reward(q, v, a)) if self.system.has_task else 0.0
-        obs = self._observe(q, v)
+        if self.system.has_task:
+            reward, obs = self.system.reward_and_observation(q, v, a)
+            reward, obs = float(reward), np.asarray(obs, dtype=np.float32)
+        else:
+            reward, obs = 0.0, self._observe(q, v)
         task, physics = getattr(self.system, "task", None), getattr(self.system, "physics", None)
         terminated = task is not None and physics is not None and task.get_termination(physics) is not None
         self._steps += 1

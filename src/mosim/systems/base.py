@@ -214,6 +214,12 @@ class System(ABC):
         """The task's reward of a physical state and the action applied in it."""
         raise NotImplementedError(f"{self.system_id} defines no task reward")
 
+    def reward_and_observation(self, qpos: np.ndarray, qvel: np.ndarray,
+                               action: np.ndarray) -> tuple[float, np.ndarray]:
+        """What an env step returns: the reward of a state and the action applied in it (as :meth:`reward`), and
+        the state's observation (as :meth:`observation`); systems with a task evaluate the state once for both."""
+        return self.reward(qpos, qvel, action), self.observation(qpos, qvel)
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}({self.system_id!r}, nq={self.nq}, nv={self.nv}, nu={self.nu}, "

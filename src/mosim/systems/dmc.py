@@ -107,14 +107,17 @@ class DMCSystem(System):
         return True
 
     def _set_for_task(self, qpos: np.ndarray, qvel: np.ndarray, action: np.ndarray | None) -> None:
-        self.set_state(qpos, qvel)
-        if action is not None:
+        if action is not None:  # before mj_forward: what it derives sees the action, as after a real step
             self.data.ctrl[:] = self.clip_action(action)
+        self.set_state(qpos, qvel)
+
+    def _flat_observation(self) -> np.ndarray:
+        obs = self.task.get_observation(self.physics)
+        return np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in obs.values()])
 
     def observation(self, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:
         self._set_for_task(qpos, qvel, None)
-        obs = self.task.get_observation(self.physics)
-        return np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in obs.values()])
+        return self._flat_observation()
 
     def observation_dict(self, qpos: np.ndarray, qvel: np.ndarray) -> dict[str, np.ndarray]:
         self._set_for_task(qpos, qvel, None)
@@ -123,6 +126,11 @@ class DMCSystem(System):
     def reward(self, qpos: np.ndarray, qvel: np.ndarray, action: np.ndarray) -> float:
         self._set_for_task(qpos, qvel, action)
         return float(self.task.get_reward(self.physics))
+
+    def reward_and_observation(self, qpos: np.ndarray, qvel: np.ndarray,
+                               action: np.ndarray) -> tuple[float, np.ndarray]:
+        self._set_for_task(qpos, qvel, action)  # one mj_forward for both
+        return float(self.task.get_reward(self.physics)), self._flat_observation()
 
 
 def is_dmc_id(system_id: str) -> bool:
