@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import torch
 
+import mosim
 from mosim.errors import InvalidInputError, UnknownNameError
+from mosim.rl import MosimVecEnv
 from mosim.rl.agents import agent_algorithm, load_agent
 from mosim.rl.callbacks import CURVE_FIELDS, read_curve
 from mosim.rl.pipelines import AgentConfig, EvalConfig, OODConfig, ZeroShotConfig, zero_shot
@@ -75,7 +77,8 @@ def test_selection_inside_the_model_changes_nothing_else_and_keeps_the_best_imag
 
     ev = EvalConfig(every=100, episodes=2, episode_steps=30)
     plain = zero_shot(tiny_config(model_path, tmp_path / "plain", eval=ev))
-    chosen = zero_shot(tiny_config(model_path, tmp_path / "select", eval=ev, select=True))
+    chosen_cfg = tiny_config(model_path, tmp_path / "select", eval=ev, select=True, select_episodes=3)
+    chosen = zero_shot(chosen_cfg)
     keep = ("timesteps", "eval_mean", "eval_returns", "train_return")
     rows, rows_sel = read_curve(plain.curve), read_curve(chosen.curve)
     assert [{k: r[k] for k in keep} for r in rows] == [{k: r[k] for k in keep} for r in rows_sel]
@@ -86,8 +89,24 @@ def test_selection_inside_the_model_changes_nothing_else_and_keeps_the_best_imag
     assert chosen.selected_mean == pytest.approx(float(rows_sel[best]["eval_mean"]), abs=1e-5)
     assert plain.selected_mean is None
     agent = load_agent(tmp_path / "select" / "agent_selected.zip")
-    again = evaluate_in_model(agent, model_path, episodes=2, seed=ev.seed, max_episode_steps=30)
+    # chosen on its own episodes (reset seeds select_seed + i), not on the evaluation's, which then score it
+    again = evaluate_in_model(agent, model_path, episodes=3, seed=2_000_000, max_episode_steps=30)
     assert again.mean == pytest.approx(imagined[best], abs=1e-4)
+    from mosim.rl.pipelines import _selection
+
+    sim = mosim.load(model_path)
+    evaluator = _selection(chosen_cfg, sim, MosimVecEnv(sim, 1), agent, tmp_path)["in_model"]
+    assert evaluator.seed == 2_000_000 and evaluator.venv.num_envs == 3
+
+
+def test_selection_episodes_that_are_evaluation_episodes_are_refused(model_path, tmp_path):
+    ev = EvalConfig(every=100, episodes=10, seed=100)
+    for seed, episodes in ((100, 1), (109, 5), (95, 6)):
+        with pytest.raises(InvalidInputError, match="overlap the evaluation episodes"):
+            tiny_config(model_path, tmp_path, eval=ev, select=True, select_seed=seed, select_episodes=episodes)
+    tiny_config(model_path, tmp_path, eval=ev, select=True, select_seed=110)  # right after them: fine
+    tiny_config(model_path, tmp_path, eval=ev, select=True, select_seed=95, select_episodes=5)  # right before
+    tiny_config(model_path, tmp_path, eval=ev, select=False, select_seed=100)  # unused without select
 
 
 def test_a_run_from_before_a_config_field_existed_is_still_recognized(run):
@@ -98,6 +117,22 @@ def test_a_run_from_before_a_config_field_existed_is_still_recognized(run):
     with open(path, "w") as f:
         json.dump(saved, f)
     assert zero_shot(cfg).cached
+    with pytest.raises(InvalidInputError, match="another configuration"):
+        zero_shot(replace(cfg, select=True))
+
+
+def test_a_selecting_run_from_before_the_selection_had_its_own_episodes_is_not_taken_for_a_new_one(run):
+    """Runs with ``select`` saved before ``select_seed`` existed chose on the evaluation episodes: the same
+    configuration now chooses elsewhere, so the old result is not returned for it."""
+    cfg, result = run
+    folder = result.curve.rsplit("/", 1)[0]
+    saved = json.loads(open(f"{folder}/config.json").read())
+    assert saved["select_seed"] is None and saved["select_episodes"] is None  # not selecting: settings unused
+    for key in ("select_seed", "select_episodes"):
+        saved.pop(key)
+    saved["select"] = True
+    with open(f"{folder}/config.json", "w") as f:
+        json.dump(saved, f)
     with pytest.raises(InvalidInputError, match="another configuration"):
         zero_shot(replace(cfg, select=True))
 

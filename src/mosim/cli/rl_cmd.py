@@ -71,8 +71,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         s.add_argument("--n-envs", type=int, default=1, help="imagined envs stepped in one batch")
         s.add_argument("--horizon", type=int, default=None, help="imagined episode length (default: the task's)")
         s.add_argument("--select", action="store_true",
-                       help="also run each evaluation's episodes inside the model and keep the agent with the best "
+                       help="at each evaluation also run episodes inside the model and keep the agent with the best "
                             "imagined return as OUT/agent_selected.zip (chosen without real data)")
+        s.add_argument("--select-episodes", type=int, default=20, help="imagined episodes per selection")
+        s.add_argument("--select-seed", type=int, default=2_000_000,
+                       help="reset seed of the first selection episode (the selection episodes must not be the "
+                            "evaluation's)")
         if name == "few-shot":
             s.add_argument("--collect-every", type=int, default=5000, help="imagined steps between real collections")
             s.add_argument("--collect-steps", type=int, default=1000, help="real steps per collection")
@@ -140,10 +144,12 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201
         return ModelFreeConfig(system=args.system, **common)
     if args.rl_command == "zero-shot":
         return ZeroShotConfig(model=args.model, task=args.task, n_envs=args.n_envs, horizon=args.horizon,
-                              select=args.select, **common)
+                              select=args.select, select_episodes=args.select_episodes,
+                              select_seed=args.select_seed, **common)
     if args.rl_command == "few-shot":
         return FewShotConfig(model=args.model, task=args.task, n_envs=args.n_envs, horizon=args.horizon,
-                             select=args.select,
+                             select=args.select, select_episodes=args.select_episodes,
+                             select_seed=args.select_seed,
                              collect_every=args.collect_every, collect_steps=args.collect_steps,
                              real_starts=args.real_starts, **tune, **common)
     return DynaConfig(system=args.system, model=args.model, model_start=args.model_start,

@@ -99,16 +99,33 @@ class ZeroShotConfig:
     threads: int = 1
     """torch CPU threads"""
     select: bool = False
-    """at every evaluation also run the evaluation episodes inside the model (no real data) and keep the agent
-    with the best imagined return as ``agent_selected.zip``: the agent to deploy, chosen without the real task"""
+    """at every evaluation also run ``select_episodes`` episodes inside the model (no real data) and keep the
+    agent with the best imagined return as ``agent_selected.zip``: the agent to deploy, chosen without the real
+    task"""
+    select_episodes: int = 20
+    """imagined episodes per selection"""
+    select_seed: int = 2_000_000
+    """reset seeds of the selection episodes: ``select_seed, select_seed + 1, ...``, none of them an evaluation
+    episode's, so the agent is not chosen on the episodes that then score it"""
 
     def __post_init__(self) -> None:
         _check_common(self)
         if self.n_envs < 1 or (self.horizon is not None and self.horizon < 1):
             raise InvalidInputError("n_envs and horizon must be >= 1")
+        if self.select_episodes < 1:
+            raise InvalidInputError(f"select_episodes must be >= 1, got {self.select_episodes}")
+        ev, first, last = self.eval, self.select_seed, self.select_seed + self.select_episodes - 1
+        if self.select and first < ev.seed + ev.episodes and ev.seed <= last:
+            raise InvalidInputError(
+                f"the selection episodes (reset seeds {first} to {last}) overlap the evaluation episodes ({ev.seed} "
+                f"to {ev.seed + ev.episodes - 1}): an agent chosen on the episodes that score it looks better than "
+                "it is; choose another select_seed")
 
     def to_json(self) -> str:
-        return json.dumps({"pipeline": PIPELINE_NAMES[type(self)], **asdict(self)}, sort_keys=True)
+        d = asdict(self)
+        if not self.select:  # the selection's settings mean nothing without it (and older runs lack them)
+            d["select_episodes"] = d["select_seed"] = None
+        return json.dumps({"pipeline": PIPELINE_NAMES[type(self)], **d}, sort_keys=True)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -51,11 +51,12 @@ def _setup(config: ZeroShotConfig, progress: bool) -> tuple[Any, Any, Any, RealE
 
 
 def _selection(config: ZeroShotConfig, sim: Any, venv: Any, agent: Any, out: Path) -> dict[str, Any]:
-    """The evaluation callback's arguments for ``config.select``: the evaluation episodes run inside the model
-    too (with the training reward, penalty included), the agent with the best imagined return saved."""
+    """The evaluation callback's arguments for ``config.select``: at every evaluation ``select_episodes``
+    episodes inside the model (other reset seeds than the evaluation's; the training reward, penalty included),
+    the agent with the best imagined return saved."""
     if not config.select:
         return {}
-    evaluator = ModelEvaluator(sim, config.task, config.eval.episodes, config.eval.seed,
+    evaluator = ModelEvaluator(sim, config.task, config.select_episodes, config.select_seed,
                                max_episode_steps=config.eval.episode_steps,
                                frame_skip=venv.get_attr("frame_skip", [0])[0],
                                ood_penalty=venv.get_attr("ood_penalty", [0])[0])

@@ -67,13 +67,20 @@ def _write(path: Path, text: str) -> None:
         tmp.write_text(text)
 
 
+# Fields added to the configurations since runs were first saved, whose absence from a saved config.json
+# does not mean their default: what a run of before them did, as the value they would have had. The agent
+# selection of zero-/few-shot runs used the evaluation episodes themselves before select_seed existed.
+LEGACY_VALUES: dict[str, Any] = {"select_episodes": None, "select_seed": None}
+
+
 def with_new_defaults(saved: dict[str, Any], config: Any) -> dict[str, Any]:
     """A saved ``config.json`` with the top-level fields added to ``config``'s class since then set to their
-    defaults (so a run finished before a field existed matches a config that leaves it at its default)."""
+    defaults (so a run finished before a field existed matches a config that leaves it at its default), or to
+    what they stand for in runs of before them (:data:`LEGACY_VALUES`)."""
     out = dict(saved)
     for f in fields(config):
         if f.name not in out and f.default is not MISSING:
-            out[f.name] = f.default
+            out[f.name] = LEGACY_VALUES.get(f.name, f.default)
     return out
 
 
