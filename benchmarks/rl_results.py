@@ -353,7 +353,9 @@ def seed_groups(done: list[str], results: dict[str, dict]) -> str:
                 if r.mean() > 0:
                     lo, hi = ratio_interval(f, r)
                     ratio = f"{f.mean() / r.mean():.0%} [{lo:.0%}, {hi:.0%}] (model-free: {len(r)} seeds)"
-            lines.append(f"| {task} | {g.split('/', 1)[1]}{label} | {steps:,} | {len(f)} | "
+            seeds = sorted(int(seed_of(n)) for n in runs)
+            which = "" if seeds == list(range(len(seeds))) else f" (seeds {', '.join(map(str, seeds))})"
+            lines.append(f"| {task} | {g.split('/', 1)[1]}{label} | {steps:,} | {len(f)}{which} | "
                          f"{', '.join(f'{x:.0f}' for x in f)} | **{f.mean():.1f}** ± {f.std(ddof=1):.1f} | {ratio} |")
     return ("\n## Several seeds\n\nA run's final return varies a lot from seed to seed (reacher's episodes are "
             "bimodal: the target is reached or not). Runs repeated with seeds 0, 1, ...: the final return of each "
