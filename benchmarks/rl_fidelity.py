@@ -52,7 +52,7 @@ def agents(root: Path, tasks: list[str] | None) -> list[Path]:
 def trained_in(task: str, run: str, config: dict) -> str:
     """Where the agent learned, from its command in benchmarks/rl_results.py (run configs name the pretrained
     model of their day, which may since have been replaced)."""
-    from rl_results import RUNS
+    from rl_recipe import RUNS
 
     if config["pipeline"] == "model-free":
         return "real task"

@@ -1,6 +1,6 @@
 """Reinforcement learning inside the pretrained mosim models, scored in the real tasks.
 
-    python benchmarks/rl_results.py                       # every run below (two at a time; finished runs are reused)
+    python benchmarks/rl_results.py                       # every run of rl_recipe.py (two at a time; finished runs are reused)
     python benchmarks/rl_results.py --only reacher-easy   # the runs of some tasks
     python benchmarks/rl_results.py --report-only         # rebuild results/rl.md from finished runs
 
@@ -21,156 +21,13 @@ import argparse
 import csv
 import json
 import platform
-import re
 import shutil
 import sys
 from datetime import date
 from pathlib import Path
 
 import numpy as np
-
-# name -> (task, pipeline, `mosim rl` arguments after the pipeline)
-SAC = ["--algo", "sac"]
-DYNA = ["--algo-kwargs", '{"gradient_steps": 4}']
-# the pretrained cheetah-run model: the benchmark's (end to end, bounded to its data)
-BOUNDED_CHEETAH = ["--model", "cheetah-run", "--task", "cheetah-run"]
-# the pretrained models these runs were measured with (2026-11-25: staged, not bounded to their data); the package's
-# pretrained models have since been retrained with the benchmark
-OLD_CHEETAH = ["--model", "benchmarks/models/cheetah-run-2026-11-25.pt", "--task", "cheetah-run"]
-OLD_ACROBOT = ["--model", "benchmarks/models/acrobot-swingup-2026-11-25.pt", "--task", "acrobot-swingup"]
-# the reacher-easy and cartpole-balance models of 2026-11-25 (not bounded to their data), which the reacher and
-# cartpole runs below name unless "bounded" is in their name; the pretrained models were retrained with the data
-# bounds on 2026-11-26
-OLD_REACHER = ["--model", "benchmarks/models/reacher-easy-2026-11-25.pt"]
-OLD_CARTPOLE = ["--model", "benchmarks/models/cartpole-balance-2026-11-25.pt"]
-# reacher-hard inside the reacher-easy model (the same robot; the tasks differ in the target's size)
-HARD_IN_EASY = [*OLD_REACHER, "--task", "reacher-hard"]
-
-
-def reacher_hard_100k(pipeline: str, seed: int) -> tuple[str, str, list[str]]:
-    """A 100k-step reacher-hard run: zero-shot inside the reacher-easy model, or model-free in the real task."""
-    where = HARD_IN_EASY if pipeline == "zero-shot" else ["--system", "reacher-hard"]
-    return ("reacher-hard", pipeline, [*where, *SAC, "--steps", "100000", "--eval-every", "10000",
-                                       *(["--seed", str(seed)] if seed else [])])
-
-
-def reacher_hard_bounded(seed: int, select: bool = False) -> tuple[str, str, list[str]]:
-    """A 100k-step reacher-hard run inside the pretrained (bounded) reacher-easy model; ``select``: also keep the
-    agent with the best return inside the model."""
-    return ("reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task", "reacher-hard", *SAC, "--steps",
-                                          "100000", "--eval-every", "10000", *(["--select"] if select else []),
-                                          *(["--seed", str(seed)] if seed else [])])
-
-
-def seeded(task: str, zero_shot: bool, seed: int, steps: list[str]) -> tuple[str, str, list[str]]:
-    """A seeded run of ``task``: zero-shot inside its pretrained (bounded) model with ``--select`` (on imagined
-    episodes of its own: the "-select-heldout" runs), or model-free."""
-    seeds = ["--seed", str(seed)] if seed else []
-    if zero_shot:
-        return (task, "zero-shot", ["--model", task, *SAC, *steps, "--select", *seeds])
-    return (task, "model-free", ["--system", task, *SAC, *steps, *seeds])
-
-
-RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run that is cut short is resumed anew)
-    "reacher-easy/zero-shot": ("reacher-easy", "zero-shot", [*OLD_REACHER, *SAC, "--steps", "20000"]),
-    "reacher-easy/model-free": ("reacher-easy", "model-free", ["--system", "reacher-easy", *SAC, "--steps", "20000"]),
-    "reacher-easy/zero-shot-40k": ("reacher-easy", "zero-shot", [*OLD_REACHER, *SAC, "--steps", "40000"]),
-    "reacher-easy/model-free-40k": ("reacher-easy", "model-free", ["--system", "reacher-easy", *SAC,
-                                                                  "--steps", "40000"]),
-    "cartpole-balance/zero-shot": ("cartpole-balance", "zero-shot", [*OLD_CARTPOLE, *SAC,
-                                                                    "--steps", "10000", "--eval-every", "2500"]),
-    "cartpole-balance/model-free": ("cartpole-balance", "model-free", ["--system", "cartpole-balance", *SAC,
-                                                                      "--steps", "10000", "--eval-every", "2500"]),
-    "cheetah-run/zero-shot": ("cheetah-run", "zero-shot", [*OLD_CHEETAH, *SAC, "--steps", "30000"]),
-    "cheetah-run/zero-shot-ood": ("cheetah-run", "zero-shot", [*OLD_CHEETAH, *SAC, "--steps", "30000",
-                                                              "--ood", "--data", "data/cheetah-run-random.h5",
-                                                              "--density", "runs/rl/cheetah-run-density.pt"]),
-    "cheetah-run/model-free": ("cheetah-run", "model-free", ["--system", "cheetah-run", *SAC, "--steps", "30000"]),
-    "cheetah-run/zero-shot-ood-100k": ("cheetah-run", "zero-shot", [*OLD_CHEETAH, *SAC, "--steps", "100000",
-                                                                   "--eval-every", "10000", "--ood", "--data",
-                                                                   "data/cheetah-run-random.h5", "--density",
-                                                                   "runs/rl/cheetah-run-density.pt"]),
-    "reacher-hard/zero-shot": ("reacher-hard", "zero-shot", [*HARD_IN_EASY, *SAC, "--steps", "20000"]),
-    "reacher-hard/model-free": ("reacher-hard", "model-free", ["--system", "reacher-hard", *SAC, "--steps", "20000"]),
-    # the 100k comparison, three seeds per arm
-    **{f"reacher-hard/{pipeline}-100k{f'-seed{seed}' if seed else ''}": reacher_hard_100k(pipeline, seed)
-       for seed in (0, 1, 2) for pipeline in ("zero-shot", "model-free")},
-    # Dyna fits a fresh model on its own real steps (no pretrained model: that one saw 240k random real steps) and,
-    # as MBPO does, takes more gradient steps per real step than plain SAC (4 instead of 1) on the mixed buffer
-    "cartpole-balance/dyna": ("cartpole-balance", "dyna", ["--system", "cartpole-balance", *SAC, *DYNA, "--steps",
-                                                          "10000", "--eval-every", "2500"]),
-    "reacher-easy/dyna": ("reacher-easy", "dyna", ["--system", "reacher-easy", *SAC, *DYNA, "--steps", "10000"]),
-    # the control: SAC with Dyna's 4 gradient steps per real step and no model
-    "cartpole-balance/model-free-4-updates": ("cartpole-balance", "model-free", ["--system", "cartpole-balance", *SAC,
-                                                                               *DYNA, "--steps", "10000",
-                                                                               "--eval-every", "2500"]),
-    "reacher-easy/model-free-4-updates": ("reacher-easy", "model-free", ["--system", "reacher-easy", *SAC, *DYNA,
-                                                                       "--steps", "10000"]),
-    "acrobot-swingup/zero-shot": ("acrobot-swingup", "zero-shot", [*OLD_ACROBOT, *SAC, "--steps", "20000"]),
-    "acrobot-swingup/model-free": ("acrobot-swingup", "model-free", ["--system", "acrobot-swingup", *SAC,
-                                                                    "--steps", "20000"]),
-    "cheetah-run/few-shot": ("cheetah-run", "few-shot", [*OLD_CHEETAH, *SAC, "--steps", "30000"]),
-    # the benchmark's current cheetah model (end to end, bounded to its data; the pretrained cheetah-run since
-    # 2026-11-26, measured as runs/bench/runs/cheetah-run/mosim/best.pt, the same weights), zero-shot without the
-    # OOD penalty
-    "cheetah-run/zero-shot-bounded": ("cheetah-run", "zero-shot", [*BOUNDED_CHEETAH, *SAC, "--steps", "30000"]),
-    "cheetah-run/few-shot-ood": ("cheetah-run", "few-shot", [*OLD_CHEETAH, *SAC, "--steps", "30000",
-                                                            "--ood", "--data", "data/cheetah-run-random.h5",
-                                                            "--density", "runs/rl/cheetah-run-density.pt"]),
-    "cheetah-run/few-shot-bounded": ("cheetah-run", "few-shot", [*BOUNDED_CHEETAH, *SAC, "--steps", "30000"]),
-    "cheetah-run/few-shot-bounded-60k": ("cheetah-run", "few-shot", [*BOUNDED_CHEETAH, *SAC, "--steps", "60000"]),
-    "cheetah-run/zero-shot-bounded-60k": ("cheetah-run", "zero-shot", [*BOUNDED_CHEETAH, *SAC, "--steps", "60000"]),
-    # the pretrained reacher-easy model since 2026-11-26 (bounded to its data; the benchmark's row)
-    "reacher-easy/zero-shot-bounded-40k": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC,
-                                                                        "--steps", "40000"]),
-    "reacher-easy/zero-shot-bounded-40k-seed1": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC,
-                                                                              "--steps", "40000", "--seed", "1"]),
-    **{f"reacher-easy/model-free-40k-seed{s}": ("reacher-easy", "model-free", ["--system", "reacher-easy", *SAC,
-                                                                            "--steps", "40000", "--seed", str(s)])
-       for s in (1, 2, 3, 4)},
-    **{f"reacher-easy/zero-shot-bounded-40k-seed{s}": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC,
-                                                                                    "--steps", "40000",
-                                                                                    "--seed", str(s)])
-       for s in (2, 3, 4)},
-    # the same zero-shot runs, also evaluated inside the model at every evaluation: agent_selected.zip is the agent
-    # with the best imagined return (chosen without real data); same seed, same training as the runs above
-    **{f"reacher-easy/zero-shot-bounded-40k-select{f'-seed{s}' if s else ''}": (
-        "reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC, "--steps", "40000", "--select",
-                                      *(["--seed", str(s)] if s else [])])
-       for s in (0, 1, 2, 3, 4)},
-    # cartpole inside the pretrained model since 2026-11-26 (bounded to its data), with seeds
-    **{f"cartpole-balance/zero-shot-bounded-select{f'-seed{s}' if s else ''}": (
-        "cartpole-balance", "zero-shot", ["--model", "cartpole-balance", *SAC, "--steps", "10000", "--eval-every",
-                                          "2500", "--select", *(["--seed", str(s)] if s else [])])
-       for s in (0, 1, 2)},
-    **{f"cartpole-balance/model-free-seed{s}": ("cartpole-balance", "model-free", [
-        "--system", "cartpole-balance", *SAC, "--steps", "10000", "--eval-every", "2500", "--seed", str(s)])
-       for s in (1, 2)},
-    **{f"reacher-hard/zero-shot-bounded-100k{f'-seed{s}' if s else ''}": reacher_hard_bounded(s) for s in (0, 1, 2)},
-    # five seeds: seeds 3 and 4 of both arms, and every zero-shot seed with --select (the same training as without)
-    **{f"reacher-hard/model-free-100k-seed{s}": reacher_hard_100k("model-free", s) for s in (3, 4)},
-    **{f"reacher-hard/zero-shot-bounded-100k-select{f'-seed{s}' if s else ''}": reacher_hard_bounded(s, select=True)
-       for s in (0, 1, 2, 3, 4)},
-    # the agent selected inside the model on imagined episodes of its own (the "-select" runs above chose it on the
-    # evaluation episodes' own starts, which then scored it: a choice biased upward; they are kept as archived
-    # results and not run again, since mosim no longer selects that way), and more seeds of the three tasks with a
-    # 90% target; the training is the same as without --select (same seed, same curve)
-    **{f"reacher-easy/{arm}-seed{s}": seeded("reacher-easy", arm.startswith("zero"), s, ["--steps", "40000"])
-       for s in (5, 6, 7) for arm in ("zero-shot-bounded-40k-select-heldout", "model-free-40k")},
-    **{f"cartpole-balance/{arm}-seed{s}": seeded("cartpole-balance", arm.startswith("zero"), s,
-                                                 ["--steps", "10000", "--eval-every", "2500"])
-       for s in (3, 4) for arm in ("zero-shot-bounded-select-heldout", "model-free")},
-    **{f"cartpole-balance/zero-shot-bounded-select-heldout{f'-seed{s}' if s else ''}": seeded(
-        "cartpole-balance", True, s, ["--steps", "10000", "--eval-every", "2500"]) for s in (0, 1, 2)},
-    **{f"reacher-easy/zero-shot-bounded-40k-select-heldout{f'-seed{s}' if s else ''}": seeded(
-        "reacher-easy", True, s, ["--steps", "40000"]) for s in (0, 1, 2, 3, 4)},
-    "reacher-hard/zero-shot-bounded-100k-select-seed5": reacher_hard_bounded(5, select=True),
-    "reacher-hard/model-free-100k-seed5": reacher_hard_100k("model-free", 5),
-    **{f"reacher-hard/zero-shot-bounded-100k-select-heldout{f'-seed{s}' if s else ''}": reacher_hard_bounded(s, True)
-       for s in range(7)},
-    "reacher-hard/model-free-100k-seed6": reacher_hard_100k("model-free", 6),
-}
-
+from rl_recipe import RUNS, SELECTIONS, seed_group, seed_of, selected_on_evaluation_episodes, selection_of
 
 ARCHIVE = Path("results/rl_runs")
 ARCHIVED = ("result.json", "config.json", "curve.csv")  # a run's small files; agent.zip stays in the run folder
@@ -232,35 +89,6 @@ def committed_lines(md: Path, header: str) -> dict[str, str]:
         return {}
     rows = [ln for ln in text.split(header, 1)[1].split("\n## ", 1)[0].splitlines() if ln.startswith("| ")]
     return {ln.split("|")[1].strip(): ln for ln in rows[1:]}  # without the header row
-
-
-def seed_of(name: str) -> str:
-    """The ``--seed`` of a run (``0``, the CLI's default, when not given)."""
-    args = RUNS[name][2]
-    return args[args.index("--seed") + 1] if "--seed" in args else "0"
-
-
-# how a run chose its agent inside the model (by the mark in its name), as the report says it
-SELECTIONS = {"-select-heldout": ", the agent selected inside the model (on imagined episodes of its own)",
-              "-select": ", the agent selected inside the model on the evaluation episodes' starts (biased upward)"}
-
-
-def selection_of(name: str) -> str:
-    """The selection mark of a run's name (``""`` for a run that selects nothing)."""
-    return next((mark for mark in SELECTIONS if mark in name), "")
-
-
-def selected_on_evaluation_episodes(name: str) -> bool:
-    """A ``-select`` run of before the selection had episodes of its own: archived, never run again."""
-    return selection_of(name) == "-select"
-
-
-def seed_group(name: str) -> str:
-    """The run name without its ``-seed<k>`` suffix and selection mark: runs that differ only by seed share it
-    (a selecting run repeats the training of its twin step for step, and also selects an agent)."""
-    base = re.sub(r"-seed\d+$", "", name)
-    mark = selection_of(base)
-    return base.replace(mark, "") if mark else base
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
