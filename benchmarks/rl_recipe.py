@@ -174,5 +174,4 @@ def seed_group(name: str) -> str:
     """The run name without its ``-seed<k>`` suffix and selection mark: runs that differ only by seed share it
     (a selecting run repeats the training of its twin step for step, and also selects an agent)."""
     base = re.sub(r"-seed\d+$", "", name)
-    mark = selection_of(base)
-    return base.replace(mark, "") if mark else base
+    return base.replace(selection_of(base), "")
