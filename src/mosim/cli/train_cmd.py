@@ -37,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-limit-features", action="store_true", help="do not feed joint-limit features")
     p.add_argument("--force-sees-action", action="store_true", help="structured: acc = M(q) f(q, v, a) instead of "
                    "M(q) [b(q, v) + tau(a)] (position servos with force limits: the Panda)")
+    p.add_argument("--contact-features", action=argparse.BooleanOptionalAction, default=None,
+                   help="feed each collision geom's height above the floor and the speed of its lowest point "
+                        "(default: the preset's)")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--batch-size", type=int, default=None, help="windows per gradient step")
     p.add_argument("--seed", type=int, default=0)
@@ -76,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
                                     "integrator": args.integrator, "substeps": args.substeps,
                                     "adjoint": args.adjoint or None,
                                     "limit_features": False if args.no_limit_features else None,
-                                    "force_sees_action": args.force_sees_action or None}.items()
+                                    "force_sees_action": args.force_sees_action or None,
+                                    "contact_features": args.contact_features}.items()
                   if v is not None}
     over = {k: v for k, v in {"schedule": args.schedule, "loss": args.loss, "horizon": args.horizon, "lr": args.lr,
                               "batch_size": args.batch_size, "budget_min": args.budget_min}.items() if v is not None}
@@ -88,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     if args.size is not None:
         model = model_preset(args.size, kind=model.kind, n_correctors=model.n_correctors, integrator=model.integrator,
                              activation=model.activation, substeps=model.substeps,
-                             force_sees_action=model.force_sees_action)
+                             force_sees_action=model.force_sees_action, contact_features=model.contact_features)
     preset = replace(preset, model=replace(model, **model_over), **over)
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
                               compile=args.compile, init_from=args.init_from,

@@ -10,6 +10,7 @@ from mosim.errors import InvalidInputError
 from mosim.models.networks import ACTIVATIONS
 from mosim.registry import lookup
 from mosim.systems.base import SystemSpec
+from mosim.systems.geometry import ContactGeometry
 
 if TYPE_CHECKING:
     from mosim.baselines.config import EnsembleConfig, RSSMConfig
@@ -57,6 +58,10 @@ class ModelConfig:
     limit_features: bool | None = None
     """feed how far limited joints are past their limits (see :mod:`mosim.models.features`); default:
     on, except with ``dopri5``, which needs dynamics continuous in the state"""
+    contact_features: bool = False
+    """feed each collision geom's height above the floor and the velocity of its lowest point
+    (:mod:`mosim.models.contact`) with the velocity features. Needs the spec's contact geometry
+    (:func:`mosim.systems.with_geometry`; training adds it, and the checkpoint keeps it)"""
     eps: float = 1e-3
     """``eps`` in ``M = L Lᵀ + eps I`` (normalized units, where ``M`` starts near ``I``)"""
     bound_to_data: bool = True
@@ -91,6 +96,9 @@ class ModelConfig:
             raise InvalidInputError(
                 "dopri5 needs dynamics continuous in the state, and the joint-limit features are not: "
                 "set limit_features=False (mosim train --no-limit-features) or use another integrator")
+        if self.contact_features and self.kind not in ("structured", "plain_ode", "plain_delta"):
+            raise InvalidInputError(f"contact_features is for the kinds structured, plain_ode and plain_delta, "
+                                    f"got kind {self.kind!r}")
         if not self.eps > 0:
             raise InvalidInputError(f"ModelConfig.eps must be > 0, got {self.eps}")
 
@@ -112,6 +120,17 @@ class ModelConfig:
             if value is not None and self.kind != name:
                 raise InvalidInputError(f"ModelConfig.{name} is only for kind {name!r}, got kind {self.kind!r}")
             object.__setattr__(self, name, value)
+
+    def geometry_of(self, spec: SystemSpec) -> ContactGeometry | None:
+        """The contact geometry the features of a model of ``spec`` use (``None`` without
+        :attr:`contact_features`)."""
+        if not self.contact_features:
+            return None
+        if spec.geometry is None:
+            raise InvalidInputError(
+                f"contact_features needs the contact geometry of {spec.system_id!r}, and the spec has none: "
+                "pass mosim.systems.with_geometry(spec)")
+        return spec.geometry
 
     @property
     def uses_limit_features(self) -> bool:

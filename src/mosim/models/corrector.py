@@ -18,10 +18,12 @@ class Corrector(nn.Module):
     """``eps(p, w, u) -> (..., nv)`` with ``p, w, u`` the normalized position, velocity and action features."""
 
     def __init__(
-        self, position_dim: int, nv: int, nu: int, width: int = 128, blocks: int = 2, activation: str = "softplus"
+        self, position_dim: int, nv: int, nu: int, width: int = 128, blocks: int = 2, activation: str = "softplus",
+        velocity_dim: int | None = None,
     ) -> None:
         super().__init__()
-        self.net = ResNet(position_dim + nv + nu, nv, width, blocks, activation, output_scale=0.0)
+        self.net = ResNet(position_dim + (nv if velocity_dim is None else velocity_dim) + nu, nv, width, blocks,
+                          activation, output_scale=0.0)
 
     def forward(self, p: Tensor, w: Tensor, u: Tensor) -> Tensor:
         return self.net(torch.cat((p, w, u), dim=-1))

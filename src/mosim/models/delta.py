@@ -22,6 +22,7 @@ from mosim.models.features import StateFeatures
 from mosim.models.networks import ResNet
 from mosim.models.normalization import NormalizationStats, add_state_normalizers, bound_state, compute_normalization
 from mosim.models.tangent import position_difference
+from mosim.systems import with_geometry
 from mosim.systems.base import SystemSpec
 
 
@@ -38,20 +39,24 @@ class PlainDeltaModel(DynamicsModel):
         super().__init__()
         config = config or ModelConfig(kind="plain_delta", n_correctors=0)
         self.spec, self.config = spec, config
-        self.features = StateFeatures(spec.layout, self.config.uses_limit_features)
+        self.features = StateFeatures(spec.layout, config.uses_limit_features, config.geometry_of(spec))
         pdim, nv, nu = self.features.position_feature_dim, spec.nv, spec.nu
-        add_state_normalizers(self, stats, pdim, nv, nu, spec.dt, config.bound_to_data)
-        self.net = ResNet(pdim + nv + nu, 2 * nv, config.force_width, config.force_blocks, config.activation)
+        wdim = self.features.velocity_feature_dim
+        add_state_normalizers(self, stats, pdim, nv, nu, spec.dt, config.bound_to_data, wdim)
+        self.net = ResNet(pdim + wdim + nu, 2 * nv, config.force_width, config.force_blocks, config.activation)
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, config: ModelConfig | None = None) -> PlainDeltaModel:
         """A fresh model normalized with the statistics of ``dataset``'s training split."""
         config = config or ModelConfig(kind="plain_delta", n_correctors=0)
-        return cls(dataset.spec, config, compute_normalization(dataset, limit_features=config.uses_limit_features))
+        spec = with_geometry(dataset.spec) if config.contact_features else dataset.spec
+        stats = compute_normalization(dataset, limit_features=config.uses_limit_features,
+                                      geometry=config.geometry_of(spec))
+        return cls(spec, config, stats)
 
     def _normalized_delta(self, q: Tensor, v: Tensor, a: Tensor) -> Tensor:
         p = self.position_norm.bound(self.position_norm(self.features.positions(q)))
-        w = self.velocity_norm.bound(self.velocity_norm(self.features.velocities(v)))
+        w = self.velocity_norm.bound(self.velocity_norm(self.features.velocity_features(q, v)))
         x = torch.cat((p, w, self.action_norm(a)), dim=-1)
         y = self.net(x)
         nv = self.spec.nv

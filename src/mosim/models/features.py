@@ -17,7 +17,11 @@ From a state ``(q, v)`` the networks see
      otherwise spend most of their capacity on (on reacher, 9% of transitions near the wrist
      limit carried over 90% of a model's one-step error without these features);
 
-- velocity features: ``v`` itself (``nv`` numbers).
+- velocity features: ``v`` itself (``nv`` numbers), then, when the model is given the robot's contact
+  geometry (``ModelConfig.contact_features``), the contact features of :mod:`mosim.models.contact` (each
+  collision geom's height above the floor and the velocity of its lowest point): functions of ``q`` and
+  ``v`` together, so they go with the velocity features (the inertia network, a function of position
+  alone, does not see them).
 
 The pure function :func:`position_features` does the work from precomputed index tensors;
 :class:`StateFeatures` precomputes them from a :class:`~mosim.systems.layout.JointLayout` and
@@ -32,7 +36,9 @@ import torch
 from torch import Tensor, nn
 
 from mosim.errors import InvalidInputError
+from mosim.models.contact import ContactFeatures
 from mosim.models.quaternion import gravity_in_body_frame, rotation_6d
+from mosim.systems.geometry import ContactGeometry
 from mosim.systems.layout import BALL, FREE, HINGE, QPOS_WIDTH, SLIDE, JointLayout
 
 
@@ -124,7 +130,8 @@ def position_features(q: Tensor, raw: Tensor, angles: Tensor, free_quats: Tensor
 
 class StateFeatures(nn.Module):
     """Feature map of one joint layout. ``positions(q (..., nq)) -> (..., position_dim)``;
-    ``velocities(v (..., nv)) -> (..., nv)``; ``forward(q, v) -> (..., feature_dim)``."""
+    ``velocity_features(q, v) -> (..., velocity_dim)`` (``v`` then the contact features of ``geometry``, if
+    given); ``forward(q, v) -> (..., feature_dim)``."""
 
     raw: Tensor
     angles: Tensor
@@ -135,9 +142,11 @@ class StateFeatures(nn.Module):
     lower: Tensor
     upper: Tensor
 
-    def __init__(self, layout: JointLayout, limit_features: bool = True) -> None:
+    def __init__(self, layout: JointLayout, limit_features: bool = True,
+                 geometry: ContactGeometry | None = None) -> None:
         super().__init__()
         self.layout = layout
+        self.contact = None if geometry is None else ContactFeatures(geometry)
         self.index = FeatureIndex.from_layout(layout, limit_features)
         for name in ("raw", "angles", "free_quats", "ball_quats", "limited"):
             self.register_buffer(name, torch.tensor(getattr(self.index, name), dtype=torch.long), persistent=False)
@@ -150,7 +159,7 @@ class StateFeatures(nn.Module):
 
     @property
     def velocity_feature_dim(self) -> int:
-        return self.layout.nv
+        return self.layout.nv + (0 if self.contact is None else self.contact.dim)
 
     @property
     def feature_dim(self) -> int:
@@ -167,14 +176,23 @@ class StateFeatures(nn.Module):
             raise InvalidInputError(f"qvel must have last dimension nv={self.layout.nv}, got shape {tuple(v.shape)}")
         return v
 
+    def velocity_features(self, q: Tensor, v: Tensor) -> Tensor:
+        """``v``, then the contact features of ``(q, v)`` if the map has a geometry. ``-> (..., velocity_dim)``."""
+        v = self.velocities(v)
+        if self.contact is None:
+            return v
+        if q.shape[-1] != self.layout.nq:
+            raise InvalidInputError(f"qpos must have last dimension nq={self.layout.nq}, got shape {tuple(q.shape)}")
+        return torch.cat((v, self.contact(q, v)), dim=-1)
+
     def forward(self, q: Tensor, v: Tensor) -> Tensor:
-        return torch.cat((self.positions(q), self.velocities(v)), dim=-1)
+        return torch.cat((self.positions(q), self.velocity_features(q, v)), dim=-1)
 
     def extra_repr(self) -> str:
         i = self.index
         return (
             f"raw={len(i.raw)}, sincos={len(i.angles)}, free={len(i.free_quats)}, ball={len(i.ball_quats)}, "
-            f"limits={len(i.limited)}, "
+            f"limits={len(i.limited)}, contact_pairs={0 if self.contact is None else self.contact.geometry.n_pairs}, "
             f"position_dim={self.position_feature_dim}, velocity_dim={self.velocity_feature_dim}"
         )
 

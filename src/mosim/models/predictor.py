@@ -82,13 +82,15 @@ class StructuredPredictor(nn.Module):
         activation: str = "softplus",
         eps: float = 1e-3,
         force_sees_action: bool = False,
+        velocity_dim: int | None = None,
     ) -> None:
         super().__init__()
+        wdim = nv if velocity_dim is None else velocity_dim
         if eps <= 0:
             raise InvalidInputError(f"eps must be > 0 for a positive definite M, got {eps}")
         self.nv, self.eps = nv, float(eps)
         self.inertia = ResNet(position_dim, tril_size(nv), inertia_width, inertia_blocks, activation)
-        self.force = ResNet(position_dim + nv + (nu if force_sees_action else 0), nv, force_width, force_blocks,
+        self.force = ResNet(position_dim + wdim + (nu if force_sees_action else 0), nv, force_width, force_blocks,
                             activation)
         self.actuation = None if force_sees_action else MLP(nu, nv, tuple(action_hidden), activation)
 
@@ -115,10 +117,12 @@ class PlainODEPredictor(nn.Module):
     """The unstructured ablation: ``acc = f(p, w, u)`` with one ResNet (normalized units)."""
 
     def __init__(
-        self, position_dim: int, nv: int, nu: int, width: int = 128, blocks: int = 2, activation: str = "softplus"
+        self, position_dim: int, nv: int, nu: int, width: int = 128, blocks: int = 2, activation: str = "softplus",
+        velocity_dim: int | None = None,
     ) -> None:
         super().__init__()
-        self.net = ResNet(position_dim + nv + nu, nv, width, blocks, activation)
+        self.net = ResNet(position_dim + (nv if velocity_dim is None else velocity_dim) + nu, nv, width, blocks,
+                          activation)
 
     def forward(self, p: Tensor, w: Tensor, u: Tensor) -> Tensor:
         return self.net(torch.cat((p, w, u), dim=-1))

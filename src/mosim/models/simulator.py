@@ -24,6 +24,7 @@ from mosim.models.features import StateFeatures
 from mosim.models.normalization import NormalizationStats, Normalizer, bound_state, compute_normalization
 from mosim.models.predictor import PlainODEPredictor, StructuredPredictor
 from mosim.registry import lookup
+from mosim.systems import with_geometry
 from mosim.systems.base import SystemSpec
 
 __all__ = ["PRESETS", "ModelConfig", "NeuralSimulator", "build_model", "model_preset"]
@@ -57,11 +58,12 @@ class NeuralSimulator(DynamicsModel):
         self.integrator = config.resolved_integrator(spec)
         lookup(INTEGRATORS, self.integrator, "integrator")
         self.integrator_options = dict(integrator_options or {})
-        self.features = StateFeatures(spec.layout, self.config.uses_limit_features)
+        self.features = StateFeatures(spec.layout, config.uses_limit_features, config.geometry_of(spec))
         pdim, nv, nu = self.features.position_feature_dim, spec.nv, spec.nu
+        wdim = self.features.velocity_feature_dim
         bounded = config.bound_to_data
         self.position_norm = Normalizer.from_stats(stats.position if stats else None, pdim, bounded=bounded)
-        self.velocity_norm = Normalizer.from_stats(stats.velocity if stats else None, nv, bounded=bounded)
+        self.velocity_norm = Normalizer.from_stats(stats.velocity if stats else None, wdim, bounded=bounded)
         self.action_norm = Normalizer.from_stats(stats.action if stats else None, nu)
         self.acceleration_norm = Normalizer.from_stats(stats.acceleration if stats else None, nv, bounded=bounded)
         c = config
@@ -69,12 +71,13 @@ class NeuralSimulator(DynamicsModel):
         if c.kind == "structured":
             self.predictor = StructuredPredictor(
                 pdim, nv, nu, c.inertia_width, c.inertia_blocks, c.force_width, c.force_blocks,
-                c.action_hidden, c.activation, c.eps, c.force_sees_action,
+                c.action_hidden, c.activation, c.eps, c.force_sees_action, velocity_dim=wdim,
             )
         else:
-            self.predictor = PlainODEPredictor(pdim, nv, nu, c.force_width, c.force_blocks, c.activation)
+            self.predictor = PlainODEPredictor(pdim, nv, nu, c.force_width, c.force_blocks, c.activation, wdim)
         self.correctors = nn.ModuleList(
-            Corrector(pdim, nv, nu, c.corrector_width, c.corrector_blocks, c.activation) for _ in range(c.n_correctors)
+            Corrector(pdim, nv, nu, c.corrector_width, c.corrector_blocks, c.activation, wdim)
+            for _ in range(c.n_correctors)
         )
         self._active = c.n_correctors
 
@@ -82,7 +85,10 @@ class NeuralSimulator(DynamicsModel):
     def from_dataset(cls, dataset: Dataset, config: ModelConfig | None = None, **kwargs: Any) -> NeuralSimulator:
         """A fresh model normalized with the statistics of ``dataset``'s training split."""
         config = config or ModelConfig()
-        return cls(dataset.spec, config, compute_normalization(dataset, limit_features=config.uses_limit_features), **kwargs)
+        spec = with_geometry(dataset.spec) if config.contact_features else dataset.spec
+        stats = compute_normalization(dataset, limit_features=config.uses_limit_features,
+                                      geometry=config.geometry_of(spec))
+        return cls(spec, config, stats, **kwargs)
 
     # ------------------------------------------------------------------ correctors and stages
     @property
@@ -111,7 +117,7 @@ class NeuralSimulator(DynamicsModel):
         (features clamped to the data's range when the model is bounded, see :attr:`ModelConfig.bound_to_data`)."""
         return (
             self.position_norm.bound(self.position_norm(self.features.positions(q))),
-            self.velocity_norm.bound(self.velocity_norm(self.features.velocities(v))),
+            self.velocity_norm.bound(self.velocity_norm(self.features.velocity_features(q, v))),
             self.action_norm(a),
         )
 

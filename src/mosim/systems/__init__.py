@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from mosim.errors import InvalidInputError, MosimError
 from mosim.systems.base import System, SystemSpec
 from mosim.systems.dmc import DMCSystem, dmc_task_ids, is_dmc_id
+from mosim.systems.geometry import ContactGeometry
 from mosim.systems.layout import JointLayout
 from mosim.systems.mjcf import MENAGERIE_ROBOTS, MJCFSystem, load_menagerie, load_mjcf
 from mosim.registry import unknown_name
@@ -26,9 +30,25 @@ def make_system(system_id: str, substeps: int | None = None) -> System:
     raise unknown_name(system_id, "system", list_systems() + ["mjcf:PATH"])
 
 
+def with_geometry(spec: SystemSpec) -> SystemSpec:
+    """``spec`` with its :class:`ContactGeometry` (read from the system, made again from its id, if the spec has
+    none: a dataset's spec does not keep it)."""
+    if spec.geometry is not None:
+        return spec
+    try:
+        system = make_system(spec.system_id, substeps=spec.substeps)
+    except MosimError as e:
+        raise InvalidInputError(f"cannot read the contact geometry of {spec.system_id!r}: {e}") from None
+    problems = spec.mismatches(system.spec())
+    if problems:
+        raise InvalidInputError(f"the system {spec.system_id!r} made here differs from the spec's: {problems}")
+    return replace(spec, geometry=system.geometry)
+
+
 def list_systems() -> list[str]:
     """All built-in system ids."""
     return sorted(MENAGERIE_ROBOTS) + dmc_task_ids()
 
 
-__all__ = ["DMCSystem", "JointLayout", "MJCFSystem", "System", "SystemSpec", "list_systems", "make_system"]
+__all__ = ["ContactGeometry", "DMCSystem", "JointLayout", "MJCFSystem", "System", "SystemSpec", "list_systems",
+           "make_system", "with_geometry"]

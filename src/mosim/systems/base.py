@@ -18,6 +18,7 @@ import mujoco
 import numpy as np
 
 from mosim.errors import InvalidInputError
+from mosim.systems.geometry import ContactGeometry
 from mosim.systems.layout import JointLayout
 
 INTEGRATOR_NAMES = {0: "euler", 1: "rk4", 2: "implicit", 3: "implicitfast"}
@@ -44,16 +45,23 @@ class SystemSpec:
     action_low: tuple[float, ...]
     action_high: tuple[float, ...]
     layout: JointLayout
+    geometry: ContactGeometry | None = None
+    """the kinematic tree and floor contact pairs (:meth:`System.geometry`), kept where a model needs them
+    (``ModelConfig.contact_features``); not part of a dataset's spec, and not compared by :meth:`mismatches`"""
 
     def to_json(self) -> str:
         d = asdict(self)
         d["layout"] = json.loads(self.layout.to_json())
+        if self.geometry is None:
+            del d["geometry"]  # absent unless set: the JSON of specs without it stays as it was
         return json.dumps(d, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> SystemSpec:
         d = json.loads(text)
         d["layout"] = JointLayout.from_json(json.dumps(d["layout"]))
+        if d.get("geometry") is not None:
+            d["geometry"] = ContactGeometry.from_dict(d["geometry"])
         d["action_low"] = tuple(float(x) for x in d["action_low"])
         d["action_high"] = tuple(float(x) for x in d["action_high"])
         return cls(**d)
@@ -144,6 +152,11 @@ class System(ABC):
             action_high=tuple(float(x) for x in self.action_high),
             layout=self.layout,
         )
+
+    @property
+    def geometry(self) -> ContactGeometry:
+        """The kinematic tree and the floor contact pairs of the model."""
+        return ContactGeometry.from_model(self.model)
 
     def _action_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Actuator control ranges; unlimited actuators get [-1, 1]."""

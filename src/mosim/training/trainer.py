@@ -30,6 +30,7 @@ from mosim.errors import InvalidInputError, MosimError
 from mosim.integrators import compile_fn
 from mosim.models import ModelConfig, build_model
 from mosim.models.normalization import compute_normalization
+from mosim.systems import with_geometry
 from mosim.systems.base import SystemSpec
 from mosim.training.averaging import WeightAverage
 from mosim.training.checkpoint import load_checkpoint, save_checkpoint
@@ -91,8 +92,14 @@ def validate(model: torch.nn.Module, windows: Windows) -> float:
     return float(err.mean()) if bool(torch.isfinite(err).all()) else float("inf")
 
 
-def _header(dataset: Dataset, model_config: ModelConfig, config: TrainConfig) -> dict[str, Any]:
-    return {"spec": dataset.spec.to_json(), "model_config": model_config.to_json(), "train_config": config.to_json()}
+def model_spec(spec: SystemSpec, model_config: ModelConfig) -> SystemSpec:
+    """The spec a model of ``model_config`` is built on: a dataset's, with the contact geometry the model's
+    features need (:attr:`ModelConfig.contact_features`), which the checkpoint then keeps."""
+    return with_geometry(spec) if model_config.contact_features else spec
+
+
+def _header(spec: SystemSpec, model_config: ModelConfig, config: TrainConfig) -> dict[str, Any]:
+    return {"spec": spec.to_json(), "model_config": model_config.to_json(), "train_config": config.to_json()}
 
 
 def _canonical_header(header: dict[str, Any]) -> dict[str, Any]:
@@ -124,10 +131,12 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
-    header = _header(dataset, model_config, config)
-    stats = compute_normalization(dataset, limit_features=model_config.uses_limit_features)
+    spec = model_spec(dataset.spec, model_config)
+    header = _header(spec, model_config, config)
+    stats = compute_normalization(dataset, limit_features=model_config.uses_limit_features,
+                                  geometry=model_config.geometry_of(spec))
     torch.manual_seed(config.seed)  # the initial weights
-    model = build_model(dataset.spec, model_config, stats).to(device)
+    model = build_model(spec, model_config, stats).to(device)
     state: dict[str, Any] = {"stage": 0, "stage_step": 0, "stage_elapsed": 0.0, "step": 0, "samples": 0,
                              "elapsed": 0.0, "best": float("inf"), "opt": None, "gen": None,
                              "stage_best": float("inf"), "since_best": 0, "carry_s": 0.0, "carry_steps": 0,
@@ -142,7 +151,7 @@ def train(
         state.update(ckpt["train_state"])
     else:
         if config.init_from is not None:
-            _init_weights(model, config.init_from, dataset.spec, model_config, device)
+            _init_weights(model, config.init_from, spec, model_config, device)
         (run_dir / "config.json").write_text(json.dumps({k: json.loads(v) for k, v in header.items()}, indent=2))
     ema = WeightAverage(model, config.ema_decay) if config.ema_decay > 0 else None
     if ema is not None and state["ema"] is not None:
