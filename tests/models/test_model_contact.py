@@ -189,6 +189,8 @@ def test_a_model_with_contact_features_needs_the_geometry():
     assert model.features.velocity_feature_dim == spec.nv + 9 * 8
     with pytest.raises(InvalidInputError, match="contact_features"):
         mosim.models.ModelConfig(kind="ensemble", contact_features=True)
+    with pytest.raises(InvalidInputError, match="continuous"):
+        mosim.models.ModelConfig(integrator="dopri5", limit_features=False, contact_features=True)
 
 
 @pytest.fixture(scope="module")

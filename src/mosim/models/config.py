@@ -96,6 +96,10 @@ class ModelConfig:
             raise InvalidInputError(
                 "dopri5 needs dynamics continuous in the state, and the joint-limit features are not: "
                 "set limit_features=False (mosim train --no-limit-features) or use another integrator")
+        if self.integrator == "dopri5" and self.contact_features and self.kind in ("structured", "plain_ode"):
+            raise InvalidInputError(
+                "dopri5 needs dynamics continuous in the state, and the contact features are not (a geom touches "
+                "the floor or not): drop contact_features or use another integrator")
         if self.contact_features and self.kind not in ("structured", "plain_ode", "plain_delta"):
             raise InvalidInputError(f"contact_features is for the kinds structured, plain_ode and plain_delta, "
                                     f"got kind {self.kind!r}")
