@@ -41,6 +41,24 @@ LARGE_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     for seed_name, seed_args in (("", []), ("-seed-1", ["--seed", "1"]))
 }
 
+CONTACT, NO_CONTACT = ["--contact-features"], ["--no-contact-features"]
+PLAIN = ["--kind", "plain_delta"]
+# the contact features (each collision geom's height above the floor, the speed of its lowest point), on and off,
+# for the structured model and the plain network: cheetah 10 minutes, the other robots with contacts 5 (the
+# prediction benchmark's budget); spelled out, so they do not follow the presets
+CONTACT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
+    f"{short}-contact/{kind}{'' if on else '-no-contact'}": (
+        "contact", system, short, ["--budget-min", minutes, *kind_args, *(CONTACT if on else NO_CONTACT)])
+    for short, system, minutes in (("cheetah", "cheetah-run", "10"), ("go2", "go2", "5"), ("hopper", "hopper-hop", "5"),
+                                   ("humanoid", "humanoid-walk", "5"))
+    for kind, kind_args in (("structured", []), ("plain", PLAIN))
+    for on in (True, False)
+} | {  # hopper with the one-step loss instead of its preset's 8-step loss
+    f"hopper-contact/structured-one-step{'' if on else '-no-contact'}": (
+        "contact", "hopper-hop", "hopper", ["--budget-min", "5", "--loss", "one_step", *(CONTACT if on else NO_CONTACT)])
+    for on in (True, False)
+}
+
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
 RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "reacher/structured": ("table", "reacher-easy", "reacher", ["--budget-min", "20"]),
@@ -48,7 +66,7 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "acrobot/structured": ("table", "acrobot-swingup", "acrobot", ["--budget-min", "20"]),
     "acrobot/plain": ("table", "acrobot-swingup", "acrobot", ["--budget-min", "20", "--kind", "plain_delta"]),
     "cheetah/structured": ("table", "cheetah-run", "cheetah", ["--budget-min", "20"]),
-    "cheetah/plain": ("table", "cheetah-run", "cheetah", ["--budget-min", "20", "--kind", "plain_delta"]),
+    "cheetah/plain": ("table", "cheetah-run", "cheetah", ["--budget-min", "20", "--kind", "plain_delta", *NO_CONTACT]),
     # cheetah ablations, equal budgets, against "base": structured, staged (predictor, then one corrector), 8-step
     # rollout loss, semi-implicit Euler; each row changes one thing (spelled out: they do not follow the preset)
     "cheetah-ablation/base": ("ablation", "cheetah-run", "cheetah", ablation("staged")),
@@ -77,13 +95,15 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "acrobot-variants/plain-seed-1": ("acrobot", "acrobot-swingup", "acrobot", ["--budget-min", "20", "--seed", "1",
                                                                                "--kind", "plain_delta"]),
     **LARGE_RUNS,
+    **CONTACT_RUNS,
     # the control: the same 20 minutes on the standard 240 training episodes, on the machine and day of the rows
     # above (the main table's rows are from another day and machine)
     "acrobot-large/structured-on-240": ("large", "acrobot-swingup", "acrobot", ["--budget-min", "20"]),
     "reacher-large/structured-on-240": ("large", "reacher-easy", "reacher", ["--budget-min", "20"]),
 }
 GROUPS = {"table": "Main table", "large": "Acrobot and reacher: 1900 training episodes (and 240, -on-240)",
-          "ablation": "Cheetah-run ablations (equal budgets)", "acrobot": "Acrobot-swingup: variants"}
+          "ablation": "Cheetah-run ablations (equal budgets)", "acrobot": "Acrobot-swingup: variants",
+          "contact": "Contact features, on and off (the robots with contacts, equal budgets)"}
 TRAIN_EPISODES = {"table": 240, "large": 1900}
 """training episodes of the target rows, by group"""
 FINDINGS = Path(__file__).with_name("accuracy_findings.md")

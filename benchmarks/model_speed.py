@@ -58,8 +58,9 @@ ROLLOUT_SYSTEMS = ("reacher-easy", "cheetah-run", "go2", "humanoid-walk")
 
 def recipes(system: str) -> dict:
     base = get_preset(system).model
-    return {"mosim default": base, "plain one-step network": replace(base, kind="plain_delta"),
-            "original recipe (dopri5 + adjoint)": replace(base, integrator="dopri5", adjoint=True, limit_features=False)}
+    return {"mosim default": base, "plain one-step network": replace(base, kind="plain_delta", contact_features=False),
+            "original recipe (dopri5 + adjoint)": replace(base, integrator="dopri5", adjoint=True, limit_features=False,
+                                                          contact_features=False)}
 
 
 COMPILED = ("mosim default", "plain one-step network")

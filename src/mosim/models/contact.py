@@ -27,7 +27,7 @@ import torch
 from torch import Tensor, nn
 
 from mosim.models.quaternion import quat_to_rotmat
-from mosim.systems.geometry import CAPSULE, CYLINDER, ELLIPSOID, SPHERE, ContactGeometry
+from mosim.systems.geometry import BOX, CAPSULE, CYLINDER, ELLIPSOID, SHAPES, SPHERE, ContactGeometry
 from mosim.systems.layout import BALL, FREE, HINGE, SLIDE
 
 FEATURES_PER_PAIR = 9
@@ -107,23 +107,35 @@ def forward_kinematics(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: 
     return BodyState(torch.stack(pos, -2), torch.stack(rot, -3), torch.stack(ang, -2), torch.stack(lin, -2))
 
 
-def support_points(center: Tensor, rot: Tensor, shape: Tensor, size: Tensor, direction: Tensor) -> Tensor:
+def support_points(center: Tensor, rot: Tensor, shape: Tensor, size: Tensor, direction: Tensor,
+                   shapes: frozenset[int] | None = None) -> Tensor:
     """The point of each geom farthest along ``direction``: ``center (..., K, 3)``, ``rot (..., K, 3, 3)``
     (geom to world), ``shape (K,)`` and ``size (K, 3)`` as in :class:`ContactGeometry`, ``direction (K, 3)``
-    unit, world frame. ``-> (..., K, 3)``."""
+    unit, world frame; ``shapes``: the shapes present (all by default; fewer skip work). ``-> (..., K, 3)``."""
+    shapes = frozenset(SHAPES) if shapes is None else shapes
     d = (rot.transpose(-1, -2) @ direction.unsqueeze(-1)).squeeze(-1)  # in the geom's frame
     sgn = torch.sign(d)
-    r, hl = size[:, 0], size[:, 1]
-    ez = torch.zeros_like(d)
-    ez[..., 2] = sgn[..., 2]
-    radial = torch.cat((d[..., :2], torch.zeros_like(d[..., 2:])), dim=-1)
-    radial = radial / torch.sqrt((radial * radial).sum(-1, keepdim=True) + _TINY)
-    sd = size * d
-    local = torch.where((shape == SPHERE)[:, None], r[:, None] * d, sgn * size)  # box: a corner
-    local = torch.where((shape == CAPSULE)[:, None], hl[:, None] * ez + r[:, None] * d, local)
-    local = torch.where((shape == CYLINDER)[:, None], hl[:, None] * ez + r[:, None] * radial, local)
-    ellipsoid = size * sd / torch.sqrt((sd * sd).sum(-1, keepdim=True) + _TINY)
-    local = torch.where((shape == ELLIPSOID)[:, None], ellipsoid, local)
+    r, hl = size[:, 0, None], size[:, 1, None]
+    if CAPSULE in shapes or CYLINDER in shapes:
+        ez = torch.zeros_like(d)
+        ez[..., 2] = sgn[..., 2]
+    branches: list[tuple[int, Tensor]] = []
+    if SPHERE in shapes:
+        branches.append((SPHERE, r * d))
+    if CAPSULE in shapes:
+        branches.append((CAPSULE, hl * ez + r * d))
+    if CYLINDER in shapes:
+        radial = torch.cat((d[..., :2], torch.zeros_like(d[..., 2:])), dim=-1)
+        radial = radial / torch.sqrt((radial * radial).sum(-1, keepdim=True) + _TINY)
+        branches.append((CYLINDER, hl * ez + r * radial))
+    if ELLIPSOID in shapes:
+        sd = size * d
+        branches.append((ELLIPSOID, size * sd / torch.sqrt((sd * sd).sum(-1, keepdim=True) + _TINY)))
+    if BOX in shapes:
+        branches.append((BOX, sgn * size))  # a corner
+    local = branches[0][1]
+    for kind, value in branches[1:]:
+        local = torch.where((shape == kind)[:, None], value, local)
     return center + (rot @ local.unsqueeze(-1)).squeeze(-1)
 
 
@@ -135,7 +147,8 @@ def contact_features(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: di
     center = bodies.pos[..., gb, :] + _apply(bodies.rot[..., gb, :, :], consts["pair_geom_pos"])
     rot = bodies.rot[..., gb, :, :] @ consts["pair_geom_rot"]
     normal = consts["pair_normal"]
-    point = support_points(center, rot, consts["pair_shape"], consts["pair_size"], -normal)
+    point = support_points(center, rot, consts["pair_shape"], consts["pair_size"], -normal,
+                           frozenset(geometry.geom_shape[g] for g in geometry.pair_geom))
     height = ((point - consts["pair_plane_point"]) * normal).sum(-1) - consts["pair_margin"]
     vel = bodies.linear[..., gb, :] + torch.linalg.cross(bodies.angular[..., gb, :], point)
     speeds = [(vel * axis).sum(-1) for axis in (normal, consts["pair_tangent1"], consts["pair_tangent2"])]
@@ -187,14 +200,22 @@ class ContactFeatures(nn.Module):
         self._names = tuple(consts)
         for name, value in consts.items():
             self.register_buffer(name, value, persistent=False)
+        self._cache: dict[torch.dtype, dict[str, Tensor]] = {}
 
     @property
     def dim(self) -> int:
         return FEATURES_PER_PAIR * self.geometry.n_pairs
 
     def constants(self, dtype: torch.dtype) -> dict[str, Tensor]:
-        """The buffers, floats in ``dtype``."""
-        return {n: (b if not b.is_floating_point() else b.to(dtype)) for n in self._names for b in (getattr(self, n),)}
+        """The buffers, floats in ``dtype`` (converted once per dtype, until the module moves)."""
+        if dtype not in self._cache:
+            self._cache[dtype] = {n: (b if not b.is_floating_point() else b.to(dtype))
+                                  for n in self._names for b in (getattr(self, n),)}
+        return self._cache[dtype]
+
+    def _apply(self, fn, recurse=True):  # noqa: ANN001, ANN202  (.to(), .cuda(), .double(): convert again)
+        self._cache = {}
+        return super()._apply(fn, recurse)
 
     def forward(self, q: Tensor, v: Tensor) -> Tensor:
         if self.geometry.n_pairs == 0:

@@ -39,8 +39,11 @@ def fresh_simulator(spec: SystemSpec, data: Any, preset: str | None, seed: int) 
     from mosim.models.normalization import compute_normalization
     from mosim.presets import get_preset
 
+    from mosim.systems import with_geometry
+
     config = get_preset(preset or spec.system_id).model
-    stats = compute_normalization(data, limit_features=config.uses_limit_features)
+    spec = with_geometry(spec) if config.contact_features else spec
+    stats = compute_normalization(data, limit_features=config.uses_limit_features, geometry=config.geometry_of(spec))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = build_model(spec, config, stats)

@@ -17,7 +17,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -214,7 +214,8 @@ def _init_weights(model: torch.nn.Module, path: str, spec: SystemSpec, model_con
                   device: torch.device) -> None:
     """Load the weights (and normalization statistics) of the checkpoint ``path`` into a fresh ``model``."""
     ckpt = load_checkpoint(path, map_location=device)
-    for what, theirs, ours in (("system", SystemSpec.from_json(ckpt["spec"]), spec),
+    theirs_spec = replace(SystemSpec.from_json(ckpt["spec"]), geometry=None)  # kept or not with the model config
+    for what, theirs, ours in (("system", theirs_spec, replace(spec, geometry=None)),
                                ("model config", ModelConfig.from_checkpoint_json(ckpt["model_config"]), model_config)):
         if theirs != ours:
             raise InvalidInputError(f"{path}: a checkpoint of another {what} than this run's; init_from needs a "
