@@ -37,6 +37,8 @@ MODELS = {
                          "2026-11-25": "benchmarks/models/cartpole-balance-2026-11-25.pt"},
     "acrobot-swingup": {"pretrained": "acrobot-swingup",
                         "2026-11-25": "benchmarks/models/acrobot-swingup-2026-11-25.pt"},
+    # results/rl_fidelity.md's "pretrained" cheetah rows were measured with the model of 2026-11-26, kept as
+    # benchmarks/models/cheetah-run-2026-11-26.pt; the pretrained cheetah-run sees its floor contacts since 2026-11-27
     "cheetah-run": {"pretrained": "cheetah-run", "2026-11-25": "benchmarks/models/cheetah-run-2026-11-25.pt"},
 }
 MODELS["reacher-hard"] = MODELS["reacher-easy"]  # the same robot: its tasks differ in the target's size
