@@ -67,9 +67,6 @@ def forward_kinematics(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: 
     batch = q.shape[:-1]
     zero = q.new_zeros((*batch, 3))
     world_rot = torch.eye(3, dtype=q.dtype, device=q.device).expand(*batch, 3, 3)
-    joints_of: dict[int, list[int]] = {}
-    for j, b in enumerate(geometry.joint_body):
-        joints_of.setdefault(b, []).append(j)
     pos: list[Tensor] = []
     rot: list[Tensor] = []
     ang: list[Tensor] = []
@@ -79,7 +76,7 @@ def forward_kinematics(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: 
         w, u = (zero, zero) if parent < 0 else (ang[parent], lin[parent])
         x = p_pos + _apply(p_rot, consts["body_pos"][b])
         r = p_rot @ consts["body_rot"][b]
-        for j in joints_of.get(b, []):
+        for j in geometry.body_joints[b]:
             t, qa, va = geometry.joint_type[j], geometry.joint_qpos[j], geometry.joint_qvel[j]
             if t == FREE:
                 x, r = q[..., qa:qa + 3], quat_to_rotmat(q[..., qa + 3:qa + 7])
@@ -147,8 +144,7 @@ def contact_features(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: di
     center = bodies.pos[..., gb, :] + _apply(bodies.rot[..., gb, :, :], consts["pair_geom_pos"])
     rot = bodies.rot[..., gb, :, :] @ consts["pair_geom_rot"]
     normal = consts["pair_normal"]
-    point = support_points(center, rot, consts["pair_shape"], consts["pair_size"], -normal,
-                           frozenset(geometry.geom_shape[g] for g in geometry.pair_geom))
+    point = support_points(center, rot, consts["pair_shape"], consts["pair_size"], -normal, geometry.pair_shapes)
     height = ((point - consts["pair_plane_point"]) * normal).sum(-1) - consts["pair_margin"]
     vel = bodies.linear[..., gb, :] + torch.linalg.cross(bodies.angular[..., gb, :], point)
     speeds = [(vel * axis).sum(-1) for axis in (normal, consts["pair_tangent1"], consts["pair_tangent2"])]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 import mujoco
@@ -87,6 +88,16 @@ class ContactGeometry:
     @property
     def n_pairs(self) -> int:
         return len(self.pair_geom)
+
+    @cached_property
+    def body_joints(self) -> tuple[tuple[int, ...], ...]:
+        """The joints of each body, in MuJoCo's order."""
+        return tuple(tuple(j for j, jb in enumerate(self.joint_body) if jb == b) for b in range(len(self.body_parent)))
+
+    @cached_property
+    def pair_shapes(self) -> frozenset[int]:
+        """The shapes of the geoms of the contact pairs."""
+        return frozenset(self.geom_shape[g] for g in self.pair_geom)
 
     @classmethod
     def from_model(cls, model: mujoco.MjModel) -> ContactGeometry:
