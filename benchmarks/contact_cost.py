@@ -11,78 +11,39 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
+import statistics
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import torch
+from model_speed import _samples_per_s, _train_step, model_rollout_speed
 
 from mosim.data.dataset import load_dataset
-from mosim.models import build_model
-from mosim.models.normalization import compute_normalization
+from mosim.models import model_inputs
 from mosim.presets import get_preset
-from mosim.systems import with_geometry
-from mosim.training.trainer import training_loss_fn
-from mosim.training.windows import WindowSampler
 
 SYSTEMS = ("cheetah-run", "go2")
 
 
-def _models(system: str, data_root: Path) -> tuple:
+def measure(system: str, data_root: Path, rounds: int = 3) -> dict[str, float]:
+    """Median training samples/s and batch-4096 rollout steps/s without (``*_off``) and with (``*_on``) the contact
+    features, each round timing all four in turn."""
     ds = load_dataset(data_root / f"{system}-random.h5")
-    out = {}
+    arms = {}
     for on in (False, True):
         config = replace(get_preset(system).model, contact_features=on)
-        spec = with_geometry(ds.spec) if on else ds.spec
-        stats = compute_normalization(ds, limit_features=config.uses_limit_features, geometry=config.geometry_of(spec))
-        torch.manual_seed(0)
-        out[on] = (build_model(spec, config, stats), stats)
-    return ds, out
-
-
-def _rate(fn, units: int, seconds: float) -> float:
-    fn()
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        fn()
-        n += 1
-    return n * units / (time.perf_counter() - t0)
-
-
-def measure(system: str, data_root: Path, rounds: int = 3) -> dict[str, float]:
-    ds, models = _models(system, data_root)
-    sampler = WindowSampler(ds, "train", torch.device("cpu"))
-    gen = torch.Generator().manual_seed(0)
-    rng = np.random.default_rng(0)
-    idx = rng.integers(0, ds.n_episodes, 4096)
-    q0 = torch.tensor(ds.qpos[idx, 0], dtype=torch.float32)
-    v0 = torch.tensor(ds.qvel[idx, 0], dtype=torch.float32)
-    actions = torch.tensor(ds.action[idx, :10], dtype=torch.float32)
-    steps: dict[bool, object] = {}
-    for on, (model, stats) in models.items():
-        opt = torch.optim.Adam(model.parameters(), 1e-3)
-        loss_fn = training_loss_fn(model, stats.delta_q.std.float(), stats.delta_v.std.float(), False)
-
-        def step(model=model, opt=opt, loss_fn=loss_fn) -> None:
-            loss = loss_fn(sampler.sample(512, 1, gen))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-        steps[on] = step
-    train = {on: [] for on in models}
-    roll = {on: [] for on in models}
+        inputs = model_inputs(ds, config)
+        arms[on] = (config, inputs, _train_step(ds, config, False, inputs))
+    train: dict[bool, list[float]] = {on: [] for on in arms}
+    roll: dict[bool, list[float]] = {on: [] for on in arms}
     for _ in range(rounds):
-        for on, (model, _) in models.items():
+        for on, (config, (spec, stats), step) in arms.items():
             torch.set_num_threads(1)
-            train[on].append(_rate(steps[on], 512, 2.0))
-            torch.set_num_threads(2)
-            with torch.no_grad():
-                roll[on].append(_rate(lambda m=model: m.rollout(q0, v0, actions), 4096 * 10, 2.0))
-    return {"train_off": float(np.median(train[False])), "train_on": float(np.median(train[True])),
-            "roll_off": float(np.median(roll[False])), "roll_on": float(np.median(roll[True]))}
+            train[on].append(_samples_per_s(step, 2.0))
+            roll[on].append(model_rollout_speed(ds, config, spec, stats, 4096, steps=20))
+    return {f"{what}_{'on' if on else 'off'}": statistics.median(values[on])
+            for what, values in (("train", train), ("roll", roll)) for on in arms}
 
 
 def main() -> None:
@@ -102,8 +63,8 @@ def main() -> None:
         f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), PyTorch {torch.__version__}; {date.today()}. "
         "Regenerate: `python benchmarks/contact_cost.py`.", "",
         "The presets' models with and without `ModelConfig.contact_features`, timed in alternation in one process "
-        "(median of three rounds of 2 s): training on one thread (batch 512, one-step loss), 10-step rollouts of "
-        "4096 states on two threads without gradients.", "", *rows, ""])
+        "(median of three rounds): training on one thread for 2 s (batch 512, one-step loss), a 20-step rollout of "
+        "4096 states on two threads without gradients (`benchmarks/model_speed.py`'s measurements).", "", *rows, ""])
     args.out.write_text(text)
     print(f"wrote {args.out}")
 

@@ -46,7 +46,7 @@ from mujoco import rollout as mj_rollout
 import mosim
 from mosim.loading import Simulator
 from mosim.models import build_model
-from mosim.models.normalization import compute_normalization
+from mosim.models.normalization import model_inputs
 from mosim.presets import get_preset
 from mosim.training.trainer import training_loss_fn
 from mosim.training.windows import WindowSampler
@@ -67,12 +67,12 @@ COMPILED = ("mosim default", "plain one-step network")
 """recipes also timed with the compiled training step (``mosim train --compile``)"""
 
 
-def _train_step(ds, config, compile_: bool):
+def _train_step(ds, config, compile_: bool, inputs=None):
     """One training step (batch 512, one-step loss, Adam) of a fresh model, as a function; called twice here
-    (the first call compiles)."""
+    (the first call compiles). ``inputs``: the model's ``(spec, stats)`` if already computed (``model_inputs``)."""
     torch.set_num_threads(1)
-    stats = compute_normalization(ds, limit_features=config.uses_limit_features)
-    model = build_model(ds.spec, config, stats)
+    spec, stats = inputs or model_inputs(ds, config)
+    model = build_model(spec, config, stats)
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     sampler = WindowSampler(ds, "train", torch.device("cpu"))
     gen = torch.Generator().manual_seed(0)
@@ -114,20 +114,20 @@ def train_throughput_pair(ds, config, rounds: int = 4, seconds: float = 2.0) -> 
 
 
 def default_model_inputs(data_root: Path, system: str):
-    """The random-data dataset of ``system``, its default model config and that config's normalization statistics:
-    what a rollout-speed measurement builds its model from."""
+    """The random-data dataset of ``system``, its default model config, and the spec and normalization statistics
+    a model of that config is built from: what a rollout-speed measurement builds its model from."""
     ds = mosim.load_dataset(data_root / f"{system}-random.h5")
     cfg = recipes(system)["mosim default"]
-    return ds, cfg, compute_normalization(ds, limit_features=cfg.uses_limit_features)
+    return ds, cfg, *model_inputs(ds, cfg)
 
 
 @torch.no_grad()
-def model_rollout_speed(ds, config, stats, batch: int, steps: int = 100, compiled: bool = False,
+def model_rollout_speed(ds, config, spec, stats, batch: int, steps: int = 100, compiled: bool = False,
                         device: str = "cpu") -> float:
     """Model steps per second of one ``batch``-wide rollout on ``device``; ``compiled``: :meth:`Simulator.compile`
     first (the compilation, at the warm-up, is not timed)."""
     torch.set_num_threads(2)
-    model = build_model(ds.spec, config, stats).to(device)
+    model = build_model(spec, config, stats).to(device)
     if compiled:
         model = Simulator(model).compile().model
     idx = np.arange(batch) % ds.n_episodes
@@ -169,11 +169,11 @@ def activation_speed(data_root: Path, system: str, rounds: int = 3) -> dict:
     sizes, and of MuJoCo, timed in alternation (median of ``rounds``)."""
     import statistics
 
-    ds, base, stats = default_model_inputs(data_root, system)
+    ds, base, spec, stats = default_model_inputs(data_root, system)
     speeds: dict[str, list[float]] = {"softplus": [], "silu": [], "mujoco": []}
     for _ in range(rounds):
         for act in ("softplus", "silu"):
-            speeds[act].append(model_rollout_speed(ds, replace(base, activation=act), stats, 4096))
+            speeds[act].append(model_rollout_speed(ds, replace(base, activation=act), spec, stats, 4096))
         speeds["mujoco"].append(mujoco_speed(system, 4096))
     row = {"system": system, **{k: statistics.median(v) for k, v in speeds.items()}}
     print(row, flush=True)
@@ -196,11 +196,11 @@ def gpu_rollout(data_root: Path, systems: list[str]) -> list[dict]:
         raise SystemExit("--parts gpu needs a CUDA device")
     rows = []
     for system in systems:
-        ds, cfg, stats = default_model_inputs(data_root, system)
+        ds, cfg, spec, stats = default_model_inputs(data_root, system)
         for batch in GPU_BATCHES:
             rows.append({"system": system, "batch": batch, "gpu": torch.cuda.get_device_name(),
                          "cpu_cores": os.cpu_count(), "torch": torch.__version__,
-                         "mosim": model_rollout_speed(ds, cfg, stats, batch, device="cuda"),
+                         "mosim": model_rollout_speed(ds, cfg, spec, stats, batch, device="cuda"),
                          "mujoco": mujoco_speed(system, batch, threads=os.cpu_count() or 1)})
             print(rows[-1], flush=True)
     return rows
@@ -296,10 +296,10 @@ def main() -> None:
         done = json.loads((cache / "rollout.json").read_text()) if (cache / "rollout.json").exists() else []
         rows = [r for r in done if r["system"] not in args.systems]
         for system in args.systems:
-            ds, cfg, stats = default_model_inputs(Path(args.data_root), system)
+            ds, cfg, spec, stats = default_model_inputs(Path(args.data_root), system)
             for batch in (1, 256, 4096):
-                rows.append({"system": system, "batch": batch, "mosim": model_rollout_speed(ds, cfg, stats, batch),
-                             "compiled": model_rollout_speed(ds, cfg, stats, batch, compiled=True),
+                rows.append({"system": system, "batch": batch, "mosim": model_rollout_speed(ds, cfg, spec, stats, batch),
+                             "compiled": model_rollout_speed(ds, cfg, spec, stats, batch, compiled=True),
                              "mujoco": mujoco_speed(system, batch)})
                 print(rows[-1], flush=True)
         (cache / "rollout.json").write_text(json.dumps(rows, indent=1))

@@ -30,6 +30,7 @@ from mosim.models.normalization import (
     Normalizer,
     bound_state,
     compute_normalization,
+    model_inputs,
     transitions,
 )
 from mosim.models.predictor import (
@@ -66,6 +67,7 @@ __all__ = [
     "inverse_inertia",
     "lower_triangular",
     "make_activation",
+    "model_inputs",
     "model_preset",
     "position_difference",
     "position_feature_dim",

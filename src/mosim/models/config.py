@@ -92,14 +92,13 @@ class ModelConfig:
                 raise InvalidInputError(f"ModelConfig.{name} must be >= 0, got {getattr(self, name)}")
         if any(h < 1 for h in self.action_hidden):
             raise InvalidInputError(f"ModelConfig.action_hidden widths must be >= 1, got {self.action_hidden}")
-        if self.integrator == "dopri5" and self.limit_features and self.kind in ("structured", "plain_ode"):
-            raise InvalidInputError(
-                "dopri5 needs dynamics continuous in the state, and the joint-limit features are not: "
-                "set limit_features=False (mosim train --no-limit-features) or use another integrator")
-        if self.integrator == "dopri5" and self.contact_features and self.kind in ("structured", "plain_ode"):
-            raise InvalidInputError(
-                "dopri5 needs dynamics continuous in the state, and the contact features are not (a geom touches "
-                "the floor or not): drop contact_features or use another integrator")
+        discontinuous = [f"{name} features ({fix})" for name, on, fix in (
+            ("joint-limit", self.limit_features, "limit_features=False, mosim train --no-limit-features"),
+            ("contact", self.contact_features, "contact_features=False, mosim train --no-contact-features"))
+            if on]
+        if self.integrator == "dopri5" and discontinuous and self.kind in ("structured", "plain_ode"):
+            raise InvalidInputError(f"dopri5 needs dynamics continuous in the state, and the {' and the '.join(discontinuous)} "
+                                    "are not: turn them off or use another integrator")
         if self.contact_features and self.kind not in ("structured", "plain_ode", "plain_delta"):
             raise InvalidInputError(f"contact_features is for the kinds structured, plain_ode and plain_delta, "
                                     f"got kind {self.kind!r}")

@@ -20,9 +20,8 @@ from mosim.models.base import DynamicsModel
 from mosim.models.config import ModelConfig
 from mosim.models.features import StateFeatures
 from mosim.models.networks import ResNet
-from mosim.models.normalization import NormalizationStats, add_state_normalizers, bound_state, compute_normalization
+from mosim.models.normalization import NormalizationStats, add_state_normalizers, bound_state, model_inputs
 from mosim.models.tangent import position_difference
-from mosim.systems import with_geometry
 from mosim.systems.base import SystemSpec
 
 
@@ -49,9 +48,7 @@ class PlainDeltaModel(DynamicsModel):
     def from_dataset(cls, dataset: Dataset, config: ModelConfig | None = None) -> PlainDeltaModel:
         """A fresh model normalized with the statistics of ``dataset``'s training split."""
         config = config or ModelConfig(kind="plain_delta", n_correctors=0)
-        spec = with_geometry(dataset.spec) if config.contact_features else dataset.spec
-        stats = compute_normalization(dataset, limit_features=config.uses_limit_features,
-                                      geometry=config.geometry_of(spec))
+        spec, stats = model_inputs(dataset, config)
         return cls(spec, config, stats)
 
     def _normalized_delta(self, q: Tensor, v: Tensor, a: Tensor) -> Tensor:

@@ -165,9 +165,13 @@ class StateFeatures(nn.Module):
     def feature_dim(self) -> int:
         return self.position_feature_dim + self.velocity_feature_dim
 
-    def positions(self, q: Tensor) -> Tensor:
+    def _check_q(self, q: Tensor) -> Tensor:
         if q.shape[-1] != self.layout.nq:
             raise InvalidInputError(f"qpos must have last dimension nq={self.layout.nq}, got shape {tuple(q.shape)}")
+        return q
+
+    def positions(self, q: Tensor) -> Tensor:
+        q = self._check_q(q)
         return position_features(q, self.raw, self.angles, self.free_quats, self.ball_quats, self.limited, self.lower,
                                  self.upper)
 
@@ -181,9 +185,7 @@ class StateFeatures(nn.Module):
         v = self.velocities(v)
         if self.contact is None:
             return v
-        if q.shape[-1] != self.layout.nq:
-            raise InvalidInputError(f"qpos must have last dimension nq={self.layout.nq}, got shape {tuple(q.shape)}")
-        return torch.cat((v, self.contact(q, v)), dim=-1)
+        return torch.cat((v, self.contact(self._check_q(q), v)), dim=-1)
 
     def forward(self, q: Tensor, v: Tensor) -> Tensor:
         return torch.cat((self.positions(q), self.velocity_features(q, v)), dim=-1)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -28,7 +28,12 @@ from mosim.data.dataset import Dataset
 from mosim.errors import InvalidInputError
 from mosim.models.features import StateFeatures
 from mosim.models.tangent import position_difference
+from mosim.systems import with_geometry
+from mosim.systems.base import SystemSpec
 from mosim.systems.geometry import ContactGeometry
+
+if TYPE_CHECKING:
+    from mosim.models.config import ModelConfig
 
 MIN_STD = 1e-3
 """Default floor of a standard deviation (in the raw units of the quantity)."""
@@ -275,6 +280,16 @@ def _velocity_stats(features: StateFeatures, q: Tensor, v: Tensor, min_std: floa
     mean[touching], std[touching] = 0.0, 1.0
     mean[gated], std[gated] = 0.0, std[speed]  # a geom that rarely touches has a tiny spread of gated speeds
     return MeanStd(mean, std, stats.low, stats.high)
+
+
+def model_inputs(dataset: Dataset, config: ModelConfig) -> tuple[SystemSpec, NormalizationStats]:
+    """What a fresh model of ``config`` on ``dataset`` is built from: the dataset's spec, with the contact geometry
+    the model's features need (:attr:`~mosim.models.config.ModelConfig.contact_features`; the checkpoint then keeps
+    it), and the normalization statistics of the training split for those features."""
+    spec = with_geometry(dataset.spec) if config.contact_features else dataset.spec
+    stats = compute_normalization(dataset, limit_features=config.uses_limit_features,
+                                  geometry=config.geometry_of(spec))
+    return spec, stats
 
 
 def compute_normalization(

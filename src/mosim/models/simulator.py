@@ -21,10 +21,9 @@ from mosim.models.base import DynamicsModel
 from mosim.models.config import PRESETS, ModelConfig, model_preset
 from mosim.models.corrector import Corrector
 from mosim.models.features import StateFeatures
-from mosim.models.normalization import NormalizationStats, Normalizer, bound_state, compute_normalization
+from mosim.models.normalization import NormalizationStats, Normalizer, bound_state, model_inputs
 from mosim.models.predictor import PlainODEPredictor, StructuredPredictor
 from mosim.registry import lookup
-from mosim.systems import with_geometry
 from mosim.systems.base import SystemSpec
 
 __all__ = ["PRESETS", "ModelConfig", "NeuralSimulator", "build_model", "model_preset"]
@@ -85,9 +84,7 @@ class NeuralSimulator(DynamicsModel):
     def from_dataset(cls, dataset: Dataset, config: ModelConfig | None = None, **kwargs: Any) -> NeuralSimulator:
         """A fresh model normalized with the statistics of ``dataset``'s training split."""
         config = config or ModelConfig()
-        spec = with_geometry(dataset.spec) if config.contact_features else dataset.spec
-        stats = compute_normalization(dataset, limit_features=config.uses_limit_features,
-                                      geometry=config.geometry_of(spec))
+        spec, stats = model_inputs(dataset, config)
         return cls(spec, config, stats, **kwargs)
 
     # ------------------------------------------------------------------ correctors and stages

@@ -27,23 +27,20 @@ from mosim.rl.finetune import finetune, save_simulator
 from mosim.rl.real_env import RealEnv
 from mosim.rl.runs import RLResult, finish_run, make_ood, set_threads, start_run
 from mosim.systems import make_system
-from mosim.systems.base import SystemSpec
+from mosim.data.dataset import Dataset
 
 FRESH_LR = 1e-3
 """learning rate of a fresh model's first fit"""
 
 
-def fresh_simulator(spec: SystemSpec, data: Any, preset: str | None, seed: int) -> Simulator:
+def fresh_simulator(data: Dataset, preset: str | None, seed: int) -> Simulator:
     """An untrained model of ``preset`` (default: the system's) with normalization statistics from ``data``."""
     from mosim.models import build_model
-    from mosim.models.normalization import compute_normalization
+    from mosim.models.normalization import model_inputs
     from mosim.presets import get_preset
 
-    from mosim.systems import with_geometry
-
-    config = get_preset(preset or spec.system_id).model
-    spec = with_geometry(spec) if config.contact_features else spec
-    stats = compute_normalization(data, limit_features=config.uses_limit_features, geometry=config.geometry_of(spec))
+    config = get_preset(preset or data.spec.system_id).model
+    spec, stats = model_inputs(data, config)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = build_model(spec, config, stats)
@@ -131,7 +128,7 @@ class DynaCallback(BaseCallback):
         data = log.dataset(self.real.spec, c.finetune.chunk)
         tune = c.finetune
         if self.sim is None:
-            self.sim = fresh_simulator(self.real.spec, data, c.preset, c.seed)
+            self.sim = fresh_simulator(data, c.preset, c.seed)
             from dataclasses import replace
 
             tune = replace(tune, steps=c.fit_steps, lr=FRESH_LR)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import warnings
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import mujoco
 import numpy as np
@@ -45,9 +45,9 @@ class SystemSpec:
     action_low: tuple[float, ...]
     action_high: tuple[float, ...]
     layout: JointLayout
-    geometry: ContactGeometry | None = None
+    geometry: ContactGeometry | None = field(default=None, compare=False)
     """the kinematic tree and floor contact pairs (:meth:`System.geometry`), kept where a model needs them
-    (``ModelConfig.contact_features``); not part of a dataset's spec, and not compared by :meth:`mismatches`"""
+    (``ModelConfig.contact_features``); not part of a dataset's spec, and not compared (``==``, :meth:`mismatches`)"""
 
     def to_json(self) -> str:
         d = asdict(self)

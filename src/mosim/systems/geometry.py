@@ -116,7 +116,7 @@ class ContactGeometry:
             touching = []
             for p in planes:
                 filtered = not ((m.geom_contype[g] & m.geom_conaffinity[p]) or (m.geom_contype[p] & m.geom_conaffinity[g]))
-                b1, b2 = sorted((int(m.geom_bodyid[g]), int(m.geom_bodyid[p])))
+                b1, b2 = int(m.geom_bodyid[g]), int(m.geom_bodyid[p])
                 if not filtered and (b1, b2) not in excluded and (b2, b1) not in excluded:
                     touching.append(p)
             if touching:

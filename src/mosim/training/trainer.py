@@ -17,7 +17,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,7 @@ from mosim.data.dataset import Dataset
 from mosim.errors import InvalidInputError, MosimError
 from mosim.integrators import compile_fn
 from mosim.models import ModelConfig, build_model
-from mosim.models.normalization import compute_normalization
-from mosim.systems import with_geometry
+from mosim.models.normalization import model_inputs
 from mosim.systems.base import SystemSpec
 from mosim.training.averaging import WeightAverage
 from mosim.training.checkpoint import load_checkpoint, save_checkpoint
@@ -92,12 +91,6 @@ def validate(model: torch.nn.Module, windows: Windows) -> float:
     return float(err.mean()) if bool(torch.isfinite(err).all()) else float("inf")
 
 
-def model_spec(spec: SystemSpec, model_config: ModelConfig) -> SystemSpec:
-    """The spec a model of ``model_config`` is built on: a dataset's, with the contact geometry the model's
-    features need (:attr:`ModelConfig.contact_features`), which the checkpoint then keeps."""
-    return with_geometry(spec) if model_config.contact_features else spec
-
-
 def _header(spec: SystemSpec, model_config: ModelConfig, config: TrainConfig) -> dict[str, Any]:
     return {"spec": spec.to_json(), "model_config": model_config.to_json(), "train_config": config.to_json()}
 
@@ -131,10 +124,8 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
-    spec = model_spec(dataset.spec, model_config)
+    spec, stats = model_inputs(dataset, model_config)
     header = _header(spec, model_config, config)
-    stats = compute_normalization(dataset, limit_features=model_config.uses_limit_features,
-                                  geometry=model_config.geometry_of(spec))
     torch.manual_seed(config.seed)  # the initial weights
     model = build_model(spec, model_config, stats).to(device)
     state: dict[str, Any] = {"stage": 0, "stage_step": 0, "stage_elapsed": 0.0, "step": 0, "samples": 0,
@@ -214,8 +205,7 @@ def _init_weights(model: torch.nn.Module, path: str, spec: SystemSpec, model_con
                   device: torch.device) -> None:
     """Load the weights (and normalization statistics) of the checkpoint ``path`` into a fresh ``model``."""
     ckpt = load_checkpoint(path, map_location=device)
-    theirs_spec = replace(SystemSpec.from_json(ckpt["spec"]), geometry=None)  # kept or not with the model config
-    for what, theirs, ours in (("system", theirs_spec, replace(spec, geometry=None)),
+    for what, theirs, ours in (("system", SystemSpec.from_json(ckpt["spec"]), spec),
                                ("model config", ModelConfig.from_checkpoint_json(ckpt["model_config"]), model_config)):
         if theirs != ours:
             raise InvalidInputError(f"{path}: a checkpoint of another {what} than this run's; init_from needs a "
