@@ -3,10 +3,13 @@ eight systems, at horizons 3, 16 and 100, on the paper's protocol. One command r
 
     python scripts/make_datasets.py                # the datasets (once)
     python benchmarks/prediction.py                # train what is missing, score, write docs/benchmarks.md
-    python benchmarks/prediction.py --report-only  # rebuild docs/benchmarks.md from runs/bench
+    python benchmarks/prediction.py --systems go2  # rerun one system's models; the other rows stay
+    python benchmarks/prediction.py --report-only  # rebuild docs/benchmarks.md from results/prediction.csv
 
 It runs `mosim bench` (two trainings side by side, one thread each; finished models are reused, interrupted
-ones resume), then writes the page with the paper's numbers beside ours and copies the plots to docs/img/bench/.
+ones resume), puts the rows of the systems it ran into results/prediction.csv (committed: every row of the table,
+each with the date it was measured), then writes the page with the paper's numbers beside ours and copies the
+plots of those systems to docs/img/bench/.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
+from mosim.atomic import atomic_path
+
 SYSTEMS = ["reacher-easy", "cartpole-balance", "acrobot-swingup", "cheetah-run", "hopper-hop", "go2", "panda",
            "humanoid-walk"]
 MODELS = ["mosim", "plain", "ensemble", "rssm"]
@@ -30,6 +35,9 @@ PAPER = {"cheetah-run": (0.2297, 0.2185), "reacher-easy": (0.0988, 0.0009), "acr
          "panda": (0.0971, 0.0043), "hopper-hop": (0.3199, 0.2507), "go2": (0.4165, 0.1282),
          "humanoid-walk": (2.1291, 1.2737)}
 DOCS = Path("docs")
+RESULTS = Path("results/prediction.csv")
+"""every row of the table (``mosim bench``'s columns, plus the date and mosim's equivalent horizon); a run
+replaces the rows of the systems it ran"""
 FINDINGS = Path(__file__).with_name("prediction_findings.md")
 """what the numbers say, written by hand after a run and placed under the summary"""
 
@@ -59,18 +67,44 @@ def equivalent_horizons(out: Path, system: str) -> str:
     return f"> {len(ours['curve'])}" if h is None else str(h)
 
 
+def merge(args: argparse.Namespace) -> list[str]:
+    """Put the rows of the systems just run (``args.out/results.csv``) into :data:`RESULTS`, in place of their
+    earlier rows, and copy their plots to docs/img/bench/. Returns the systems merged."""
+    new = [r for r in csv.DictReader(open(args.out / "results.csv")) if r["system"] in args.systems]
+    ran = list(dict.fromkeys(r["system"] for r in new))
+    horizon = {s: equivalent_horizons(args.out, s) for s in ran}
+    for r in new:
+        r["date"] = str(date.today())
+        r["equivalent_horizon"] = horizon[r["system"]] if r["model"] == "mosim" else ""
+    old = list(csv.DictReader(open(RESULTS))) if RESULTS.exists() else []
+    order = {s: i for i, s in enumerate(SYSTEMS)}
+    rows = sorted([r for r in old if r["system"] not in ran] + new,
+                  key=lambda r: (order.get(r["system"], len(order)), r["system"]))
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    with atomic_path(RESULTS) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    img = DOCS / "img" / "bench"
+    img.mkdir(parents=True, exist_ok=True)
+    for s in ran:
+        for name in (f"{s}_error_vs_horizon.png", f"{s}_example1.png"):
+            if (args.out / name).exists():
+                shutil.copy(args.out / name, img / name)
+    return ran
+
+
 def report(args: argparse.Namespace) -> None:
-    rows = list(csv.DictReader(open(args.out / "results.csv")))
+    rows = list(csv.DictReader(open(RESULTS)))
     table: dict[tuple[str, str], dict[int, dict]] = defaultdict(dict)
     for r in rows:
         table[(r["system"], r["model"])][int(r["horizon"])] = r
-    systems = [s for s in args.systems if any(k[0] == s for k in table)]
-    img = DOCS / "img" / "bench"
-    img.mkdir(parents=True, exist_ok=True)
+    systems = [s for s in dict.fromkeys(r["system"] for r in rows)]
+    when = {s: sorted({(float(r["budget_min"]), r["date"]) for r in rows if r["system"] == s}) for s in systems}
     lines = ["| system | model | H=3 | H=16 | H=100 (95% CI) |", "|---|---|---|---|---|"]
     summary = ["| system | mosim H=100 | best other model at H=100 | mosim / best other | RSSM (W=5) / mosim | "
-               "mosim's equivalent horizon vs RSSM's 16-step error | paper: DreamerV3-r / MoSim |",
-               "|---|---|---|---|---|---|---|"]
+               "mosim's equivalent horizon vs RSSM's 16-step error | paper: DreamerV3-r / MoSim | trained |",
+               "|---|---|---|---|---|---|---|---|"]
     for s in systems:
         models = [k[1] for k in table if k[0] == s]
         best100 = min(float(table[(s, m)][100]["mse"]) for m in models if 100 in table[(s, m)])
@@ -92,15 +126,13 @@ def report(args: argparse.Namespace) -> None:
         summary.append(
             f"| {s} | {fmt(ours)} | {best_m} {fmt(others[best_m]) if best_m else ''} | "
             f"{f'{ours / others[best_m]:.2f}x' if finite and best_m else '-'} | "
-            f"{f'{rssm / ours:.1f}x' if finite else '-'} | {equivalent_horizons(args.out, s)} | "
-            f"{'-' if paper is None else f'{paper[0]:g} / {paper[1]:g}'} |")
-        for name in (f"{s}_error_vs_horizon.png", f"{s}_example1.png"):
-            if (args.out / name).exists():
-                shutil.copy(args.out / name, img / name)
+            f"{f'{rssm / ours:.1f}x' if finite else '-'} | "
+            f"{table[(s, 'mosim')][100].get('equivalent_horizon') or '-' if (s, 'mosim') in table else '-'} | "
+            f"{'-' if paper is None else f'{paper[0]:g} / {paper[1]:g}'} | "
+            f"{', '.join(f'{b:g} min, {d}' for b, d in when[s])} |")
     plots = "\n".join(f"![{s}: error vs horizon](img/bench/{s}_error_vs_horizon.png) "
                       f"![{s}: an example window](img/bench/{s}_example1.png)" for s in systems)
-    cmd = " ".join(["python benchmarks/prediction.py", *(["--systems", *args.systems] if args.systems != SYSTEMS
-                                                        else []), f"--budget-min {args.budget_min:g}"])
+    cmd = f"python benchmarks/prediction.py --budget-min {args.budget_min:g}"
     text = f"""# Prediction benchmark
 
 Open-loop prediction error of mosim and the baselines it ships, on the paper's protocol
@@ -110,9 +142,9 @@ state (the RSSM also W = 1 or 5 true steps first, not scored) and the window's t
 its own predictions. Metric: MSE on raw qpos/qvel averaged over the predicted steps, the state entries and the
 windows, with a 95% bootstrap interval over windows. Lower is better; the best H=100 of each system is bold.
 
-- **Budget**: every model trained for {args.budget_min:g} minutes of wall clock on one CPU thread, two trainings
-  side by side on a 2-core x86_64 machine (no GPU), {date.today()}; the same data (240 training episodes of
-  1000 steps, `python scripts/make_datasets.py`).
+- **Budget**: every model trained for the minutes of wall clock in the summary's last column, on one CPU thread,
+  two trainings side by side on a 2-core x86_64 machine (no GPU), on the date given there (every model of a
+  system the same day); the same data (240 training episodes of 1000 steps, `python scripts/make_datasets.py`).
 - **Models**: `mosim`: the structured model with the system's preset (`mosim.presets`: staged predictor then
   correctors, one-step loss, semi-implicit Euler or RK4 as the data was made). `plain`: a normalized ResNet on
   (q, v, a) predicting the state change, one-step loss, the same training loop. `ensemble`: MBPO's probabilistic
@@ -122,8 +154,9 @@ windows, with a 95% bootstrap interval over windows. Lower is better; the best H
   KL balance 0.5/0.1 with 1 nat free bits, sequences of 64, batch 16, lr 1e-4), see
   [../src/mosim/baselines](../src/mosim/baselines). Tuning: the baselines use their references' settings; the
   plain network shares mosim's optimizer settings.
-- **Regenerate**: `{cmd}` (about {len(args.systems) * len(MODELS) * args.budget_min / 2 / 60 + 0.4:.1f} hours
-  here; resumes where it stopped and reuses trained models), then
+- **Regenerate**: `{cmd}` (about {len(SYSTEMS) * len(MODELS) * args.budget_min / 2 / 60 + 0.4:.1f} hours
+  here; resumes where it stopped and reuses trained models; `--systems S ...` reruns only those systems, whose
+  rows then replace theirs in [results/prediction.csv](../results/prediction.csv)), then
   `python scripts/publish_pretrained.py` to refresh the pretrained models in `mosim.pretrained`.
 
 ## Summary at 100 steps
@@ -147,7 +180,7 @@ that move most, true (black) against every model.
 """
     (DOCS / "benchmarks.md").write_text(text)
     print("\n".join(summary))
-    print(f"wrote {DOCS / 'benchmarks.md'} and {img}/")
+    print(f"wrote {DOCS / 'benchmarks.md'}")
 
 
 def main() -> None:
@@ -160,6 +193,7 @@ def main() -> None:
     args = p.parse_args()
     if not args.report_only:
         subprocess.run(bench_command(args), check=True)
+        merge(args)
     report(args)
 
 

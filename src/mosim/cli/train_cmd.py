@@ -40,6 +40,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--contact-features", action=argparse.BooleanOptionalAction, default=None,
                    help="feed each collision geom's height above the floor and the speed of its lowest point "
                         "(default: the preset's)")
+    p.add_argument("--actuator-features", action=argparse.BooleanOptionalAction, default=None,
+                   help="feed, next to the action, the joint forces MuJoCo's actuators apply for it in the state "
+                        "(servos with force limits: the Panda; default: the preset's)")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--batch-size", type=int, default=None, help="windows per gradient step")
     p.add_argument("--seed", type=int, default=0)
@@ -80,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
                                     "adjoint": args.adjoint or None,
                                     "limit_features": False if args.no_limit_features else None,
                                     "force_sees_action": args.force_sees_action or None,
-                                    "contact_features": args.contact_features}.items()
+                                    "contact_features": args.contact_features,
+                                    "actuator_features": args.actuator_features}.items()
                   if v is not None}
     over = {k: v for k, v in {"schedule": args.schedule, "loss": args.loss, "horizon": args.horizon, "lr": args.lr,
                               "batch_size": args.batch_size, "budget_min": args.budget_min}.items() if v is not None}
@@ -92,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
     if args.size is not None:
         model = model_preset(args.size, kind=model.kind, n_correctors=model.n_correctors, integrator=model.integrator,
                              activation=model.activation, substeps=model.substeps,
-                             force_sees_action=model.force_sees_action, contact_features=model.contact_features)
+                             force_sees_action=model.force_sees_action, contact_features=model.contact_features,
+                             actuator_features=model.actuator_features)
     preset = replace(preset, model=replace(model, **model_over), **over)
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
                               compile=args.compile, init_from=args.init_from,

@@ -10,6 +10,7 @@ from mosim.errors import InvalidInputError
 from mosim.models.networks import ACTIVATIONS
 from mosim.registry import lookup
 from mosim.systems.base import SystemSpec
+from mosim.systems.actuation import Actuation
 from mosim.systems.geometry import ContactGeometry
 
 if TYPE_CHECKING:
@@ -62,6 +63,11 @@ class ModelConfig:
     """feed each collision geom's height above the floor and the velocity of its lowest point
     (:mod:`mosim.models.contact`) with the velocity features. Needs the spec's contact geometry
     (:func:`mosim.systems.with_geometry`; training adds it, and the checkpoint keeps it)"""
+    actuator_features: bool = False
+    """feed, next to the action, the joint forces MuJoCo's actuators apply for it in the current state
+    (``qfrc_actuator``, :mod:`mosim.models.actuation`): for servos whose force depends on the state and saturates
+    (the Panda's). Needs the spec's actuation (:func:`mosim.systems.with_actuation`; training adds it, and the
+    checkpoint keeps it)"""
     eps: float = 1e-3
     """``eps`` in ``M = L Lᵀ + eps I`` (normalized units, where ``M`` starts near ``I``)"""
     bound_to_data: bool = True
@@ -99,9 +105,10 @@ class ModelConfig:
         if self.integrator == "dopri5" and discontinuous and self.kind in ("structured", "plain_ode"):
             raise InvalidInputError(f"dopri5 needs dynamics continuous in the state, and the {' and the '.join(discontinuous)} "
                                     "are not: turn them off or use another integrator")
-        if self.contact_features and self.kind not in ("structured", "plain_ode", "plain_delta"):
-            raise InvalidInputError(f"contact_features is for the kinds structured, plain_ode and plain_delta, "
-                                    f"got kind {self.kind!r}")
+        for name in ("contact_features", "actuator_features"):
+            if getattr(self, name) and self.kind not in ("structured", "plain_ode", "plain_delta"):
+                raise InvalidInputError(f"{name} is for the kinds structured, plain_ode and plain_delta, "
+                                        f"got kind {self.kind!r}")
         if not self.eps > 0:
             raise InvalidInputError(f"ModelConfig.eps must be > 0, got {self.eps}")
 
@@ -134,6 +141,16 @@ class ModelConfig:
                 f"contact_features needs the contact geometry of {spec.system_id!r}, and the spec has none: "
                 "pass mosim.systems.with_geometry(spec)")
         return spec.geometry
+
+    def actuation_of(self, spec: SystemSpec) -> Actuation | None:
+        """The actuation the features of a model of ``spec`` use (``None`` without :attr:`actuator_features`)."""
+        if not self.actuator_features:
+            return None
+        if spec.actuation is None:
+            raise InvalidInputError(
+                f"actuator_features needs the actuation of {spec.system_id!r}, and the spec has none: "
+                "pass mosim.systems.with_actuation(spec)")
+        return spec.actuation
 
     @property
     def uses_limit_features(self) -> bool:

@@ -38,8 +38,9 @@ class PlainDeltaModel(DynamicsModel):
         super().__init__()
         config = config or ModelConfig(kind="plain_delta", n_correctors=0)
         self.spec, self.config = spec, config
-        self.features = StateFeatures(spec.layout, config.uses_limit_features, config.geometry_of(spec))
-        pdim, nv, nu = self.features.position_feature_dim, spec.nv, spec.nu
+        self.features = StateFeatures(spec.layout, config.uses_limit_features, config.geometry_of(spec),
+                                      config.actuation_of(spec))
+        pdim, nv, nu = self.features.position_feature_dim, spec.nv, self.features.action_feature_dim(spec.nu)
         wdim = self.features.velocity_feature_dim
         add_state_normalizers(self, stats, pdim, nv, nu, spec.dt, config.bound_to_data, wdim)
         self.net = ResNet(pdim + wdim + nu, 2 * nv, config.force_width, config.force_blocks, config.activation)
@@ -54,7 +55,7 @@ class PlainDeltaModel(DynamicsModel):
     def _normalized_delta(self, q: Tensor, v: Tensor, a: Tensor) -> Tensor:
         p = self.position_norm.bound(self.position_norm(self.features.positions(q)))
         w = self.velocity_norm.bound(self.velocity_norm(self.features.velocity_features(q, v)))
-        x = torch.cat((p, w, self.action_norm(a)), dim=-1)
+        x = torch.cat((p, w, self.action_norm(self.features.action_features(q, v, a))), dim=-1)
         y = self.net(x)
         nv = self.spec.nv
         return torch.cat((self.delta_q_norm.bound(y[..., :nv]), self.delta_v_norm.bound(y[..., nv:])), dim=-1)

@@ -21,7 +21,11 @@ From a state ``(q, v)`` the networks see
   geometry (``ModelConfig.contact_features``), the contact features of :mod:`mosim.models.contact` (each
   collision geom's height above the floor and the velocity of its lowest point): functions of ``q`` and
   ``v`` together, so they go with the velocity features (the inertia network, a function of position
-  alone, does not see them).
+  alone, does not see them);
+
+- action features: the action ``a`` itself, then, when the model is given the robot's actuation
+  (``ModelConfig.actuator_features``), the joint forces MuJoCo's actuators apply for it in the state
+  (:mod:`mosim.models.actuation`; ``nv`` numbers): for servos, a function of the action and the state together.
 
 The pure function :func:`position_features` does the work from precomputed index tensors;
 :class:`StateFeatures` precomputes them from a :class:`~mosim.systems.layout.JointLayout` and
@@ -36,8 +40,10 @@ import torch
 from torch import Tensor, nn
 
 from mosim.errors import InvalidInputError
+from mosim.models.actuation import ActuatorForces
 from mosim.models.contact import ContactFeatures
 from mosim.models.quaternion import gravity_in_body_frame, rotation_6d
+from mosim.systems.actuation import Actuation
 from mosim.systems.geometry import ContactGeometry
 from mosim.systems.layout import BALL, FREE, HINGE, QPOS_WIDTH, SLIDE, JointLayout
 
@@ -131,6 +137,7 @@ def position_features(q: Tensor, raw: Tensor, angles: Tensor, free_quats: Tensor
 class StateFeatures(nn.Module):
     """Feature map of one joint layout. ``positions(q (..., nq)) -> (..., position_dim)``;
     ``velocity_features(q, v) -> (..., velocity_dim)`` (``v`` then the contact features of ``geometry``, if
+    given); ``action_features(q, v, a) -> (..., action_dim)`` (``a`` then the actuator forces of ``actuation``, if
     given); ``forward(q, v) -> (..., feature_dim)``."""
 
     raw: Tensor
@@ -143,10 +150,13 @@ class StateFeatures(nn.Module):
     upper: Tensor
 
     def __init__(self, layout: JointLayout, limit_features: bool = True,
-                 geometry: ContactGeometry | None = None) -> None:
+                 geometry: ContactGeometry | None = None, actuation: Actuation | None = None) -> None:
         super().__init__()
         self.layout = layout
         self.contact = None if geometry is None else ContactFeatures(geometry)
+        if actuation is not None and actuation.nv != layout.nv:
+            raise InvalidInputError(f"the actuation acts on {actuation.nv} dofs, the layout has nv={layout.nv}")
+        self.actuator = None if actuation is None else ActuatorForces(actuation)
         self.index = FeatureIndex.from_layout(layout, limit_features)
         for name in ("raw", "angles", "free_quats", "ball_quats", "limited"):
             self.register_buffer(name, torch.tensor(getattr(self.index, name), dtype=torch.long), persistent=False)
@@ -160,6 +170,10 @@ class StateFeatures(nn.Module):
     @property
     def velocity_feature_dim(self) -> int:
         return self.layout.nv + (0 if self.contact is None else self.contact.dim)
+
+    def action_feature_dim(self, nu: int) -> int:
+        """Width of :meth:`action_features` for ``nu`` actions."""
+        return nu + (0 if self.actuator is None else self.actuator.dim)
 
     @property
     def feature_dim(self) -> int:
@@ -187,6 +201,12 @@ class StateFeatures(nn.Module):
             return v
         return torch.cat((v, self.contact(self._check_q(q), v)), dim=-1)
 
+    def action_features(self, q: Tensor, v: Tensor, a: Tensor) -> Tensor:
+        """``a``, then the actuator forces of ``(q, v, a)`` if the map has an actuation. ``-> (..., action_dim)``."""
+        if self.actuator is None:
+            return a
+        return torch.cat((a, self.actuator(self._check_q(q), self.velocities(v), a)), dim=-1)
+
     def forward(self, q: Tensor, v: Tensor) -> Tensor:
         return torch.cat((self.positions(q), self.velocity_features(q, v)), dim=-1)
 
@@ -195,6 +215,7 @@ class StateFeatures(nn.Module):
         return (
             f"raw={len(i.raw)}, sincos={len(i.angles)}, free={len(i.free_quats)}, ball={len(i.ball_quats)}, "
             f"limits={len(i.limited)}, contact_pairs={0 if self.contact is None else self.contact.geometry.n_pairs}, "
+            f"actuator_forces={self.actuator is not None}, "
             f"position_dim={self.position_feature_dim}, velocity_dim={self.velocity_feature_dim}"
         )
 

@@ -28,7 +28,8 @@ from mosim.data.dataset import Dataset
 from mosim.errors import InvalidInputError
 from mosim.models.features import StateFeatures
 from mosim.models.tangent import position_difference
-from mosim.systems import with_geometry
+from mosim.systems import with_actuation, with_geometry
+from mosim.systems.actuation import Actuation
 from mosim.systems.base import SystemSpec
 from mosim.systems.geometry import ContactGeometry
 
@@ -98,7 +99,7 @@ class NormalizationStats:
     velocity: MeanStd
     """velocity features ``(nv,)``, or ``(nv + contact features,)`` (:meth:`StateFeatures.velocity_features`)"""
     action: MeanStd
-    """actions ``(nu,)``"""
+    """action features ``(nu,)``, or ``(nu + nv,)`` with the actuator forces (:meth:`StateFeatures.action_features`)"""
     acceleration: MeanStd
     """finite-difference accelerations ``(v[t+1] - v[t]) / dt``, ``(nv,)``"""
     delta_q: MeanStd
@@ -284,11 +285,13 @@ def _velocity_stats(features: StateFeatures, q: Tensor, v: Tensor, min_std: floa
 
 def model_inputs(dataset: Dataset, config: ModelConfig) -> tuple[SystemSpec, NormalizationStats]:
     """What a fresh model of ``config`` on ``dataset`` is built from: the dataset's spec, with the contact geometry
-    the model's features need (:attr:`~mosim.models.config.ModelConfig.contact_features`; the checkpoint then keeps
-    it), and the normalization statistics of the training split for those features."""
+    and the actuation the model's features need (:attr:`~mosim.models.config.ModelConfig.contact_features`,
+    :attr:`~mosim.models.config.ModelConfig.actuator_features`; the checkpoint then keeps them), and the
+    normalization statistics of the training split for those features."""
     spec = with_geometry(dataset.spec) if config.contact_features else dataset.spec
+    spec = with_actuation(spec) if config.actuator_features else spec
     stats = compute_normalization(dataset, limit_features=config.uses_limit_features,
-                                  geometry=config.geometry_of(spec))
+                                  geometry=config.geometry_of(spec), actuation=config.actuation_of(spec))
     return spec, stats
 
 
@@ -300,12 +303,14 @@ def compute_normalization(
     min_std: float = MIN_STD,
     limit_features: bool = True,
     geometry: ContactGeometry | None = None,
+    actuation: Actuation | None = None,
 ) -> NormalizationStats:
     """Normalization statistics from the transitions of one split of a dataset.
 
     :param max_transitions: use a random subset of at most this many transitions (all by default)
     :param seed: seed of that subset
     :param geometry: with the contact features of this geometry (``ModelConfig.contact_features``)
+    :param actuation: with the actuator forces of this actuation (``ModelConfig.actuator_features``)
     """
     tr = transitions(dataset, split)
     n = tr["q0"].shape[0]
@@ -315,13 +320,13 @@ def compute_normalization(
         idx = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:max_transitions]
         tr = {k: x[idx] for k, x in tr.items()}
     spec = dataset.spec
-    features = StateFeatures(spec.layout, limit_features, geometry).to(torch.float64)
+    features = StateFeatures(spec.layout, limit_features, geometry, actuation).to(torch.float64)
     dv = tr["v1"] - tr["v0"]
     dq = position_difference(spec.layout, tr["q0"], tr["q1"])
     return NormalizationStats(
         position=_position_stats(features, tr["q0"], min_std),
         velocity=_velocity_stats(features, tr["q0"], tr["v0"], min_std),
-        action=MeanStd.of(tr["action"], min_std),
+        action=MeanStd.of(features.action_features(tr["q0"], tr["v0"], tr["action"]), min_std),
         acceleration=MeanStd.of(dv / spec.dt, min_std),
         # one-step changes are rates times dt: floor them in rate units too
         delta_q=MeanStd.of(dq, min_std * spec.dt),

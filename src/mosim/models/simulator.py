@@ -57,8 +57,9 @@ class NeuralSimulator(DynamicsModel):
         self.integrator = config.resolved_integrator(spec)
         lookup(INTEGRATORS, self.integrator, "integrator")
         self.integrator_options = dict(integrator_options or {})
-        self.features = StateFeatures(spec.layout, config.uses_limit_features, config.geometry_of(spec))
-        pdim, nv, nu = self.features.position_feature_dim, spec.nv, spec.nu
+        self.features = StateFeatures(spec.layout, config.uses_limit_features, config.geometry_of(spec),
+                                      config.actuation_of(spec))
+        pdim, nv, nu = self.features.position_feature_dim, spec.nv, self.features.action_feature_dim(spec.nu)
         wdim = self.features.velocity_feature_dim
         bounded = config.bound_to_data
         self.position_norm = Normalizer.from_stats(stats.position if stats else None, pdim, bounded=bounded)
@@ -110,12 +111,13 @@ class NeuralSimulator(DynamicsModel):
 
     # ------------------------------------------------------------------ dynamics
     def normalized_inputs(self, q: Tensor, v: Tensor, a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """Normalized position features ``(..., P)``, velocity features ``(..., nv)`` and action ``(..., nu)``
+        """Normalized position features ``(..., P)``, velocity features ``(..., nv+)`` and action features
+        ``(..., nu+)``
         (features clamped to the data's range when the model is bounded, see :attr:`ModelConfig.bound_to_data`)."""
         return (
             self.position_norm.bound(self.position_norm(self.features.positions(q))),
             self.velocity_norm.bound(self.velocity_norm(self.features.velocity_features(q, v))),
-            self.action_norm(a),
+            self.action_norm(self.features.action_features(q, v, a)),
         )
 
     def _normalized_acceleration(self, q: Tensor, v: Tensor, a: Tensor, n_correctors: int | None) -> Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mosim.errors import InvalidInputError, MosimError
+from mosim.systems.actuation import Actuation
 from mosim.systems.base import System, SystemSpec
 from mosim.systems.dmc import DMCSystem, dmc_task_ids, is_dmc_id
 from mosim.systems.geometry import ContactGeometry
@@ -30,19 +31,31 @@ def make_system(system_id: str, substeps: int | None = None) -> System:
     raise unknown_name(system_id, "system", list_systems() + ["mjcf:PATH"])
 
 
+def _system_of(spec: SystemSpec, what: str) -> System:
+    """The system of ``spec``, made again from its id (to read what a dataset's spec does not keep)."""
+    try:
+        system = make_system(spec.system_id, substeps=spec.substeps)
+    except MosimError as e:
+        raise InvalidInputError(f"cannot read the {what} of {spec.system_id!r}: {e}") from None
+    problems = spec.mismatches(system.spec())
+    if problems:
+        raise InvalidInputError(f"the system {spec.system_id!r} made here differs from the spec's: {problems}")
+    return system
+
+
 def with_geometry(spec: SystemSpec) -> SystemSpec:
     """``spec`` with its :class:`ContactGeometry` (read from the system, made again from its id, if the spec has
     none: a dataset's spec does not keep it)."""
     if spec.geometry is not None:
         return spec
-    try:
-        system = make_system(spec.system_id, substeps=spec.substeps)
-    except MosimError as e:
-        raise InvalidInputError(f"cannot read the contact geometry of {spec.system_id!r}: {e}") from None
-    problems = spec.mismatches(system.spec())
-    if problems:
-        raise InvalidInputError(f"the system {spec.system_id!r} made here differs from the spec's: {problems}")
-    return replace(spec, geometry=system.geometry)
+    return replace(spec, geometry=_system_of(spec, "contact geometry").geometry)
+
+
+def with_actuation(spec: SystemSpec) -> SystemSpec:
+    """``spec`` with its :class:`Actuation` (read from the system, made again from its id, if the spec has none)."""
+    if spec.actuation is not None:
+        return spec
+    return replace(spec, actuation=_system_of(spec, "actuators").actuation)
 
 
 def list_systems() -> list[str]:
@@ -50,5 +63,5 @@ def list_systems() -> list[str]:
     return sorted(MENAGERIE_ROBOTS) + dmc_task_ids()
 
 
-__all__ = ["ContactGeometry", "DMCSystem", "JointLayout", "MJCFSystem", "System", "SystemSpec", "list_systems",
-           "make_system", "with_geometry"]
+__all__ = ["Actuation", "ContactGeometry", "DMCSystem", "JointLayout", "MJCFSystem", "System", "SystemSpec",
+           "list_systems", "make_system", "with_actuation", "with_geometry"]

@@ -18,6 +18,7 @@ import mujoco
 import numpy as np
 
 from mosim.errors import InvalidInputError
+from mosim.systems.actuation import Actuation
 from mosim.systems.geometry import ContactGeometry
 from mosim.systems.layout import JointLayout
 
@@ -48,12 +49,18 @@ class SystemSpec:
     geometry: ContactGeometry | None = field(default=None, compare=False)
     """the kinematic tree and floor contact pairs (:meth:`System.geometry`), kept where a model needs them
     (``ModelConfig.contact_features``); not part of a dataset's spec, and not compared (``==``, :meth:`mismatches`)"""
+    actuation: Actuation | None = field(default=None, compare=False)
+    """the actuators' force law (:meth:`System.actuation`), kept where a model needs it
+    (``ModelConfig.actuator_features``); like :attr:`geometry`, not in a dataset's spec and not compared"""
 
     def to_json(self) -> str:
         d = asdict(self)
         d["layout"] = json.loads(self.layout.to_json())
-        if self.geometry is None:
-            del d["geometry"]  # absent unless set: the JSON of specs without it stays as it was
+        for name in ("geometry", "actuation"):  # absent unless set: the JSON of specs without them stays as it was
+            if getattr(self, name) is None:
+                del d[name]
+        if self.actuation is not None:
+            d["actuation"] = self.actuation.to_dict()
         return json.dumps(d, sort_keys=True)
 
     @classmethod
@@ -62,6 +69,8 @@ class SystemSpec:
         d["layout"] = JointLayout.from_json(json.dumps(d["layout"]))
         if d.get("geometry") is not None:
             d["geometry"] = ContactGeometry.from_dict(d["geometry"])
+        if d.get("actuation") is not None:
+            d["actuation"] = Actuation.from_dict(d["actuation"])
         d["action_low"] = tuple(float(x) for x in d["action_low"])
         d["action_high"] = tuple(float(x) for x in d["action_high"])
         return cls(**d)
@@ -157,6 +166,11 @@ class System(ABC):
     def geometry(self) -> ContactGeometry:
         """The kinematic tree and the floor contact pairs of the model."""
         return ContactGeometry.from_model(self.model)
+
+    @property
+    def actuation(self) -> Actuation:
+        """The actuators' force law (a clear error for actuators it does not cover, see :class:`Actuation`)."""
+        return Actuation.from_model(self.model)
 
     def _action_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Actuator control ranges; unlimited actuators get [-1, 1]."""
