@@ -59,6 +59,30 @@ CONTACT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     for on in (True, False)
 }
 
+# the presets' choices of 2026-11-27, 5 minutes each (the prediction benchmark's budget), spelled out with the
+# network size so they do not follow the presets: the Panda with and without its actuators' forces
+# (ModelConfig.actuator_features), Go2 end to end once it sees its contacts, humanoid's network size
+ACTUATOR, NO_ACTUATOR = ["--actuator-features"], ["--no-actuator-features"]
+MEDIUM = ["--budget-min", "5", "--size", "medium"]
+PRESET_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
+    "panda-actuator/structured": ("presets", "panda", "panda", [*MEDIUM, "--correctors", "1", *ACTUATOR]),
+    "panda-actuator/structured-no-actuator": ("presets", "panda", "panda", [*MEDIUM, "--correctors", "1",
+                                                                            *NO_ACTUATOR]),
+    "panda-actuator/structured-no-corrector": ("presets", "panda", "panda", [*MEDIUM, "--correctors", "0",
+                                                                             *ACTUATOR]),
+    "panda-actuator/structured-large": ("presets", "panda", "panda", ["--budget-min", "5", "--size", "large",
+                                                                      "--correctors", "3", *ACTUATOR]),
+    "panda-actuator/plain": ("presets", "panda", "panda", [*MEDIUM, *PLAIN, *ACTUATOR]),
+    "panda-actuator/plain-no-actuator": ("presets", "panda", "panda", [*MEDIUM, *PLAIN, *NO_ACTUATOR]),
+    "panda-actuator/plain-large": ("presets", "panda", "panda", ["--budget-min", "5", "--size", "large", *PLAIN,
+                                                                 *ACTUATOR]),
+    "go2-presets/end-to-end": ("presets", "go2", "go2", [*MEDIUM, "--correctors", "2", "--schedule", "end_to_end",
+                                                         *CONTACT]),
+    "humanoid-presets/medium": ("presets", "humanoid-walk", "humanoid", [*MEDIUM, "--correctors", "3"]),
+    "humanoid-presets/medium-contact": ("presets", "humanoid-walk", "humanoid", [*MEDIUM, "--correctors", "3",
+                                                                                 *CONTACT]),
+}
+
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
 RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "reacher/structured": ("table", "reacher-easy", "reacher", ["--budget-min", "20"]),
@@ -96,6 +120,7 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
                                                                                "--kind", "plain_delta"]),
     **LARGE_RUNS,
     **CONTACT_RUNS,
+    **PRESET_RUNS,
     # the control: the same 20 minutes on the standard 240 training episodes, on the machine and day of the rows
     # above (the main table's rows are from another day and machine)
     "acrobot-large/structured-on-240": ("large", "acrobot-swingup", "acrobot", ["--budget-min", "20"]),
@@ -103,7 +128,8 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 }
 GROUPS = {"table": "Main table", "large": "Acrobot and reacher: 1900 training episodes (and 240, -on-240)",
           "ablation": "Cheetah-run ablations (equal budgets)", "acrobot": "Acrobot-swingup: variants",
-          "contact": "Contact features, on and off (the robots with contacts, equal budgets)"}
+          "contact": "Contact features, on and off (the robots with contacts, equal budgets)",
+          "presets": "The presets' choices of 2026-11-27: actuator forces on the Panda, Go2 end to end, humanoid's size"}
 TRAIN_EPISODES = {"table": 240, "large": 1900}
 """training episodes of the target rows, by group"""
 FINDINGS = Path(__file__).with_name("accuracy_findings.md")

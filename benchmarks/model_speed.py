@@ -58,9 +58,10 @@ ROLLOUT_SYSTEMS = ("reacher-easy", "cheetah-run", "go2", "humanoid-walk")
 
 def recipes(system: str) -> dict:
     base = get_preset(system).model
-    return {"mosim default": base, "plain one-step network": replace(base, kind="plain_delta", contact_features=False),
+    plain_inputs = {"contact_features": False, "actuator_features": False}  # the (q, v, a) of the baseline / original
+    return {"mosim default": base, "plain one-step network": replace(base, kind="plain_delta", **plain_inputs),
             "original recipe (dopri5 + adjoint)": replace(base, integrator="dopri5", adjoint=True, limit_features=False,
-                                                          contact_features=False)}
+                                                          **plain_inputs)}
 
 
 COMPILED = ("mosim default", "plain one-step network")

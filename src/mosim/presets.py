@@ -59,18 +59,24 @@ PRESETS: dict[str, Preset] = {
     # The bigger models train end to end: in a CPU budget the staged schedule leaves each network too little time.
     # cheetah-run, 20 min: 0.30 at H=100 against 0.43 staged; 5 min: hopper 0.69 against 0.91, panda 0.12 against
     # 0.39, humanoid 9.7 against a diverged rollout (the staged 5-min runs predate the data bounds; see
-    # results/accuracy.md). Go2 stays staged: end to end, 5 min, it fit better at H=16 (0.38 against 0.59) but 4 of
-    # 1000 100-step windows sank through the floor (mean 30; 2.09 with the state bounds, median 0.67).
+    # results/accuracy.md). Go2 stayed staged until it saw its contacts: end to end without them, 5 min, it fit
+    # better at H=16 (0.38 against 0.59) but 4 of 1000 100-step windows sank through the floor (mean 30).
     # Cheetah, hopper and Go2 see their floor contacts (ModelConfig.contact_features; 2026-11-27, equal budgets, one
     # core each; results/accuracy.md, "Contact features"): cheetah 10 min 0.222 at H=100 against 0.325 without, go2
     # 5 min 0.576 against 1.03, hopper 5 min 0.378 against 0.624 (its earlier preset: the 8-step loss without
     # them; with them the 8-step loss scored 1.04, so hopper now trains on the one-step loss). Not humanoid: 5 min,
     # 21.7 against 9.46 (1.1M samples: the large model barely starts learning in that budget).
+    # 2026-11-27, 5 min each, one core each (runs/exp, scored on the test split at H=100): Go2 end to end with its
+    # contact features 0.356 [0.344, 0.370], no window leaving the floor, against 0.576 staged. Panda with its
+    # actuator forces (ModelConfig.actuator_features): medium, one corrector 0.046 [0.042, 0.050]; large, three
+    # correctors 0.078; medium, no corrector 0.158 (the large preset without them had 0.113, and the plain network
+    # 0.065 large, 0.051 medium). Humanoid medium 8.45 [8.27, 8.64] against large 9.69 (more samples in the budget);
+    # medium with contact features 13.8.
     "cheetah": Preset(model_preset("medium", n_correctors=1, contact_features=True), schedule="end_to_end"),
     "hopper": Preset(model_preset("medium", n_correctors=2, contact_features=True), schedule="end_to_end"),
-    "go2": Preset(model_preset("medium", n_correctors=2, contact_features=True)),
-    "panda": Preset(model_preset("large", n_correctors=3), schedule="end_to_end"),
-    "humanoid": Preset(model_preset("large", n_correctors=3), schedule="end_to_end"),
+    "go2": Preset(model_preset("medium", n_correctors=2, contact_features=True), schedule="end_to_end"),
+    "panda": Preset(model_preset("medium", n_correctors=1, actuator_features=True), schedule="end_to_end"),
+    "humanoid": Preset(model_preset("medium", n_correctors=3), schedule="end_to_end"),
     "tiny": Preset(model_preset("tiny"), budget_min=0.5, batch_size=128, val_every_steps=50),
 }
 

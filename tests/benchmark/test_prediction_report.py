@@ -24,3 +24,30 @@ def test_the_committed_page_is_the_report_of_the_committed_results(tmp_path, mon
     assert (tmp_path / "benchmarks.md").read_text() == (REPO / "docs" / "benchmarks.md").read_text(), (
         "docs/benchmarks.md differs from what results/prediction.csv and benchmarks/prediction_findings.md give: "
         "edit the findings file, not the page, and run python benchmarks/prediction.py --report-only")
+
+
+def test_a_run_of_one_system_replaces_only_its_rows(tmp_path, monkeypatch):
+    import csv
+    import shutil
+    from datetime import date
+
+    script = _script()
+    results = tmp_path / "prediction.csv"
+    shutil.copy(REPO / "results" / "prediction.csv", results)
+    monkeypatch.setattr(script, "RESULTS", results)
+    monkeypatch.setattr(script, "DOCS", tmp_path / "docs")
+    before = list(csv.DictReader(open(results)))
+    out = tmp_path / "bench"
+    out.mkdir()
+    fresh = [{"system": "go2", "model": m, "horizon": h, "mse": 0.5, "ci_low": 0.4, "ci_high": 0.6, "budget_min": 5.0,
+              "warmup": 1} for m in ("mosim", "plain") for h in (3, 16, 100)]
+    with open(out / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(fresh[0]))
+        writer.writeheader()
+        writer.writerows(fresh)
+    assert script.merge(argparse.Namespace(out=out, systems=["go2", "panda"])) == ["go2"]
+    after = list(csv.DictReader(open(results)))
+    assert [r for r in after if r["system"] != "go2"] == [r for r in before if r["system"] != "go2"]
+    go2 = [r for r in after if r["system"] == "go2"]
+    assert len(go2) == 6 and {r["date"] for r in go2} == {str(date.today())}
+    assert [r["system"] for r in after].index("go2") == [r["system"] for r in before].index("go2")  # order kept

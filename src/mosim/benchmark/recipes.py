@@ -61,7 +61,7 @@ def _rssm_with(batch_size: int, lr: float) -> Callable[[str, float, int], Recipe
 
 RECIPES: dict[str, Callable[[str, float, int], Recipe]] = {
     "mosim": _mosim,
-    "plain": _variant(schedule="end_to_end", kind="plain_delta", contact_features=False),
+    "plain": _variant(schedule="end_to_end", kind="plain_delta", contact_features=False, actuator_features=False),
     "plain-ode": _variant(schedule="end_to_end", kind="plain_ode"),
     "end-to-end": _variant(schedule="end_to_end"),
     "ensemble": _ensemble,
@@ -69,7 +69,7 @@ RECIPES: dict[str, Callable[[str, float, int], Recipe]] = {
     "rssm-b256": _rssm_with(batch_size=256, lr=3e-4),
 }
 """``mosim``: the structured model with the system's preset; ``plain``: the plain one-step network (on ``(q, v, a)``
-features only: not the contact features of the presets that use them);
+features only: not the contact or actuator features of the presets that use them);
 ``plain-ode`` and ``end-to-end``: the paper's ablations; ``ensemble``: PETS/MBPO; ``rssm``: DreamerV3 (its batch of 16 sequences of 64 steps, learning
 rate 1e-4); ``rssm-b256``: the same RSSM with 256 sequences a batch and learning rate 3e-4, for a GPU, where an
 update costs about the same at either batch size."""
