@@ -145,9 +145,10 @@ windows, with a 95% bootstrap interval over windows. Lower is better; the best H
 - **Budget**: every model trained for the minutes of wall clock in the summary's last column, on one CPU thread,
   two trainings side by side on a 2-core x86_64 machine (no GPU), on the date given there (every model of a
   system the same day); the same data (240 training episodes of 1000 steps, `python scripts/make_datasets.py`).
-- **Models**: `mosim`: the structured model with the system's preset (`mosim.presets`: staged predictor then
-  correctors, one-step loss, semi-implicit Euler or RK4 as the data was made). `plain`: a normalized ResNet on
-  (q, v, a) predicting the state change, one-step loss, the same training loop. `ensemble`: MBPO's probabilistic
+- **Models**: `mosim`: the structured model with the system's preset (`mosim.presets`: predictor and
+  correctors, staged on the small systems and end to end on the large ones, one-step loss, integrated as the
+  data was made; the contact features on cheetah, hopper and go2, the actuator forces on panda). `plain`: a
+  normalized ResNet on (q, v, a) predicting the state change, one-step loss, the same training loop. `ensemble`: MBPO's probabilistic
   ensemble (7 members, 5 elites, 4 x 200 SiLU, Gaussian NLL with learned log-variance bounds, bootstrapped
   batches of 256, lr 1e-3), rolled out on its mean. `rssm`: DreamerV3's RSSM on state vectors, sized for this
   CPU (`dv3-cpu`: GRU state 256, 32 x 16 categorical latents with 1% unimix, 2 x 256 encoder/decoder, symlog,

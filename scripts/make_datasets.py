@@ -12,7 +12,7 @@ for the Panda and the Go2 (0.002 s). Existing files are validated and kept; inte
 resume. A summary goes to results/datasets.md.
 
 With --large, also the bigger training sets of the accuracy targets (benchmarks/accuracy.py): 2000 episodes
-of acrobot-swingup and reacher-easy under the same protocol, seed 1 (so none of their episodes is one of the
+of acrobot-swingup, reacher-easy and cheetah-run under the same protocol, seed 1 (so none of their episodes is one of the
 standard files' test episodes, which score the models trained on them), split 1900 train / 100 val / 0 test.
 """
 
@@ -35,7 +35,7 @@ DATASETS: dict[str, dict] = {
     "go2": {"substeps": 1},
 }
 EPISODES, STEPS, SEED = 300, 1000, 0
-LARGE: dict[str, int] = {"acrobot-swingup": 2000, "reacher-easy": 2000}
+LARGE: dict[str, int] = {"acrobot-swingup": 2000, "reacher-easy": 2000, "cheetah-run": 2000}
 """system id -> episodes of its bigger training set (``--large``)"""
 LARGE_SEED, LARGE_SPLIT = 1, (0.95, 0.05, 0.0)
 
