@@ -41,6 +41,9 @@ LARGE_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     for seed_name, seed_args in (("", []), ("-seed-1", ["--seed", "1"]))
 } | {  # cheetah: does the structured model with its contact features still gain from more data?
     "cheetah-large/structured": ("large", "cheetah-run", "cheetah", ["--budget-min", "20"]),
+    # the target's whole allowance: 30 minutes of the machine's two cores for one run
+    "cheetah-large/structured-30-min-2-threads": ("large", "cheetah-run", "cheetah", ["--budget-min", "30",
+                                                                                      "--threads", "2"]),
 }
 
 CONTACT, NO_CONTACT = ["--contact-features"], ["--no-contact-features"]
@@ -83,6 +86,10 @@ PRESET_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "humanoid-presets/medium": ("presets", "humanoid-walk", "humanoid", [*MEDIUM, "--correctors", "3"]),
     "humanoid-presets/medium-contact": ("presets", "humanoid-walk", "humanoid", [*MEDIUM, "--correctors", "3",
                                                                                  *CONTACT]),
+    "humanoid-presets/medium-one-corrector": ("presets", "humanoid-walk", "humanoid", [*MEDIUM, "--correctors",
+                                                                                       "1"]),
+    "humanoid-presets/small": ("presets", "humanoid-walk", "humanoid", ["--budget-min", "5", "--size", "small",
+                                                                        "--correctors", "3"]),
 }
 
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
