@@ -82,15 +82,17 @@ class Actuation:
         unlimited = (-np.inf, np.inf)
         ctrl_range, force_range = [], []
         for i in range(nu):
-            name = mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, i) or f"#{i}"
-            problem = _unsupported(model, i)
-            if problem:
-                raise InvalidInputError(f"actuator {name!r}: {problem}; the actuator features cover actuators "
-                                        "without activation dynamics, with a fixed gain and an affine bias, on hinges, "
+            try:
+                _check_force_law(model, i)
+                pairs = _transmission(model, i)
+            except ValueError as e:
+                name = mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, i) or f"#{i}"
+                raise InvalidInputError(f"actuator {name!r}: {e}; the actuator features cover actuators without "
+                                        "activation dynamics, with a fixed gain and an affine bias, on hinges, "
                                         "slides and fixed tendons (turn them off: actuator_features=False, "
-                                        "mosim train --no-actuator-features)")
+                                        "mosim train --no-actuator-features)") from None
             gear = float(model.actuator_gear[i, 0])
-            for jnt, coef in _transmission(model, i):
+            for jnt, coef in pairs:
                 length_map[i, model.jnt_qposadr[jnt]] += gear * coef
                 moment[i, model.jnt_dofadr[jnt]] += gear * coef
             ctrl_range.append(tuple(map(float, model.actuator_ctrlrange[i]))
@@ -139,18 +141,14 @@ def _rows(a: np.ndarray) -> tuple[Row, ...]:
     return tuple(tuple(float(x) for x in row) for row in a)
 
 
-def _unsupported(model: mujoco.MjModel, i: int) -> str | None:
+def _check_force_law(model: mujoco.MjModel, i: int) -> None:
+    """A ``ValueError`` saying why actuator ``i``'s force is not the formula of the module docstring, if it is not."""
     if model.actuator_dyntype[i] != int(mujoco.mjtDyn.mjDYN_NONE):
-        return "it has activation dynamics (its force depends on a state the data does not hold)"
+        raise ValueError("it has activation dynamics (its force depends on a state the data does not hold)")
     if model.actuator_gaintype[i] != int(mujoco.mjtGain.mjGAIN_FIXED):
-        return "its gain is not fixed"
+        raise ValueError("its gain is not fixed")
     if model.actuator_biastype[i] not in (_BIAS_NONE, _BIAS_AFFINE):
-        return "its bias is not affine"
-    try:
-        _transmission(model, i)
-    except ValueError as e:
-        return str(e)
-    return None
+        raise ValueError("its bias is not affine")
 
 
 def _transmission(model: mujoco.MjModel, i: int) -> list[tuple[int, float]]:
