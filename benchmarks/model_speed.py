@@ -44,6 +44,7 @@ import torch
 from mujoco import rollout as mj_rollout
 
 import mosim
+from mosim.benchmark.recipes import BASELINE_INPUTS
 from mosim.loading import Simulator
 from mosim.models import build_model
 from mosim.models.normalization import model_inputs
@@ -58,10 +59,9 @@ ROLLOUT_SYSTEMS = ("reacher-easy", "cheetah-run", "go2", "humanoid-walk")
 
 def recipes(system: str) -> dict:
     base = get_preset(system).model
-    plain_inputs = {"contact_features": False, "actuator_features": False}  # the (q, v, a) of the baseline / original
-    return {"mosim default": base, "plain one-step network": replace(base, kind="plain_delta", **plain_inputs),
+    return {"mosim default": base, "plain one-step network": replace(base, kind="plain_delta", **BASELINE_INPUTS),
             "original recipe (dopri5 + adjoint)": replace(base, integrator="dopri5", adjoint=True, limit_features=False,
-                                                          **plain_inputs)}
+                                                          **BASELINE_INPUTS)}
 
 
 COMPILED = ("mosim default", "plain one-step network")

@@ -99,7 +99,7 @@ def report(args: argparse.Namespace) -> None:
     table: dict[tuple[str, str], dict[int, dict]] = defaultdict(dict)
     for r in rows:
         table[(r["system"], r["model"])][int(r["horizon"])] = r
-    systems = [s for s in dict.fromkeys(r["system"] for r in rows)]
+    systems = list(dict.fromkeys(r["system"] for r in rows))
     when = {s: sorted({(float(r["budget_min"]), r["date"]) for r in rows if r["system"] == s}) for s in systems}
     lines = ["| system | model | H=3 | H=16 | H=100 (95% CI) |", "|---|---|---|---|---|"]
     summary = ["| system | mosim H=100 | best other model at H=100 | mosim / best other | RSSM (W=5) / mosim | "

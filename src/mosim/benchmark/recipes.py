@@ -59,9 +59,13 @@ def _rssm_with(batch_size: int, lr: float) -> Callable[[str, float, int], Recipe
     return make
 
 
+BASELINE_INPUTS = {"contact_features": False, "actuator_features": False}
+"""``ModelConfig`` fields that keep a model on the ``(q, v, a)`` inputs of the baselines it stands for (the plain
+network, the original's recipe): none of the inputs read from the robot's MuJoCo model that some presets use"""
+
 RECIPES: dict[str, Callable[[str, float, int], Recipe]] = {
     "mosim": _mosim,
-    "plain": _variant(schedule="end_to_end", kind="plain_delta", contact_features=False, actuator_features=False),
+    "plain": _variant(schedule="end_to_end", kind="plain_delta", **BASELINE_INPUTS),
     "plain-ode": _variant(schedule="end_to_end", kind="plain_ode"),
     "end-to-end": _variant(schedule="end_to_end"),
     "ensemble": _ensemble,

@@ -28,7 +28,7 @@ from mosim.data.dataset import Dataset
 from mosim.errors import InvalidInputError
 from mosim.models.features import StateFeatures
 from mosim.models.tangent import position_difference
-from mosim.systems import with_actuation, with_geometry
+from mosim.systems import with_mechanics
 from mosim.systems.actuation import Actuation
 from mosim.systems.base import SystemSpec
 from mosim.systems.geometry import ContactGeometry
@@ -288,8 +288,7 @@ def model_inputs(dataset: Dataset, config: ModelConfig) -> tuple[SystemSpec, Nor
     and the actuation the model's features need (:attr:`~mosim.models.config.ModelConfig.contact_features`,
     :attr:`~mosim.models.config.ModelConfig.actuator_features`; the checkpoint then keeps them), and the
     normalization statistics of the training split for those features."""
-    spec = with_geometry(dataset.spec) if config.contact_features else dataset.spec
-    spec = with_actuation(spec) if config.actuator_features else spec
+    spec = with_mechanics(dataset.spec, geometry=config.contact_features, actuation=config.actuator_features)
     stats = compute_normalization(dataset, limit_features=config.uses_limit_features,
                                   geometry=config.geometry_of(spec), actuation=config.actuation_of(spec))
     return spec, stats

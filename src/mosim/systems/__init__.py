@@ -31,31 +31,32 @@ def make_system(system_id: str, substeps: int | None = None) -> System:
     raise unknown_name(system_id, "system", list_systems() + ["mjcf:PATH"])
 
 
-def _system_of(spec: SystemSpec, what: str) -> System:
-    """The system of ``spec``, made again from its id (to read what a dataset's spec does not keep)."""
+def with_mechanics(spec: SystemSpec, geometry: bool = False, actuation: bool = False) -> SystemSpec:
+    """``spec`` with the parts of the robot's MuJoCo model asked for that it lacks (a dataset's spec keeps
+    neither): its :class:`ContactGeometry` and its :class:`Actuation`, read from the system made again from its id
+    (once, whatever is asked)."""
+    missing = {name for name, wanted in (("geometry", geometry), ("actuation", actuation))
+               if wanted and getattr(spec, name) is None}
+    if not missing:
+        return spec
     try:
         system = make_system(spec.system_id, substeps=spec.substeps)
     except MosimError as e:
-        raise InvalidInputError(f"cannot read the {what} of {spec.system_id!r}: {e}") from None
+        raise InvalidInputError(f"cannot read the {' and '.join(sorted(missing))} of {spec.system_id!r}: {e}") from None
     problems = spec.mismatches(system.spec())
     if problems:
         raise InvalidInputError(f"the system {spec.system_id!r} made here differs from the spec's: {problems}")
-    return system
+    return replace(spec, **{name: getattr(system, name) for name in missing})
 
 
 def with_geometry(spec: SystemSpec) -> SystemSpec:
-    """``spec`` with its :class:`ContactGeometry` (read from the system, made again from its id, if the spec has
-    none: a dataset's spec does not keep it)."""
-    if spec.geometry is not None:
-        return spec
-    return replace(spec, geometry=_system_of(spec, "contact geometry").geometry)
+    """``spec`` with its :class:`ContactGeometry` (see :func:`with_mechanics`)."""
+    return with_mechanics(spec, geometry=True)
 
 
 def with_actuation(spec: SystemSpec) -> SystemSpec:
-    """``spec`` with its :class:`Actuation` (read from the system, made again from its id, if the spec has none)."""
-    if spec.actuation is not None:
-        return spec
-    return replace(spec, actuation=_system_of(spec, "actuators").actuation)
+    """``spec`` with its :class:`Actuation` (see :func:`with_mechanics`)."""
+    return with_mechanics(spec, actuation=True)
 
 
 def list_systems() -> list[str]:
@@ -64,4 +65,4 @@ def list_systems() -> list[str]:
 
 
 __all__ = ["Actuation", "ContactGeometry", "DMCSystem", "JointLayout", "MJCFSystem", "System", "SystemSpec",
-           "list_systems", "make_system", "with_actuation", "with_geometry"]
+           "list_systems", "make_system", "with_actuation", "with_geometry", "with_mechanics"]
