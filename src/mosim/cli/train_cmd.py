@@ -43,6 +43,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--actuator-features", action=argparse.BooleanOptionalAction, default=None,
                    help="feed, next to the action, the joint forces MuJoCo's actuators apply for it in the state "
                         "(servos with force limits: the Panda; default: the preset's)")
+    p.add_argument("--heading-frame", action=argparse.BooleanOptionalAction, default=None,
+                   help="see and predict a free-floating robot's linear velocity in the frame of its heading, so "
+                        "its dynamics look the same whichever way it faces (default: on)")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--batch-size", type=int, default=None, help="windows per gradient step")
     p.add_argument("--seed", type=int, default=0)
@@ -84,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
                                     "limit_features": False if args.no_limit_features else None,
                                     "force_sees_action": args.force_sees_action or None,
                                     "contact_features": args.contact_features,
-                                    "actuator_features": args.actuator_features}.items()
+                                    "actuator_features": args.actuator_features,
+                                    "heading_frame": args.heading_frame}.items()
                   if v is not None}
     over = {k: v for k, v in {"schedule": args.schedule, "loss": args.loss, "horizon": args.horizon, "lr": args.lr,
                               "batch_size": args.batch_size, "budget_min": args.budget_min}.items() if v is not None}
@@ -97,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         model = model_preset(args.size, kind=model.kind, n_correctors=model.n_correctors, integrator=model.integrator,
                              activation=model.activation, substeps=model.substeps,
                              force_sees_action=model.force_sees_action, contact_features=model.contact_features,
-                             actuator_features=model.actuator_features)
+                             actuator_features=model.actuator_features, heading_frame=model.heading_frame)
     preset = replace(preset, model=replace(model, **model_over), **over)
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
                               compile=args.compile, init_from=args.init_from,

@@ -68,6 +68,11 @@ class ModelConfig:
     (``qfrc_actuator``, :mod:`mosim.models.actuation`): for servos whose force depends on the state and saturates
     (the Panda's). Needs the spec's actuation (:func:`mosim.systems.with_actuation`; training adds it, and the
     checkpoint keeps it)"""
+    heading_frame: bool = True
+    """see and predict each free joint's linear velocity (and acceleration, state change, contact points'
+    tangential speeds) in the frame of the robot's heading (:mod:`mosim.models.heading`), so that a free-floating
+    robot's dynamics look the same whichever way it faces; no effect on robots without a free joint. Unused by the
+    kinds ``rssm`` and ``ensemble``. Checkpoints from before this option load without it"""
     eps: float = 1e-3
     """``eps`` in ``M = L Lᵀ + eps I`` (normalized units, where ``M`` starts near ``I``)"""
     bound_to_data: bool = True
@@ -157,6 +162,11 @@ class ModelConfig:
         """:attr:`limit_features` with its default resolved."""
         return self.integrator != "dopri5" if self.limit_features is None else self.limit_features
 
+    @property
+    def uses_heading_frame(self) -> bool:
+        """:attr:`heading_frame` where the kind uses it (not the baselines ``rssm`` and ``ensemble``)."""
+        return self.heading_frame and self.kind not in BASELINE_KINDS
+
     def resolved_integrator(self, spec: SystemSpec) -> str:
         """The integrator name, with ``auto`` resolved for a system (see :attr:`integrator`)."""
         if self.integrator == "auto":
@@ -185,9 +195,10 @@ class ModelConfig:
     @classmethod
     def from_checkpoint_json(cls, text: str) -> ModelConfig:
         """The config a checkpoint's model was trained with: fields added since it was written get the value that
-        reproduces the old behaviour (``bound_to_data=False``), not today's default."""
+        reproduces the old behaviour (``bound_to_data=False``, ``heading_frame=False``), not today's default."""
         d = json.loads(text)
         d.setdefault("bound_to_data", False)  # written before the option existed: unbounded, as trained
+        d.setdefault("heading_frame", False)  # likewise: world-frame velocities
         return cls.from_dict(d)
 
 

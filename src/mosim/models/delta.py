@@ -39,7 +39,7 @@ class PlainDeltaModel(DynamicsModel):
         config = config or ModelConfig(kind="plain_delta", n_correctors=0)
         self.spec, self.config = spec, config
         self.features = StateFeatures(spec.layout, config.uses_limit_features, config.geometry_of(spec),
-                                      config.actuation_of(spec))
+                                      config.actuation_of(spec), config.uses_heading_frame)
         pdim, nv, nu = self.features.position_feature_dim, spec.nv, self.features.action_feature_dim(spec.nu)
         wdim = self.features.velocity_feature_dim
         add_state_normalizers(self, stats, pdim, nv, nu, spec.dt, config.bound_to_data, wdim)
@@ -61,21 +61,23 @@ class PlainDeltaModel(DynamicsModel):
         return torch.cat((self.delta_q_norm.bound(y[..., :nv]), self.delta_v_norm.bound(y[..., nv:])), dim=-1)
 
     def normalized_delta(self, qpos: Any, qvel: Any, action: Any) -> Tensor:
-        """The prediction in normalized units: ``cat(Δq, Δv) (..., 2 nv)``."""
+        """The prediction in normalized units: ``cat(Δq, Δv) (..., 2 nv)``, in the frame the network sees
+        (:meth:`StateFeatures.to_heading`)."""
         return self._normalized_delta(*self.check_inputs(qpos, qvel, action))
 
     def normalized_delta_target(self, qpos0: Any, qvel0: Any, qpos1: Any, qvel1: Any) -> Tensor:
         """The true change between two states in the units of :meth:`normalized_delta`, ``(..., 2 nv)``."""
         q0, v0 = self.check_state(qpos0, qvel0)
         q1, v1 = self.check_state(qpos1, qvel1)
-        dq = position_difference(self.spec.layout, q0, q1)
-        return torch.cat((self.delta_q_norm(dq), self.delta_v_norm(v1 - v0)), dim=-1)
+        dq = self.features.to_heading(q0, position_difference(self.spec.layout, q0, q1))
+        dv = self.features.to_heading(q0, v1 - v0)
+        return torch.cat((self.delta_q_norm(dq), self.delta_v_norm(dv)), dim=-1)
 
     def _step(self, q: Tensor, v: Tensor, a: Tensor) -> tuple[Tensor, Tensor]:
         y = self._normalized_delta(q, v, a)
         nv = self.spec.nv
-        dq = self.delta_q_norm.denormalize(y[..., :nv])
-        dv = self.delta_v_norm.denormalize(y[..., nv:])
+        dq = self.features.to_world(q, self.delta_q_norm.denormalize(y[..., :nv]))
+        dv = self.features.to_world(q, self.delta_v_norm.denormalize(y[..., nv:]))
         q1, v1 = integrate_positions(self.spec.layout, q, dq, 1.0), v + dv
         if self.config.bound_to_data:
             q1, v1 = bound_state(self.features, self.position_norm, self.velocity_norm, q1, v1)

@@ -17,11 +17,12 @@ From a state ``(q, v)`` the networks see
      otherwise spend most of their capacity on (on reacher, 9% of transitions near the wrist
      limit carried over 90% of a model's one-step error without these features);
 
-- velocity features: ``v`` itself (``nv`` numbers), then, when the model is given the robot's contact
+- velocity features: ``v`` itself (``nv`` numbers; with ``heading_frame``, each free joint's linear velocity in the
+  frame of its heading, :mod:`mosim.models.heading`), then, when the model is given the robot's contact
   geometry (``ModelConfig.contact_features``), the contact features of :mod:`mosim.models.contact` (each
   collision geom's height above the floor and the velocity of its lowest point): functions of ``q`` and
   ``v`` together, so they go with the velocity features (the inertia network, a function of position
-  alone, does not see them);
+  alone, does not see them; with ``heading_frame``, their tangential speeds in the heading frame too);
 
 - action features: the action ``a`` itself, then, when the model is given the robot's actuation
   (``ModelConfig.actuator_features``), the joint forces MuJoCo's actuators apply for it in the state
@@ -41,11 +42,17 @@ from torch import Tensor, nn
 
 from mosim.errors import InvalidInputError
 from mosim.models.actuation import ActuatorForces
-from mosim.models.contact import ContactFeatures
+from mosim.models.contact import FEATURE_KINDS, ContactFeatures
+from mosim.models.heading import HeadingFrame, rotate_xy
 from mosim.models.quaternion import gravity_in_body_frame, rotation_6d
 from mosim.systems.actuation import Actuation
 from mosim.systems.geometry import ContactGeometry
 from mosim.systems.layout import BALL, FREE, HINGE, QPOS_WIDTH, SLIDE, JointLayout
+
+
+TANGENTIAL_SPEEDS = tuple((FEATURE_KINDS.index(f"{g}speed_t1"), FEATURE_KINDS.index(f"{g}speed_t2"))
+                          for g in ("", "touching_"))
+"""the contact feature kinds that are the two tangential speeds of a contact point, plain and gated"""
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,9 @@ class StateFeatures(nn.Module):
     """Feature map of one joint layout. ``positions(q (..., nq)) -> (..., position_dim)``;
     ``velocity_features(q, v) -> (..., velocity_dim)`` (``v`` then the contact features of ``geometry``, if
     given); ``action_features(q, v, a) -> (..., action_dim)`` (``a`` then the actuator forces of ``actuation``, if
-    given); ``forward(q, v) -> (..., feature_dim)``."""
+    given); ``forward(q, v) -> (..., feature_dim)``. With ``heading_frame`` (and a free joint in the layout), the
+    velocity-like vectors are seen in the heading frame (:mod:`mosim.models.heading`): :meth:`to_heading` and
+    :meth:`to_world` turn a model's targets and predictions the same way."""
 
     raw: Tensor
     angles: Tensor
@@ -150,9 +159,12 @@ class StateFeatures(nn.Module):
     upper: Tensor
 
     def __init__(self, layout: JointLayout, limit_features: bool = True,
-                 geometry: ContactGeometry | None = None, actuation: Actuation | None = None) -> None:
+                 geometry: ContactGeometry | None = None, actuation: Actuation | None = None,
+                 heading_frame: bool = False) -> None:
         super().__init__()
         self.layout = layout
+        frame = HeadingFrame(layout)
+        self.heading = frame if heading_frame and frame.active else None
         self.contact = None if geometry is None else ContactFeatures(geometry)
         if actuation is not None and actuation.nv != layout.nv:
             raise InvalidInputError(f"the actuation acts on {actuation.nv} dofs, the layout has nv={layout.nv}")
@@ -194,18 +206,46 @@ class StateFeatures(nn.Module):
             raise InvalidInputError(f"qvel must have last dimension nv={self.layout.nv}, got shape {tuple(v.shape)}")
         return v
 
+    def to_heading(self, q: Tensor, x: Tensor) -> Tensor:
+        """A velocity-like vector ``x (..., nv)`` (velocity, acceleration, state change) at ``q`` in the frame the
+        networks see it in: each free joint's linear part in its heading frame; ``x`` itself without
+        ``heading_frame``."""
+        return x if self.heading is None else self.heading.to_heading(q, x)
+
+    def to_world(self, q: Tensor, x: Tensor) -> Tensor:
+        """The inverse of :meth:`to_heading`: a prediction in the networks' frame back in MuJoCo's."""
+        return x if self.heading is None else self.heading.to_world(q, x)
+
     def velocity_features(self, q: Tensor, v: Tensor) -> Tensor:
         """``v``, then the contact features of ``(q, v)`` if the map has a geometry. ``-> (..., velocity_dim)``."""
         v = self.velocities(v)
+        if self.heading is not None:
+            q = self._check_q(q)
+        w = self.to_heading(q, v)
         if self.contact is None:
-            return v
-        return torch.cat((v, self.contact(self._check_q(q), v)), dim=-1)
+            return w
+        c = self.contact(self._check_q(q), v)
+        if self.heading is not None:
+            c = self._contact_speeds_to_heading(q, c)
+        return torch.cat((w, c), dim=-1)
+
+    def _contact_speeds_to_heading(self, q: Tensor, c: Tensor) -> Tensor:
+        """Contact features with each pair's two tangential speeds (and their gated copies) turned by the first free
+        joint's heading (``c`` grouped by kind, :data:`~mosim.models.contact.FEATURE_KINDS`)."""
+        assert self.heading is not None and self.contact is not None
+        k = self.contact.geometry.n_pairs
+        cos, sin = (x.unsqueeze(-1) for x in self.heading.cos_sin(q))
+        parts = list(c.split(k, dim=-1))
+        for t1, t2 in TANGENTIAL_SPEEDS:
+            parts[t1], parts[t2] = rotate_xy(parts[t1], parts[t2], cos, sin, inverse=False)
+        return torch.cat(parts, dim=-1)
 
     def action_features(self, q: Tensor, v: Tensor, a: Tensor) -> Tensor:
         """``a``, then the actuator forces of ``(q, v, a)`` if the map has an actuation. ``-> (..., action_dim)``."""
         if self.actuator is None:
             return a
-        return torch.cat((a, self.actuator(self._check_q(q), self.velocities(v), a)), dim=-1)
+        q = self._check_q(q)
+        return torch.cat((a, self.to_heading(q, self.actuator(q, self.velocities(v), a))), dim=-1)
 
     def forward(self, q: Tensor, v: Tensor) -> Tensor:
         return torch.cat((self.positions(q), self.velocity_features(q, v)), dim=-1)
@@ -215,7 +255,7 @@ class StateFeatures(nn.Module):
         return (
             f"raw={len(i.raw)}, sincos={len(i.angles)}, free={len(i.free_quats)}, ball={len(i.ball_quats)}, "
             f"limits={len(i.limited)}, contact_pairs={0 if self.contact is None else self.contact.geometry.n_pairs}, "
-            f"actuator_forces={self.actuator is not None}, "
+            f"actuator_forces={self.actuator is not None}, heading_frame={self.heading is not None}, "
             f"position_dim={self.position_feature_dim}, velocity_dim={self.velocity_feature_dim}"
         )
 

@@ -101,7 +101,8 @@ class NormalizationStats:
     action: MeanStd
     """action features ``(nu,)``, or ``(nu + nv,)`` with the actuator forces (:meth:`StateFeatures.action_features`)"""
     acceleration: MeanStd
-    """finite-difference accelerations ``(v[t+1] - v[t]) / dt``, ``(nv,)``"""
+    """finite-difference accelerations ``(v[t+1] - v[t]) / dt``, ``(nv,)`` (these and the changes below in the
+    heading frame of ``q[t]`` for models that see it, :meth:`StateFeatures.to_heading`)"""
     delta_q: MeanStd
     """one-step position changes in tangent coordinates ``q[t+1] ⊖ q[t]``, ``(nv,)``"""
     delta_v: MeanStd
@@ -202,13 +203,16 @@ def bound_state(features: StateFeatures, position_norm: Normalizer, velocity_nor
                 v: Tensor) -> tuple[Tensor, Tensor]:
     """A predicted state ``q (..., nq)``, ``v (..., nv)`` with the coordinates fed raw to the networks (slides,
     limited hinges, a free joint's height) and the velocities clamped to the data's range widened by
-    :data:`STATE_BOUND_MARGIN` (raw units; identity for unbounded normalizers): a rollout that leaves the data
-    cannot spin up without end."""
+    :data:`STATE_BOUND_MARGIN` (raw units, in the frame the networks see them in, :meth:`StateFeatures.to_heading`;
+    identity for unbounded normalizers): a rollout that leaves the data cannot spin up without end."""
     raw = features.raw
     if raw.numel():
         q = q.clone()
         q[..., raw] = position_norm.bound_raw(q[..., raw], slice(0, raw.numel()), STATE_BOUND_MARGIN)
-    return q, velocity_norm.bound_raw(v, slice(0, v.shape[-1]), STATE_BOUND_MARGIN)
+    if not velocity_norm.is_bounded:
+        return q, v
+    w = velocity_norm.bound_raw(features.to_heading(q, v), slice(0, v.shape[-1]), STATE_BOUND_MARGIN)
+    return q, features.to_world(q, w)
 
 
 def add_state_normalizers(module: nn.Module, stats: NormalizationStats | None, position_dim: int, nv: int, nu: int,
@@ -290,7 +294,8 @@ def model_inputs(dataset: Dataset, config: ModelConfig) -> tuple[SystemSpec, Nor
     normalization statistics of the training split for those features."""
     spec = with_mechanics(dataset.spec, geometry=config.contact_features, actuation=config.actuator_features)
     stats = compute_normalization(dataset, limit_features=config.uses_limit_features,
-                                  geometry=config.geometry_of(spec), actuation=config.actuation_of(spec))
+                                  geometry=config.geometry_of(spec), actuation=config.actuation_of(spec),
+                                  heading_frame=config.uses_heading_frame)
     return spec, stats
 
 
@@ -303,6 +308,7 @@ def compute_normalization(
     limit_features: bool = True,
     geometry: ContactGeometry | None = None,
     actuation: Actuation | None = None,
+    heading_frame: bool = True,
 ) -> NormalizationStats:
     """Normalization statistics from the transitions of one split of a dataset.
 
@@ -310,6 +316,8 @@ def compute_normalization(
     :param seed: seed of that subset
     :param geometry: with the contact features of this geometry (``ModelConfig.contact_features``)
     :param actuation: with the actuator forces of this actuation (``ModelConfig.actuator_features``)
+    :param heading_frame: velocities, accelerations and state changes in the heading frame
+        (``ModelConfig.heading_frame``)
     """
     tr = transitions(dataset, split)
     n = tr["q0"].shape[0]
@@ -319,9 +327,9 @@ def compute_normalization(
         idx = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:max_transitions]
         tr = {k: x[idx] for k, x in tr.items()}
     spec = dataset.spec
-    features = StateFeatures(spec.layout, limit_features, geometry, actuation).to(torch.float64)
-    dv = tr["v1"] - tr["v0"]
-    dq = position_difference(spec.layout, tr["q0"], tr["q1"])
+    features = StateFeatures(spec.layout, limit_features, geometry, actuation, heading_frame).to(torch.float64)
+    dv = features.to_heading(tr["q0"], tr["v1"] - tr["v0"])
+    dq = features.to_heading(tr["q0"], position_difference(spec.layout, tr["q0"], tr["q1"]))
     return NormalizationStats(
         position=_position_stats(features, tr["q0"], min_std),
         velocity=_velocity_stats(features, tr["q0"], tr["v0"], min_std),

@@ -58,7 +58,7 @@ class NeuralSimulator(DynamicsModel):
         lookup(INTEGRATORS, self.integrator, "integrator")
         self.integrator_options = dict(integrator_options or {})
         self.features = StateFeatures(spec.layout, config.uses_limit_features, config.geometry_of(spec),
-                                      config.actuation_of(spec))
+                                      config.actuation_of(spec), config.uses_heading_frame)
         pdim, nv, nu = self.features.position_feature_dim, spec.nv, self.features.action_feature_dim(spec.nu)
         wdim = self.features.velocity_feature_dim
         bounded = config.bound_to_data
@@ -131,18 +131,23 @@ class NeuralSimulator(DynamicsModel):
         return self.acceleration_norm.bound(y)
 
     def normalized_acceleration(self, qpos: Any, qvel: Any, action: Any, n_correctors: int | None = None) -> Tensor:
-        """The prediction in normalized units ``(..., nv)`` (what a loss on accelerations should compare)."""
+        """The prediction in normalized units ``(..., nv)`` (what a loss on accelerations should compare), in the
+        frame the networks see (:meth:`StateFeatures.to_heading`)."""
         return self._normalized_acceleration(*self.check_inputs(qpos, qvel, action), n_correctors)
 
     def acceleration(self, qpos: Any, qvel: Any, action: Any, n_correctors: int | None = None) -> Tensor:
         """``dv/dt (..., nv)`` in raw units, using the first ``n_correctors`` correctors
         (default :attr:`active_correctors`)."""
-        y = self._normalized_acceleration(*self.check_inputs(qpos, qvel, action), n_correctors)
-        return self.acceleration_norm.denormalize(y)
+        q, v, a = self.check_inputs(qpos, qvel, action)
+        return self._acceleration(q, v, a, n_correctors)
+
+    def _acceleration(self, q: Tensor, v: Tensor, a: Tensor, n_correctors: int | None) -> Tensor:
+        y = self.acceleration_norm.denormalize(self._normalized_acceleration(q, v, a, n_correctors))
+        return self.features.to_world(q, y)
 
     def _step(self, q: Tensor, v: Tensor, a: Tensor) -> tuple[Tensor, Tensor]:
         def acc_fn(qq: Tensor, vv: Tensor) -> Tensor:
-            return self.acceleration_norm.denormalize(self._normalized_acceleration(qq, vv, a, None))
+            return self._acceleration(qq, vv, a, None)
 
         options = dict(self.integrator_options)
         if self.config.adjoint and self.integrator == "dopri5":

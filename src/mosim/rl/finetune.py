@@ -79,7 +79,7 @@ def finetune(model: Simulator | DynamicsModel, dataset: Dataset, config: Finetun
     device = next(net.parameters()).device
     everything = Dataset(dataset.meta, dataset.qpos, dataset.qvel, dataset.action,
                          np.zeros(dataset.n_episodes, dtype=np.uint8), dataset.path)
-    stats = compute_normalization(everything, limit_features=False)
+    stats = compute_normalization(everything, limit_features=False, heading_frame=False)  # the loss's world frame
     q_scale = stats.delta_q.std.to(device=device, dtype=torch.float32)
     v_scale = stats.delta_v.std.to(device=device, dtype=torch.float32)
     sampler = WindowSampler(everything, "train", device)
