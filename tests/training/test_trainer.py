@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import mosim
-from mosim.errors import InvalidInputError
+from mosim.errors import InvalidInputError, UnknownNameError
 from mosim.models import model_preset
 from mosim.training.checkpoint import CheckpointError
 from mosim.training.config import StageConfig, TrainConfig, staged_schedule
@@ -204,3 +204,23 @@ def test_plateau_ends_a_stage_and_hands_on_its_budget(small_dataset, tmp_path):
     assert state["stage"] == 1 and state["carry_steps"] == 20  # the predictor stopped after 20 of its 40 steps
     log = read_log(run)
     assert [r["stage_step"] for r in log] == ["10", "20"]
+
+
+def test_error_scales_of_the_loss(small_dataset, tmp_path):
+    from mosim.models.normalization import model_inputs
+    from mosim.training.losses import common_scale
+    from mosim.training.trainer import loss_scales
+
+    s = torch.tensor([1.0, 2.0, 4.0], dtype=torch.float64)
+    assert torch.allclose(common_scale(s), torch.full((3,), (21 / 3) ** 0.5, dtype=torch.float64))
+    spec, stats = model_inputs(small_dataset, MODEL)
+    q_std, v_std = loss_scales(spec, MODEL, stats, "standardized")
+    assert torch.equal(v_std, stats.delta_v.std)  # reacher: no free joint, nothing made isotropic
+    q_raw, v_raw = loss_scales(spec, MODEL, stats, "raw")
+    assert torch.unique(v_raw).numel() == 1 and torch.unique(q_raw).numel() == 1
+    with pytest.raises(UnknownNameError, match="error scale 'absolute'.*raw, standardized"):
+        config(error_scale="absolute")
+    # a raw-scaled run is another run: it trains and does not resume a standardized one
+    train(small_dataset, MODEL, config(error_scale="raw"), tmp_path / "raw", progress=False)
+    train(small_dataset, MODEL, config(), tmp_path / "std", progress=False)
+    assert read_log(tmp_path / "raw")[-1]["train_loss"] != read_log(tmp_path / "std")[-1]["train_loss"]

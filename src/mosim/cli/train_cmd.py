@@ -46,6 +46,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--heading-frame", action=argparse.BooleanOptionalAction, default=None,
                    help="see and predict a free-floating robot's linear velocity in the frame of its heading, so "
                         "its dynamics look the same whichever way it faces (default: on)")
+    p.add_argument("--error-scale", default="standardized", choices=["standardized", "raw"],
+                   help="how the loss weighs the state entries' errors: each by the std of its one-step change "
+                        "(standardized), or all velocities alike and all positions alike, as the raw-state "
+                        "benchmark metric does (raw)")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--batch-size", type=int, default=None, help="windows per gradient step")
     p.add_argument("--seed", type=int, default=0)
@@ -106,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
                               compile=args.compile, init_from=args.init_from,
                               speed_sampling=args.speed_sampling, limit_sampling=args.limit_sampling,
+                              error_scale=args.error_scale,
                               **({} if args.ema is None else {"ema_decay": args.ema}))
     out = Path(args.out or f"runs/{ds.spec.system_id}-{preset_name.split('-')[0]}")
     result = train(ds, preset.model, cfg, out, resume=not args.restart, progress=not args.quiet)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from mosim.errors import InvalidInputError
+from mosim.registry import lookup
 
 LOSSES = ("one_step", "rollout")
 
@@ -97,6 +98,10 @@ class TrainConfig:
     limit_sampling: float = 0.0
     """draw the training windows whose first transition has a joint limit acting (at either end) ``1 +
     limit_sampling`` times as often (:func:`~mosim.training.windows.limit_weights`); adds to speed sampling"""
+    error_scale: str = "standardized"
+    """how the trajectory loss weighs the state entries' errors (:data:`~mosim.training.losses.ERROR_SCALES`):
+    ``standardized``, each by the std of its one-step change, or ``raw``, all positions by one scale and all
+    velocities by another, as the raw-state benchmark metric weighs them"""
     init_from: str | None = None
     """start from the weights of this checkpoint (a ``best.pt`` / ``last.pt`` of the same system and model
     config, e.g. to fine-tune a trained model with another loss or on new data) instead of a fresh model;
@@ -113,6 +118,9 @@ class TrainConfig:
                 raise InvalidInputError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise InvalidInputError(f"TrainConfig.ema_decay must be in [0, 1), got {self.ema_decay}")
+        from mosim.training.losses import ERROR_SCALES
+
+        lookup(ERROR_SCALES, self.error_scale, "error scale")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

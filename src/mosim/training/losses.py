@@ -17,6 +17,22 @@ from mosim.models.tangent import position_difference
 from mosim.systems.layout import JointLayout
 
 
+def per_entry_scale(scale: Tensor) -> Tensor:
+    """Each entry's own scale: every entry of a one-step prediction counts alike (the default)."""
+    return scale
+
+
+def common_scale(scale: Tensor) -> Tensor:
+    """One scale for all entries, the root mean square of theirs: the loss then weighs the entries' errors as the
+    raw-state metric does (the paper's MSE on raw ``qpos``/``qvel``), where entries with large changes dominate."""
+    return torch.full_like(scale, scale.pow(2).mean().sqrt().item())
+
+
+ERROR_SCALES = {"standardized": per_entry_scale, "raw": common_scale}
+"""``TrainConfig.error_scale``: how the trajectory loss scales the errors of the state entries, applied to the
+position and the velocity scales separately (positions and velocities keep their balance)"""
+
+
 def standardized_errors(
     layout: JointLayout, q_pred: Tensor, v_pred: Tensor, q_true: Tensor, v_true: Tensor,
     q_scale: Tensor, v_scale: Tensor,

@@ -31,12 +31,13 @@ from mosim.integrators import compile_fn
 from mosim.models import ModelConfig, build_model
 from mosim.models.heading import isotropic_scale
 from mosim.models.normalization import NormalizationStats, model_inputs
+from mosim.registry import lookup
 from mosim.systems.base import SystemSpec
 from mosim.training.averaging import WeightAverage
 from mosim.training.checkpoint import load_checkpoint, save_checkpoint
 from mosim.training.config import StageConfig, TrainConfig
 from mosim.training.logger import RunLogger
-from mosim.training.losses import rollout_mse_per_window, trajectory_loss
+from mosim.training.losses import ERROR_SCALES, rollout_mse_per_window, trajectory_loss
 from mosim.training.windows import Windows, WindowSampler, fixed_windows
 
 
@@ -156,7 +157,8 @@ def train(
     horizon = min(config.val_horizon, dataset.steps)
     val = fixed_windows(dataset, "val", horizon, config.val_windows, config.seed, dtype=torch.float32)
     val = Windows(val.qpos.to(device), val.qvel.to(device), val.action.to(device))
-    q_scale, v_scale = (s.to(device=device, dtype=torch.float32) for s in loss_scales(spec, model_config, stats))
+    q_scale, v_scale = (s.to(device=device, dtype=torch.float32)
+                        for s in loss_scales(spec, model_config, stats, config.error_scale))
     logger = RunLogger(run_dir)
     flag = {"stop": False}
     rollout_loss = training_loss_fn(model, q_scale, v_scale, config.compile)
@@ -231,15 +233,16 @@ def _carry_leftover(stage: StageConfig, state: dict[str, Any]) -> None:
         state["carry_steps"] = max(0, stage.max_steps + state["carry_steps"] - state["stage_step"])
 
 
-def loss_scales(spec: SystemSpec, model_config: ModelConfig, stats: NormalizationStats) -> tuple[torch.Tensor,
-                                                                                                  torch.Tensor]:
+def loss_scales(spec: SystemSpec, model_config: ModelConfig, stats: NormalizationStats,
+                error_scale: str = "standardized") -> tuple[torch.Tensor, torch.Tensor]:
     """The per-entry scales of the trajectory loss's position and velocity errors: the std of the one-step changes,
     made the same for a free joint's ``x`` and ``y`` when measured in heading frames (the loss compares states in
-    MuJoCo's world frame)."""
+    MuJoCo's world frame), then :data:`~mosim.training.losses.ERROR_SCALES` ``[error_scale]``."""
     q_scale, v_scale = stats.delta_q.std, stats.delta_v.std
     if model_config.uses_heading_frame:
         q_scale, v_scale = (isotropic_scale(spec.layout, s) for s in (q_scale, v_scale))
-    return q_scale, v_scale
+    scale = lookup(ERROR_SCALES, error_scale, "error scale")
+    return scale(q_scale), scale(v_scale)
 
 
 def training_loss_fn(model: torch.nn.Module, q_scale: torch.Tensor, v_scale: torch.Tensor,
