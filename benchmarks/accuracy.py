@@ -92,6 +92,17 @@ PRESET_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
                                                                         "--correctors", "3"]),
 }
 
+# how the loss weighs the state entries (TrainConfig.error_scale): each by its one-step spread, or as the raw-state
+# metric does; and the heading frame (ModelConfig.heading_frame) on the two robots with a free joint, 5 minutes
+FRAME_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
+    "cheetah-loss/standardized": ("loss", "cheetah-run", "cheetah", ["--budget-min", "10"]),
+    "cheetah-loss/raw": ("loss", "cheetah-run", "cheetah", ["--budget-min", "10", "--error-scale", "raw"]),
+} | {
+    f"{short}-heading/{kind}": ("loss", system, short, ["--budget-min", "5", *extra])
+    for short, system in (("go2", "go2"), ("humanoid", "humanoid-walk"))
+    for kind, extra in (("structured", []), ("plain", [*PLAIN, "--schedule", "end_to_end", *NO_CONTACT]))
+}
+
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
 RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "reacher/structured": ("table", "reacher-easy", "reacher", ["--budget-min", "20"]),
@@ -130,6 +141,7 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     **LARGE_RUNS,
     **CONTACT_RUNS,
     **PRESET_RUNS,
+    **FRAME_RUNS,
     # the control: the same 20 minutes on the standard 240 training episodes, on the machine and day of the rows
     # above (the main table's rows are from another day and machine)
     "acrobot-large/structured-on-240": ("large", "acrobot-swingup", "acrobot", ["--budget-min", "20"]),
@@ -139,7 +151,8 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 GROUPS = {"table": "Main table", "large": "Acrobot, reacher and cheetah: 1900 training episodes (and 240, -on-240)",
           "ablation": "Cheetah-run ablations (equal budgets)", "acrobot": "Acrobot-swingup: variants",
           "contact": "Contact features, on and off (the robots with contacts, equal budgets)",
-          "presets": "The presets' choices of 2026-11-27: actuator forces on the Panda, Go2 end to end, humanoid's size"}
+          "presets": "The presets' choices of 2026-11-27: actuator forces on the Panda, Go2 end to end, humanoid's size",
+          "loss": "The heading frame (go2, humanoid) and the loss's error scale (cheetah), 2026-11-27"}
 TRAIN_EPISODES = {"table": 240, "large": 1900}
 """training episodes of the target rows, by group"""
 FINDINGS = Path(__file__).with_name("accuracy_findings.md")

@@ -134,7 +134,7 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
     # results and not run again, since mosim no longer selects that way), and more seeds of the three tasks with a
     # 90% target; the training is the same as without --select (same seed, same curve)
     **{f"reacher-easy/{arm}-seed{s}": seeded("reacher-easy", arm.startswith("zero"), s, ["--steps", "40000"])
-       for s in (5, 6, 7) for arm in ("zero-shot-bounded-40k-select-heldout", "model-free-40k")},
+       for s in (5, 6, 7, 8, 9, 10, 11, 12) for arm in ("zero-shot-bounded-40k-select-heldout", "model-free-40k")},
     **{f"cartpole-balance/{arm}-seed{s}": seeded("cartpole-balance", arm.startswith("zero"), s,
                                                  ["--steps", "10000", "--eval-every", "2500"])
        for s in (3, 4) for arm in ("zero-shot-bounded-select-heldout", "model-free")},
