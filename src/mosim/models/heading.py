@@ -5,7 +5,8 @@ axis. MuJoCo stores a free joint's linear velocity in the world frame, though, s
 sees the same motion as different inputs for every heading, and cannot know which way its legs push (the
 heading is not among the position features, which keep only the gravity direction in the body frame). On
 humanoid-walk and Go2, whose random-action episodes start at random headings, the root's horizontal velocity
-changes carried the largest one-step errors of every state entry for that reason.
+changes had the largest one-step errors of all state entries (on the humanoid, 5-minute models left 0.90 and 0.85
+of their variance unexplained in the world frame, 0.62 and 0.59 in the heading frame).
 
 With ``ModelConfig.heading_frame`` a model sees and predicts those vectors in the frame of the robot's heading:
 the world frame turned about ``z`` by the heading ``ψ`` of the free joint's orientation, so ``z`` stays up and
