@@ -20,8 +20,11 @@
     python benchmarks/model_speed.py --parts rollout --systems go2   # rollout rows of some systems (others kept)
     python benchmarks/model_speed.py --parts activation            # softplus against SiLU networks
     python benchmarks/model_speed.py --parts gpu --systems reacher-easy cheetah-run   # on a CUDA machine
+    python benchmarks/model_speed.py --report-only                 # rebuild results/model_speed.md
 
-Each part's numbers are cached under runs/model_speed/ and the report is rebuilt from what exists.
+Each part's numbers are kept in results/model_speed/<part>.json (committed), every row with the date it was measured;
+a run of some parts (or of some systems of the rollout part) replaces only those, and the page is rebuilt from all of
+them. The time-to-accuracy trainings run in runs/model_speed/.
 """
 
 from __future__ import annotations
@@ -185,7 +188,7 @@ GPU_BATCHES = (256, 4096, 65536)
 GPU_NOTE = ("On the GPU a rollout step costs about the same at batch 256 as at 65536 (eager PyTorch launches the same "
             "kernels, each far from filling the card), so throughput grows with the batch until the card is full: "
             "at batch 65536 one GPU runs the learned cheetah 25x faster than MuJoCo on 16 cores, and at 256 it is "
-            "10x slower. For many parallel environments (RL, planning), batch wide. Measured 2026-11-26 in one run "
+            "10x slower. For many parallel environments (RL, planning), batch wide. One run "
             "on one NVIDIA H200 with 16 CPU cores.")
 """measured by hand on a CUDA machine, shown under the GPU table"""
 
@@ -276,10 +279,12 @@ def main() -> None:
                    help="comma-separated: train, rollout, activation, tta, gpu (on a CUDA machine; not in the default)")
     p.add_argument("--jobs", type=int, default=2, help="time-to-accuracy runs side by side")
     p.add_argument("--systems", nargs="+", default=list(ROLLOUT_SYSTEMS), help="systems of the rollout part")
+    p.add_argument("--report-only", action="store_true", help="rebuild the page from the kept parts, measure nothing")
     args = p.parse_args()
-    cache = Path("runs/model_speed")
+    cache, runs = Path(args.out), Path("runs/model_speed")
     cache.mkdir(parents=True, exist_ok=True)
-    parts = set(args.parts.split(","))
+    parts = set() if args.report_only else set(args.parts.split(","))
+    today = str(date.today())
     if "train" in parts:
         rows = []
         for system in SYSTEMS:
@@ -287,10 +292,12 @@ def main() -> None:
             for name, cfg in recipes(system).items():
                 if name in COMPILED:
                     eager, compiled = train_throughput_pair(ds, cfg)
-                    rows += [{"system": system, "recipe": name, "samples_per_s": eager},
-                             {"system": system, "recipe": f"{name}, compiled", "samples_per_s": compiled}]
+                    rows += [{"system": system, "recipe": name, "samples_per_s": eager, "date": today},
+                             {"system": system, "recipe": f"{name}, compiled", "samples_per_s": compiled,
+                              "date": today}]
                 else:
-                    rows.append({"system": system, "recipe": name, "samples_per_s": train_throughput(ds, cfg)})
+                    rows.append({"system": system, "recipe": name, "samples_per_s": train_throughput(ds, cfg),
+                                 "date": today})
                 print(rows[-1], flush=True)
         (cache / "train.json").write_text(json.dumps(rows, indent=1))
     if "rollout" in parts:
@@ -301,31 +308,40 @@ def main() -> None:
             for batch in (1, 256, 4096):
                 rows.append({"system": system, "batch": batch, "mosim": model_rollout_speed(ds, cfg, spec, stats, batch),
                              "compiled": model_rollout_speed(ds, cfg, spec, stats, batch, compiled=True),
-                             "mujoco": mujoco_speed(system, batch)})
+                             "mujoco": mujoco_speed(system, batch), "date": today})
                 print(rows[-1], flush=True)
         (cache / "rollout.json").write_text(json.dumps(rows, indent=1))
     if "gpu" in parts:
-        (cache / "gpu.json").write_text(json.dumps(gpu_rollout(Path(args.data_root), args.systems), indent=1))
+        rows = [{**r, "date": today} for r in gpu_rollout(Path(args.data_root), args.systems)]
+        (cache / "gpu.json").write_text(json.dumps(rows, indent=1))
     if "activation" in parts:
-        rows = [activation_speed(Path(args.data_root), system) for system in ACTIVATION_SYSTEMS]
+        rows = [{**activation_speed(Path(args.data_root), system), "date": today} for system in ACTIVATION_SYSTEMS]
         (cache / "activation.json").write_text(json.dumps(rows, indent=1))
     if "tta" in parts:
-        tta = time_to_accuracy(str(Path(args.data_root) / "reacher-easy-random.h5"), args.minutes, cache, args.jobs)
-        tta["minutes"] = args.minutes
+        tta = time_to_accuracy(str(Path(args.data_root) / "reacher-easy-random.h5"), args.minutes, runs, args.jobs)
+        tta.update(minutes=args.minutes, date=today)
         (cache / "tta.json").write_text(json.dumps(tta, indent=1))
     report(cache, Path(args.out))
+
+
+def measured(rows: list[dict] | dict) -> str:
+    """The dates a part's rows were measured, as the page says it."""
+    rows = rows if isinstance(rows, list) else [rows]
+    return "Measured " + ", ".join(sorted({str(r.get("date", "?")) for r in rows})) + "."
 
 
 def report(cache: Path, out: Path) -> None:
     lines = ["# Speed of the learned simulator", "",
              f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), PyTorch {torch.__version__}, MuJoCo "
-             f"{mujoco.__version__}; {date.today()}. Regenerate: `python benchmarks/model_speed.py`.", ""]
+             f"{mujoco.__version__}. Regenerate: `python benchmarks/model_speed.py` (all parts; `--parts ...` and "
+             "`--systems ...` rerun some, and the others keep their rows and dates, kept in "
+             f"`{cache}/`).", ""]
     if (cache / "train.json").exists():
         lines += ["## Training throughput (samples/s, one thread, batch 512, one-step loss)", "",
                   "| system | recipe | samples/s |", "|---|---|---|"]
-        lines += [f"| {r['system']} | {r['recipe']} | {r['samples_per_s']:,.0f} |"
-                  for r in json.loads((cache / "train.json").read_text())]
-        lines += ["", "Compiled: `mosim train --compile` (`TrainConfig.compile`), timed in alternation with the eager "
+        train = json.loads((cache / "train.json").read_text())
+        lines += [f"| {r['system']} | {r['recipe']} | {r['samples_per_s']:,.0f} |" for r in train]
+        lines += ["", measured(train) + " Compiled: `mosim train --compile` (`TrainConfig.compile`), timed in alternation with the eager "
                   "step of the row above (four rounds of 2 s each), after the first steps, which compile (about a "
                   "minute here, counted against a training run's budget)."]
         lines.append("")
@@ -341,7 +357,7 @@ def report(cache: Path, out: Path) -> None:
         big = [r for r in rollout if r["batch"] == 4096]
         faster = [r["system"] for r in big if r.get("compiled", r["mosim"]) > r["mujoco"]]
         slower = [r["system"] for r in big if r["system"] not in faster]
-        lines += ["", f"At batch 4096 mosim outruns MuJoCo on {', '.join(faster) or 'none'} and not on "
+        lines += ["", measured(rollout) + f" At batch 4096 mosim outruns MuJoCo on {', '.join(faster) or 'none'} and not on "
                   f"{', '.join(slower) or 'none'}: a model step costs its networks' arithmetic, about the same for "
                   "every robot, while MuJoCo's step grows with degrees of freedom and contacts. The compiled step "
                   "(`mosim.load(..., compile=True)`) gains most at small batches, where the eager step is "
@@ -358,7 +374,7 @@ def report(cache: Path, out: Path) -> None:
                   "|---|---|---|---|---|"]
         lines += [f"| {r['system']} | {r['batch']} | {r['mosim']:,.0f} | {r['mujoco']:,.0f} | "
                   f"{r['mosim'] / r['mujoco']:.2f}x |" for r in gpu]
-        lines += ["", GPU_NOTE, ""]
+        lines += ["", measured(gpu) + " " + GPU_NOTE, ""]
     if (cache / "activation.json").exists():
         lines += ["## What a cheaper activation would buy (batch 4096, two cores)", "",
                   "Softplus, the activation of every preset, costs about 4.7 ns per element on this CPU against "
@@ -366,10 +382,10 @@ def report(cache: Path, out: Path) -> None:
                   "with the default (median of three rounds; `python benchmarks/model_speed.py --parts activation`):",
                   "", "| system | softplus (default) | SiLU | MuJoCo | SiLU / softplus | SiLU / MuJoCo |",
                   "|---|---|---|---|---|---|"]
+        act = json.loads((cache / "activation.json").read_text())
         lines += [f"| {r['system']} | {r['softplus']:,.0f} | {r['silu']:,.0f} | {r['mujoco']:,.0f} | "
-                  f"{r['silu'] / r['softplus']:.2f}x | {r['silu'] / r['mujoco']:.2f}x |"
-                  for r in json.loads((cache / "activation.json").read_text())]
-        lines += ["", ACTIVATION_ACCURACY, ""]
+                  f"{r['silu'] / r['softplus']:.2f}x | {r['silu'] / r['mujoco']:.2f}x |" for r in act]
+        lines += ["", measured(act) + " " + ACTIVATION_ACCURACY, ""]
     if (cache / "tta.json").exists():
         t = json.loads((cache / "tta.json").read_text())
         lines += [f"## Time to equal accuracy (reacher-easy, {t['minutes']:g} min of training each)", "",
@@ -380,7 +396,7 @@ def report(cache: Path, out: Path) -> None:
                   f"{t['ours_s'] / 60:.2f} min ({t['ours_samples']:,} samples): **{t['speedup']:.1f}x faster** in "
                   f"wall-clock time (a lower bound: models are validated every 500 steps); its own best in the same budget was "
                   f"{t['ours_final']:.3g}. Throughput and these runs were measured with one core free and the other "
-                  f"busy with another one-thread training.", ""]
+                  f"busy with another one-thread training. {measured(t)}", ""]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print(out.with_suffix(".md").read_text())
