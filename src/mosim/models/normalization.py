@@ -209,8 +209,6 @@ def bound_state(features: StateFeatures, position_norm: Normalizer, velocity_nor
     if raw.numel():
         q = q.clone()
         q[..., raw] = position_norm.bound_raw(q[..., raw], slice(0, raw.numel()), STATE_BOUND_MARGIN)
-    if not velocity_norm.is_bounded:
-        return q, v
     w = velocity_norm.bound_raw(features.to_heading(q, v), slice(0, v.shape[-1]), STATE_BOUND_MARGIN)
     return q, features.to_world(q, w)
 
