@@ -3,19 +3,15 @@ page, and a part that is not rerun keeps its rows."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from bench_helpers import REPO, load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("model_speed_script", REPO / "benchmarks" / "model_speed.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("model_speed")
 
 
 def _without_versions(text: str) -> str:

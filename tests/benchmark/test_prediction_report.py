@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from bench_helpers import REPO, load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("prediction_script", REPO / "benchmarks" / "prediction.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("prediction")
 
 
 def test_the_committed_page_is_the_report_of_the_committed_results(tmp_path, monkeypatch):
