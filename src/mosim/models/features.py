@@ -219,12 +219,13 @@ class StateFeatures(nn.Module):
     def velocity_features(self, q: Tensor, v: Tensor) -> Tensor:
         """``v``, then the contact features of ``(q, v)`` if the map has a geometry. ``-> (..., velocity_dim)``."""
         v = self.velocities(v)
-        if self.heading is not None:
-            q = self._check_q(q)
+        if self.heading is None and self.contact is None:
+            return v
+        q = self._check_q(q)
         w = self.to_heading(q, v)
         if self.contact is None:
             return w
-        c = self.contact(self._check_q(q), v)
+        c = self.contact(q, v)
         if self.heading is not None:
             c = self._contact_speeds_to_heading(q, c)
         return torch.cat((w, c), dim=-1)

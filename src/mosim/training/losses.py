@@ -25,7 +25,7 @@ def per_entry_scale(scale: Tensor) -> Tensor:
 def common_scale(scale: Tensor) -> Tensor:
     """One scale for all entries, the root mean square of theirs: the loss then weighs the entries' errors as the
     raw-state metric does (the paper's MSE on raw ``qpos``/``qvel``), where entries with large changes dominate."""
-    return torch.full_like(scale, scale.pow(2).mean().sqrt().item())
+    return scale.pow(2).mean().sqrt().expand_as(scale).clone()
 
 
 ERROR_SCALES = {"standardized": per_entry_scale, "raw": common_scale}
