@@ -10,6 +10,10 @@ It runs `mosim bench` (two trainings side by side, one thread each; finished mod
 ones resume), puts the rows of the systems it ran into results/prediction.csv (committed: every row of the table,
 each with the date it was measured), then writes the page with the paper's numbers beside ours and copies the
 plots of those systems to docs/img/bench/.
+
+The systems of LARGE_ROWS get a second row: every model trained on the system's large file (`python
+scripts/make_datasets.py --large`, the same kind of data, 8x the episodes) for the minutes given there, scored on
+the same test windows (into OUT-large).
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from pathlib import Path
 
 from mosim.atomic import atomic_path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))  # make_datasets: the dataset files
+from make_datasets import large_dataset_path  # noqa: E402
+
 SYSTEMS = ["reacher-easy", "cartpole-balance", "acrobot-swingup", "cheetah-run", "hopper-hop", "go2", "panda",
            "humanoid-walk"]
 MODELS = ["mosim", "plain", "ensemble", "rssm"]
@@ -34,6 +41,11 @@ BUDGET_MIN = 5.0
 PAPER = {"cheetah-run": (0.2297, 0.2185), "reacher-easy": (0.0988, 0.0009), "acrobot-swingup": (4.8957, 0.1043),
          "panda": (0.0971, 0.0043), "hopper-hop": (0.3199, 0.2507), "go2": (0.4165, 0.1282),
          "humanoid-walk": (2.1291, 1.2737)}
+LARGE_ROWS: dict[str, float] = {"humanoid-walk": 15.0}
+"""system -> training minutes of its second row, every model trained on its large file: the humanoid's models
+overfit the 240 standard episodes (benchmarks/prediction_findings.md)"""
+LARGE_SUFFIX = " (large data)"
+"""what the second row's system label ends with"""
 DOCS = Path("docs")
 RESULTS = Path("results/prediction.csv")
 """every row of the table (``mosim bench``'s columns, plus the date and mosim's equivalent horizon); a run
@@ -42,9 +54,25 @@ FINDINGS = Path(__file__).with_name("prediction_findings.md")
 """what the numbers say, written by hand after a run and placed under the summary"""
 
 
-def bench_command(args: argparse.Namespace) -> list[str]:
-    return [sys.executable, "-m", "mosim.cli", "bench", "--systems", *args.systems, "--models", *MODELS,
-            "--budget-min", f"{args.budget_min:g}", "--out", str(args.out), "--jobs", str(args.jobs)]
+def bench_command(args: argparse.Namespace, systems: list[str], budget_min: float, out: Path,
+                  train_data: list[str] = ()) -> list[str]:
+    extra = ["--train-data", *train_data] if train_data else []
+    return [sys.executable, "-m", "mosim.cli", "bench", "--systems", *systems, "--models", *MODELS,
+            "--budget-min", f"{budget_min:g}", "--out", str(out), "--jobs", str(args.jobs), *extra]
+
+
+def large_label(system: str) -> str:
+    """The system label of a system's large-data row."""
+    return system + LARGE_SUFFIX
+
+
+def base_system(label: str) -> str:
+    return label.removesuffix(LARGE_SUFFIX)
+
+
+def plot_stem(label: str) -> str:
+    """File name stem of a row's plots in docs/img/bench/."""
+    return base_system(label) + ("-large" if label.endswith(LARGE_SUFFIX) else "")
 
 
 def fmt(x: float) -> str:
@@ -67,19 +95,22 @@ def equivalent_horizons(out: Path, system: str) -> str:
     return f"> {len(ours['curve'])}" if h is None else str(h)
 
 
-def merge(args: argparse.Namespace) -> list[str]:
-    """Put the rows of the systems just run (``args.out/results.csv``) into :data:`RESULTS`, in place of their
-    earlier rows, and copy their plots to docs/img/bench/. Returns the systems merged."""
-    new = [r for r in csv.DictReader(open(args.out / "results.csv")) if r["system"] in args.systems]
-    ran = list(dict.fromkeys(r["system"] for r in new))
-    horizon = {s: equivalent_horizons(args.out, s) for s in ran}
+def merge(out: Path, systems: list[str], large: bool = False) -> list[str]:
+    """Put the rows of the systems just run (``out/results.csv``) into :data:`RESULTS`, in place of their earlier
+    rows (of the same data: ``large`` labels them as large-data rows), and copy their plots to docs/img/bench/.
+    Returns the row labels merged."""
+    label = large_label if large else str
+    new = [r for r in csv.DictReader(open(out / "results.csv")) if r["system"] in systems]
+    horizon = {s: equivalent_horizons(out, s) for s in dict.fromkeys(r["system"] for r in new)}
     for r in new:
         r["date"] = str(date.today())
         r["equivalent_horizon"] = horizon[r["system"]] if r["model"] == "mosim" else ""
+        r["system"] = label(r["system"])
+    ran = list(dict.fromkeys(r["system"] for r in new))
     old = list(csv.DictReader(open(RESULTS))) if RESULTS.exists() else []
     order = {s: i for i, s in enumerate(SYSTEMS)}
     rows = sorted([r for r in old if r["system"] not in ran] + new,
-                  key=lambda r: (order.get(r["system"], len(order)), r["system"]))
+                  key=lambda r: (order.get(base_system(r["system"]), len(order)), r["system"]))
     fields = list(dict.fromkeys(k for r in rows for k in r))
     with atomic_path(RESULTS) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
@@ -88,9 +119,9 @@ def merge(args: argparse.Namespace) -> list[str]:
     img = DOCS / "img" / "bench"
     img.mkdir(parents=True, exist_ok=True)
     for s in ran:
-        for name in (f"{s}_error_vs_horizon.png", f"{s}_example1.png"):
-            if (args.out / name).exists():
-                shutil.copy(args.out / name, img / name)
+        for kind in ("error_vs_horizon", "example1"):
+            if (out / f"{base_system(s)}_{kind}.png").exists():
+                shutil.copy(out / f"{base_system(s)}_{kind}.png", img / f"{plot_stem(s)}_{kind}.png")
     return ran
 
 
@@ -121,7 +152,7 @@ def report(args: argparse.Namespace) -> None:
         others = {m: float(table[(s, m)][100]["mse"]) for m in models if m != "mosim" and 100 in table[(s, m)]}
         best_m = min(others, key=others.get) if others else None
         rssm = float(table[(s, "rssm (W=5)")][100]["mse"]) if (s, "rssm (W=5)") in table else float("nan")
-        paper = PAPER.get(s)
+        paper = PAPER.get(base_system(s))
         finite = ours == ours and ours != float("inf")
         summary.append(
             f"| {s} | {fmt(ours)} | {best_m} {fmt(others[best_m]) if best_m else ''} | "
@@ -130,8 +161,8 @@ def report(args: argparse.Namespace) -> None:
             f"{table[(s, 'mosim')][100].get('equivalent_horizon') or '-' if (s, 'mosim') in table else '-'} | "
             f"{'-' if paper is None else f'{paper[0]:g} / {paper[1]:g}'} | "
             f"{', '.join(f'{b:g} min, {d}' for b, d in when[s])} |")
-    plots = "\n".join(f"![{s}: error vs horizon](img/bench/{s}_error_vs_horizon.png) "
-                      f"![{s}: an example window](img/bench/{s}_example1.png)" for s in systems)
+    plots = "\n".join(f"![{s}: error vs horizon](img/bench/{plot_stem(s)}_error_vs_horizon.png) "
+                      f"![{s}: an example window](img/bench/{plot_stem(s)}_example1.png)" for s in systems)
     cmd = f"python benchmarks/prediction.py --budget-min {args.budget_min:g}"
     text = f"""# Prediction benchmark
 
@@ -145,6 +176,9 @@ windows, with a 95% bootstrap interval over windows. Lower is better; the best H
 - **Budget**: every model trained for the minutes of wall clock in the summary's last column, on one CPU thread,
   two trainings side by side on a 2-core x86_64 machine (no GPU), on the date given there (every model of a
   system the same day); the same data (240 training episodes of 1000 steps, `python scripts/make_datasets.py`).
+  The rows marked "{LARGE_SUFFIX.strip()}" train every model of their system on 1900 episodes of the same kind
+  instead (`python scripts/make_datasets.py --large`), for {", ".join(f"{b:g} minutes ({s})" for s, b in
+  LARGE_ROWS.items())}, scored on the same test windows.
 - **Models**: `mosim`: the structured model with the system's preset (`mosim.presets`: predictor and
   correctors, staged on the small systems and end to end on the large ones, one-step loss, integrated as the
   data was made; the contact features on cheetah, hopper and go2, the actuator forces on panda). `plain`: a
@@ -155,9 +189,10 @@ windows, with a 95% bootstrap interval over windows. Lower is better; the best H
   KL balance 0.5/0.1 with 1 nat free bits, sequences of 64, batch 16, lr 1e-4), see
   [../src/mosim/baselines](../src/mosim/baselines). Tuning: the baselines use their references' settings; the
   plain network shares mosim's optimizer settings.
-- **Regenerate**: `{cmd}` (about {len(SYSTEMS) * len(MODELS) * args.budget_min / 2 / 60 + 0.4:.1f} hours
-  here; resumes where it stopped and reuses trained models; `--systems S ...` reruns only those systems, whose
-  rows then replace theirs in [results/prediction.csv](../results/prediction.csv)), then
+- **Regenerate**: `python scripts/make_datasets.py --large`, then `{cmd}` (about
+  {(len(SYSTEMS) * args.budget_min + sum(LARGE_ROWS.values())) * len(MODELS) / 2 / 60 + 0.5:.1f} hours here;
+  resumes where it stopped and reuses trained models; `--systems S ...` reruns only those systems (and their
+  large-data rows), whose rows then replace theirs in [results/prediction.csv](../results/prediction.csv)), then
   `python scripts/publish_pretrained.py` to refresh the pretrained models in `mosim.pretrained`.
 
 ## Summary at 100 steps
@@ -193,8 +228,13 @@ def main() -> None:
     p.add_argument("--report-only", action="store_true")
     args = p.parse_args()
     if not args.report_only:
-        subprocess.run(bench_command(args), check=True)
-        merge(args)
+        subprocess.run(bench_command(args, args.systems, args.budget_min, args.out), check=True)
+        merge(args.out, args.systems)
+        large_out = args.out.with_name(args.out.name + "-large")
+        for s in (s for s in args.systems if s in LARGE_ROWS):
+            train = f"{s}={large_dataset_path(Path('data'), s)}"
+            subprocess.run(bench_command(args, [s], LARGE_ROWS[s], large_out, [train]), check=True)
+            merge(large_out, [s], large=True)
     report(args)
 
 

@@ -35,7 +35,7 @@ DATASETS: dict[str, dict] = {
     "go2": {"substeps": 1},
 }
 EPISODES, STEPS, SEED = 300, 1000, 0
-LARGE: dict[str, int] = {"acrobot-swingup": 2000, "reacher-easy": 2000, "cheetah-run": 2000}
+LARGE: dict[str, int] = {"acrobot-swingup": 2000, "reacher-easy": 2000, "cheetah-run": 2000, "humanoid-walk": 2000}
 """system id -> episodes of its bigger training set (``--large``)"""
 LARGE_SEED, LARGE_SPLIT = 1, (0.95, 0.05, 0.0)
 
@@ -85,7 +85,7 @@ def main() -> None:
         path = large_dataset_path(root, system_id)
         if not path.exists():
             collect(CollectConfig(system=system_id, out=str(path), episodes=episodes, steps=STEPS, seed=LARGE_SEED,
-                                  split=LARGE_SPLIT))
+                                  split=LARGE_SPLIT, **DATASETS[system_id]))  # the standard file's step
         rows.append(summary_row(path, system_id, f"{system_id} (large, seed {LARGE_SEED})"))
         print(f"ok {path}")
     if args.only is None:

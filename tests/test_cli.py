@@ -90,3 +90,11 @@ def test_train_scores_on_another_files_test_split_and_skips_a_file_without_one(t
     r = subprocess.run([sys.executable, "-m", "mosim.cli", *common, "--out", str(tmp_path / "c"), "--score-data",
                         str(acro)], capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "acro.h5" in r.stderr
+    # a file of the same system collected with another step: refused before training, naming both files
+    coarse = tmp_path / "coarse.h5"
+    assert main(["collect", "--system", "reacher-easy", "--episodes", "3", "--steps", "20", "--out", str(coarse),
+                 "--substeps", "2", "--workers", "1", "--quiet"]) == 0
+    r = subprocess.run([sys.executable, "-m", "mosim.cli", *common, "--out", str(tmp_path / "d"), "--score-data",
+                        str(coarse)], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "coarse.h5" in r.stderr and "substeps" in r.stderr
+    assert not (tmp_path / "d").exists()

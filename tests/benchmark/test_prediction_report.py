@@ -41,9 +41,16 @@ def test_a_run_of_one_system_replaces_only_its_rows(tmp_path, monkeypatch):
         writer = csv.DictWriter(f, fieldnames=list(fresh[0]))
         writer.writeheader()
         writer.writerows(fresh)
-    assert script.merge(argparse.Namespace(out=out, systems=["go2", "panda"])) == ["go2"]
+    assert script.merge(out, ["go2", "panda"]) == ["go2"]
     after = list(csv.DictReader(open(results)))
     assert [r for r in after if r["system"] != "go2"] == [r for r in before if r["system"] != "go2"]
     go2 = [r for r in after if r["system"] == "go2"]
     assert len(go2) == 6 and {r["date"] for r in go2} == {str(date.today())}
     assert [r["system"] for r in after].index("go2") == [r["system"] for r in before].index("go2")  # order kept
+
+    # the same results as a large-data row: a row of its own, next to the system's, which stays
+    assert script.merge(out, ["go2"], large=True) == ["go2 (large data)"]
+    again = list(csv.DictReader(open(results)))
+    assert [r for r in again if r["system"] != "go2 (large data)"] == after
+    systems = list(dict.fromkeys(r["system"] for r in again))
+    assert systems.index("go2 (large data)") == systems.index("go2") + 1

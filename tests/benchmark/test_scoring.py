@@ -124,3 +124,16 @@ def test_score_with_curve_equals_score_and_per_step_errors(dataset):
     assert [s.as_dict() for s in scores] == [s.as_dict() for s in score(model, dataset, PROTOCOL)]
     np.testing.assert_allclose(curve, per_step_errors(model, dataset, 50, PROTOCOL))
     assert curve.shape == (50,) and np.all(np.diff(curve) > 0)
+
+
+def test_a_model_of_another_step_is_refused_before_scoring(dataset):
+    """A model that steps another ``dt`` than the data (here: two physics steps per model step) would be scored
+    against states it does not predict; the error names the difference."""
+    from dataclasses import replace
+
+    model = Replay(dataset)
+    model.spec = replace(dataset.spec, substeps=2 * dataset.spec.substeps, dt=2 * dataset.spec.dt)
+    with pytest.raises(InvalidInputError, match="substeps.*dt"):
+        score(model, dataset, PROTOCOL)
+    model.spec = dataset.spec
+    assert score(model, dataset, PROTOCOL)[0].mse == 0.0

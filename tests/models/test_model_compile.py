@@ -28,3 +28,26 @@ def test_a_compiled_simulator_predicts_like_the_eager_one_and_stays_differentiab
     _, v1 = compiled.step(q, v0, actions[:, 0])
     v1.sum().backward()
     assert v0.grad is not None and torch.isfinite(v0.grad).all()
+
+
+@pytest.mark.slow  # compiling takes about a minute of CPU
+def test_a_compiled_step_is_one_graph_compiled_once():
+    """Go2 with its contact features and heading frame: ``fullgraph=True`` fails on any graph break, and after the
+    first step nothing compiles again (not at the second step, not for a rollout of another length). Both once
+    happened: ``math.isfinite`` on ``dt`` broke the graph, and the contact constants' cache, filled at the first
+    call, made the second compile again."""
+    from dataclasses import replace
+
+    from mosim.systems import make_system, with_geometry
+
+    spec = with_geometry(make_system("go2").spec())
+    config = replace(TINY, contact_features=True, heading_frame=True)
+    torch._dynamo.reset()
+    sim = Simulator(build_model(spec, config).float()).compile(fullgraph=True)
+    q, v, _ = random_state(spec, 8, dtype=torch.float32)
+    actions = torch.rand(8, 4, spec.nu) * 2 - 1
+    with torch.no_grad():
+        sim.rollout(q, v, actions[:, :1])
+        with torch._dynamo.config.patch(error_on_recompile=True):
+            sim.rollout(q, v, actions)
+            sim.rollout(q, v, actions[:, :3])

@@ -143,3 +143,23 @@ def test_isotropic_scale_and_old_checkpoints(humanoid_states):
     del old["heading_frame"]
     assert ModelConfig.from_checkpoint_json(json.dumps(old)).heading_frame is False
     assert ModelConfig().heading_frame and not ModelConfig(kind="ensemble").uses_heading_frame
+
+
+def test_velocity_statistics_are_those_of_what_the_networks_see(tmp_path):
+    """The velocity normalizer's statistics are the heading-frame velocities' (until 2026-11-27 a robot with a free
+    joint and no contact features, the humanoid, got those of the world-frame velocities)."""
+    import mosim
+    from mosim.models.features import StateFeatures
+    from mosim.models.normalization import MeanStd, compute_normalization, transitions
+
+    cfg = mosim.CollectConfig(system="humanoid-walk", out=str(tmp_path / "h.h5"), episodes=4, steps=60, workers=1,
+                              substeps=1, split=(0.5, 0.5, 0.0))
+    ds = mosim.load_dataset(mosim.collect(cfg, progress=False))
+    tr = transitions(ds, "train")
+    features = StateFeatures(ds.spec.layout, heading_frame=True).double()
+    expected = MeanStd.of(features.velocity_features(tr["q0"], tr["v0"]), 1e-6)
+    got = compute_normalization(ds, heading_frame=True, min_std=1e-6).velocity
+    torch.testing.assert_close(got.mean, expected.mean)
+    torch.testing.assert_close(got.std, expected.std)
+    world = compute_normalization(ds, heading_frame=False, min_std=1e-6).velocity
+    assert not torch.allclose(world.mean[:2], got.mean[:2])  # the frames differ on this data

@@ -57,11 +57,35 @@ def run_parallel(jobs: list[tuple[str, list[str], Path]], n: int, poll_s: float 
                 print(f"done  {item[0]} (exit {item[1].returncode})", flush=True)
 
 
-def train_all(pairs: list[tuple[str, str]], budget_min: float, data_root: Path, out: Path, jobs: int, seed: int) -> None:
+def dataset_file(data_root: Path, system: str) -> Path:
+    """The system's standard random-action dataset, whose test split scores every model."""
+    return data_root / f"{system}-random.h5"
+
+
+def check_train_data(train_data: dict[str, Path], data_root: Path) -> None:
+    """Raise :class:`InvalidInputError` unless every training file exists and was collected as the system's standard
+    file was (same spec: system, step, layout), before any training starts."""
+    from mosim.data.dataset import load_dataset
+    from mosim.errors import InvalidInputError
+
+    for system, path in train_data.items():
+        if not Path(path).exists():
+            raise InvalidInputError(f"--train-data {system}={path}: no such file")
+        standard = load_dataset(dataset_file(data_root, system), system=system)
+        problems = load_dataset(path, system=system).spec.mismatches(standard.spec)
+        if problems:
+            raise InvalidInputError(f"--train-data {system}={path} was not collected as {standard.path} was "
+                                    f"({'; '.join(problems)}): collect it with the same system options")
+
+
+def train_all(pairs: list[tuple[str, str]], budget_min: float, data_root: Path, out: Path, jobs: int, seed: int,
+              train_data: dict[str, Path] | None = None) -> None:
+    """Train the ``(system, model)`` pairs not done yet, on ``train_data[system]`` or the system's standard file."""
+    files = {s: Path((train_data or {}).get(s, dataset_file(data_root, s))) for s, _ in pairs}
     todo = [(s, m) for s, m in pairs if not (run_dir(out, s, m) / "done").exists()]
-    run_parallel([(f"train {s} / {m} ({budget_min:g} min) -> {run_dir(out, s, m)}",
+    run_parallel([(f"train {s} / {m} ({budget_min:g} min, {files[s]}) -> {run_dir(out, s, m)}",
                    [sys.executable, "-m", "mosim.benchmark.runner", "train-one", s, m, str(budget_min),
-                    str(data_root / f"{s}-random.h5"), str(run_dir(out, s, m)), str(seed)],
+                    str(files[s]), str(run_dir(out, s, m)), str(seed)],
                    run_dir(out, s, m) / "train.log") for s, m in todo], jobs)
 
 
@@ -83,18 +107,23 @@ def scores_of(run: Path, data: Any, protocol: Protocol, warmup: int, tag: str = 
 
 
 def bench(systems: list[str], models: list[str], budget_min: float, data_root: Path, out: Path,
-          protocol: Protocol | None = None, jobs: int = 2, seed: int = 0) -> list[dict[str, Any]]:
-    """Train what is missing, score everything, write ``results.csv``, ``table.md`` and plots into ``out``."""
+          protocol: Protocol | None = None, jobs: int = 2, seed: int = 0,
+          train_data: dict[str, Path] | None = None) -> list[dict[str, Any]]:
+    """Train what is missing, score everything, write ``results.csv``, ``table.md`` and plots into ``out``.
+
+    Models train on ``data_root/<system>-random.h5``, or on ``train_data[system]`` (a bigger collection of the same
+    kind: every model of that system then trains on it), and are scored on the test split of the standard file."""
     from mosim.data.dataset import load_dataset
     from mosim.plots import plot_error_vs_horizon
 
     protocol = protocol or Protocol()
+    check_train_data(train_data or {}, data_root)
     out.mkdir(parents=True, exist_ok=True)
     (out / "protocol.json").write_text(protocol.to_json())
-    train_all([(s, m) for s in systems for m in models], budget_min, data_root, out, jobs, seed)
+    train_all([(s, m) for s in systems for m in models], budget_min, data_root, out, jobs, seed, train_data)
     rows = []
     for s in systems:
-        data = load_dataset(data_root / f"{s}-random.h5", system=s)
+        data = load_dataset(dataset_file(data_root, s), system=s)
         curves = {}
         for m in models:
             d = run_dir(out, s, m)

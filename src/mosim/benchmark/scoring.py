@@ -17,6 +17,7 @@ import numpy as np
 
 from mosim.benchmark.protocol import Protocol, WindowSet, make_windows
 from mosim.data.dataset import Dataset
+from mosim.errors import InvalidInputError
 from mosim.systems.layout import FREE, QPOS_WIDTH, QVEL_WIDTH, SLIDE, JointLayout
 
 
@@ -35,8 +36,20 @@ class HorizonScore:
         return asdict(self)
 
 
+def check_model_fits(model: Any, ds: Dataset) -> None:
+    """Raise :class:`InvalidInputError` if ``model`` (anything with a ``spec``) is of another system, or steps
+    another ``dt``, than the dataset ``ds``: its rollouts would be scored against states they do not predict."""
+    spec = getattr(model, "spec", None)
+    problems = spec.mismatches(ds.spec) if spec is not None else []
+    if problems:
+        source = f" {ds.path}" if getattr(ds, "path", None) else ""
+        raise InvalidInputError(f"the model does not fit the dataset{source} ({'; '.join(problems)}): score it on "
+                                "data of its own system and step, collected as its training data were")
+
+
 def predict(model: Any, ds: Dataset, windows: WindowSet, warmup: int = 1, batch: int = 500) -> tuple[np.ndarray, np.ndarray]:
     """Predicted ``qpos (N, H+1, nq)``, ``qvel (N, H+1, nv)`` for every window (index 0: the true start)."""
+    check_model_fits(model, ds)
     q_true, v_true, act = windows.true_states(ds)
     wu = windows.warmup(ds, warmup) if getattr(model, "needs_warmup", False) else None
     qs, vs = [], []

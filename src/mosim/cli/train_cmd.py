@@ -37,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-limit-features", action="store_true", help="do not feed joint-limit features")
     p.add_argument("--force-sees-action", action="store_true", help="structured: acc = M(q) f(q, v, a) instead of "
                    "M(q) [b(q, v) + tau(a)] (position servos with force limits: the Panda)")
+    p.add_argument("--limit-velocity-features", action=argparse.BooleanOptionalAction, default=None,
+                   help="feed each limited joint's velocity where it is past a limit, v [q < lo] and v [q > hi] "
+                        "(default: the preset's)")
     p.add_argument("--contact-features", action=argparse.BooleanOptionalAction, default=None,
                    help="feed each collision geom's height above the floor and the speed of its lowest point "
                         "(default: the preset's)")
@@ -74,8 +77,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mosim.data.dataset import load_dataset
     from mosim.benchmark import score
+    from mosim.data.dataset import load_dataset
+    from mosim.errors import InvalidInputError
     from mosim.loading import load
     from mosim.models import model_preset
     from mosim.presets import get_preset
@@ -83,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
 
     ds = load_dataset(args.data)
     test_ds = load_dataset(args.score_data, system=ds.spec.system_id) if args.score_data else ds
+    if problems := ds.spec.mismatches(test_ds.spec):  # found now, not after the training
+        raise InvalidInputError(f"--score-data {args.score_data} was not collected as --data {args.data} was "
+                                f"({'; '.join(problems)}): collect both with the same system options")
     preset_name = args.preset or ds.spec.system_id
     preset = get_preset(preset_name)
     model_over = {k: v for k, v in {"kind": args.kind, "activation": args.activation, "n_correctors": args.correctors,
@@ -90,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
                                     "adjoint": args.adjoint or None,
                                     "limit_features": False if args.no_limit_features else None,
                                     "force_sees_action": args.force_sees_action or None,
+                                    "limit_velocity_features": args.limit_velocity_features,
                                     "contact_features": args.contact_features,
                                     "actuator_features": args.actuator_features,
                                     "heading_frame": args.heading_frame}.items()

@@ -61,7 +61,8 @@ def check_dt(dt: float, substeps: int) -> float:
         if dt.numel() != 1:
             raise InvalidInputError(f"dt must be a scalar, got a tensor of shape {tuple(dt.shape)}")
         dt = float(dt)
-    if isinstance(dt, bool) or not isinstance(dt, numbers.Real) or not math.isfinite(dt) or dt <= 0:
+    # a chained comparison, not math.isfinite: torch.compile traces math.isfinite as an op and breaks the graph there
+    if isinstance(dt, bool) or not isinstance(dt, numbers.Real) or not 0 < dt < math.inf:
         raise InvalidInputError(f"dt must be a finite number > 0, got {dt!r}")
     return float(dt) / substeps
 

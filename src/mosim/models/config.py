@@ -59,6 +59,10 @@ class ModelConfig:
     limit_features: bool | None = None
     """feed how far limited joints are past their limits (see :mod:`mosim.models.features`); default:
     on, except with ``dopri5``, which needs dynamics continuous in the state"""
+    limit_velocity_features: bool = False
+    """feed, with the velocity features, each limited joint's velocity where it is past its lower and its upper
+    limit (``v [q < lo]``, ``v [q > hi]``, :mod:`mosim.models.features`): what MuJoCo's limit constraint pushes back
+    against. Needs the limit features"""
     contact_features: bool = False
     """feed each collision geom's height above the floor and the velocity of its lowest point
     (:mod:`mosim.models.contact`) with the velocity features. Needs the spec's contact geometry
@@ -105,7 +109,8 @@ class ModelConfig:
             raise InvalidInputError(f"ModelConfig.action_hidden widths must be >= 1, got {self.action_hidden}")
         discontinuous = [f"{name} features ({fix})" for name, on, fix in (
             ("joint-limit", self.limit_features, "limit_features=False, mosim train --no-limit-features"),
-            ("contact", self.contact_features, "contact_features=False, mosim train --no-contact-features"))
+            ("contact", self.contact_features, "contact_features=False, mosim train --no-contact-features"),
+            ("limit velocity", self.limit_velocity_features, "limit_velocity_features=False"))
             if on]
         if self.integrator == "dopri5" and discontinuous and self.kind in ("structured", "plain_ode"):
             raise InvalidInputError(f"dopri5 needs dynamics continuous in the state, and the {' and the '.join(discontinuous)} "
@@ -114,6 +119,9 @@ class ModelConfig:
             if getattr(self, name) and self.kind not in ("structured", "plain_ode", "plain_delta"):
                 raise InvalidInputError(f"{name} is for the kinds structured, plain_ode and plain_delta, "
                                         f"got kind {self.kind!r}")
+        if self.limit_velocity_features and self.limit_features is False:
+            raise InvalidInputError("limit_velocity_features needs the limit features: drop limit_features=False "
+                                    "(mosim train --no-limit-features) or the limit velocity features")
         if not self.eps > 0:
             raise InvalidInputError(f"ModelConfig.eps must be > 0, got {self.eps}")
 
@@ -161,6 +169,12 @@ class ModelConfig:
     def uses_limit_features(self) -> bool:
         """:attr:`limit_features` with its default resolved."""
         return self.integrator != "dopri5" if self.limit_features is None else self.limit_features
+
+    @property
+    def uses_limit_velocity_features(self) -> bool:
+        """:attr:`limit_velocity_features` where the limit features are used (not by the kinds ``rssm`` and
+        ``ensemble``)."""
+        return self.limit_velocity_features and self.uses_limit_features and self.kind not in BASELINE_KINDS
 
     @property
     def uses_heading_frame(self) -> bool:

@@ -196,22 +196,31 @@ class ContactFeatures(nn.Module):
         self._names = tuple(consts)
         for name, value in consts.items():
             self.register_buffer(name, value, persistent=False)
-        self._cache: dict[torch.dtype, dict[str, Tensor]] = {}
+        self._cache: dict[torch.dtype, dict[str, Tensor]] = self._converted()
 
     @property
     def dim(self) -> int:
         return FEATURES_PER_PAIR * self.geometry.n_pairs
 
+    def _convert(self, dtype: torch.dtype) -> dict[str, Tensor]:
+        return {n: (b if not b.is_floating_point() else b.to(dtype)) for n in self._names for b in (getattr(self, n),)}
+
+    def _converted(self) -> dict[torch.dtype, dict[str, Tensor]]:
+        """The buffers in float32 and float64, converted up front: a cache that a first call fills would change
+        what a compiled step guards on and make it compile again at its second call."""
+        return {d: self._convert(d) for d in (torch.float32, torch.float64)}
+
     def constants(self, dtype: torch.dtype) -> dict[str, Tensor]:
-        """The buffers, floats in ``dtype`` (converted once per dtype, until the module moves)."""
+        """The buffers, floats in ``dtype`` (float32 and float64 ready; others converted once, until the module
+        moves)."""
         if dtype not in self._cache:
-            self._cache[dtype] = {n: (b if not b.is_floating_point() else b.to(dtype))
-                                  for n in self._names for b in (getattr(self, n),)}
+            self._cache[dtype] = self._convert(dtype)
         return self._cache[dtype]
 
     def _apply(self, fn, recurse=True):  # noqa: ANN001, ANN202  (.to(), .cuda(), .double(): convert again)
-        self._cache = {}
-        return super()._apply(fn, recurse)
+        out = super()._apply(fn, recurse)
+        self._cache = self._converted()
+        return out
 
     def forward(self, q: Tensor, v: Tensor) -> Tensor:
         if self.geometry.n_pairs == 0:

@@ -39,7 +39,8 @@ class PlainDeltaModel(DynamicsModel):
         config = config or ModelConfig(kind="plain_delta", n_correctors=0)
         self.spec, self.config = spec, config
         self.features = StateFeatures(spec.layout, config.uses_limit_features, config.geometry_of(spec),
-                                      config.actuation_of(spec), config.uses_heading_frame)
+                                      config.actuation_of(spec), config.uses_heading_frame,
+                                      config.uses_limit_velocity_features)
         pdim, nv, nu = self.features.position_feature_dim, spec.nv, self.features.action_feature_dim(spec.nu)
         wdim = self.features.velocity_feature_dim
         add_state_normalizers(self, stats, pdim, nv, nu, spec.dt, config.bound_to_data, wdim)

@@ -22,7 +22,11 @@ From a state ``(q, v)`` the networks see
   geometry (``ModelConfig.contact_features``), the contact features of :mod:`mosim.models.contact` (each
   collision geom's height above the floor and the velocity of its lowest point): functions of ``q`` and
   ``v`` together, so they go with the velocity features (the inertia network, a function of position
-  alone, does not see them; with ``heading_frame``, their tangential speeds in the heading frame too);
+  alone, does not see them; with ``heading_frame``, their tangential speeds in the heading frame too), then,
+  with ``limit_velocity`` (``ModelConfig.limit_velocity_features``), each limited joint's velocity where it is past
+  its lower and where it is past its upper limit, ``v [q < lo]`` and ``v [q > hi]``: MuJoCo's limit constraint
+  pushes back in proportion to the penetration and to that velocity, a product of a step and a velocity that smooth
+  networks approximate poorly;
 
 - action features: the action ``a`` itself, then, when the model is given the robot's actuation
   (``ModelConfig.actuator_features``), the joint forces MuJoCo's actuators apply for it in the state
@@ -71,6 +75,8 @@ class FeatureIndex:
     """limited hinges and slides, for the limit features"""
     lower: tuple[float, ...] = ()
     upper: tuple[float, ...] = ()
+    limited_dofs: tuple[int, ...] = ()
+    """``qvel`` indices of the limited joints, in the order of :attr:`limited`"""
 
     @classmethod
     def from_layout(cls, layout: JointLayout, limit_features: bool = True) -> FeatureIndex:
@@ -93,7 +99,7 @@ class FeatureIndex:
         lim = [j for j, t in enumerate(layout.types) if t in (HINGE, SLIDE) and layout.limited[j]] if limit_features else []
         return cls(tuple(raw), tuple(angles), tuple(free_quats), tuple(ball_quats),
                    tuple(layout.qpos_adr[j] for j in lim), tuple(layout.ranges[j][0] for j in lim),
-                   tuple(layout.ranges[j][1] for j in lim))
+                   tuple(layout.ranges[j][1] for j in lim), tuple(layout.qvel_adr[j] for j in lim))
 
     @property
     def position_dim(self) -> int:
@@ -141,6 +147,15 @@ def position_features(q: Tensor, raw: Tensor, angles: Tensor, free_quats: Tensor
     return torch.cat(parts, dim=-1)
 
 
+def limit_velocity_features(q: Tensor, v: Tensor, limited: Tensor, limited_dofs: Tensor, lower: Tensor,
+                            upper: Tensor) -> Tensor:
+    """``v [q < lo]`` then ``v [q > hi]`` of each limited joint: ``q (..., nq)``, ``v (..., nv)`` -> ``(..., 2 L)``
+    (index tensors as in :class:`FeatureIndex`)."""
+    x, w = q[..., limited], v[..., limited_dofs]
+    zero = torch.zeros((), dtype=w.dtype, device=w.device)
+    return torch.cat((torch.where(x < lower.to(x.dtype), w, zero), torch.where(x > upper.to(x.dtype), w, zero)), dim=-1)
+
+
 class StateFeatures(nn.Module):
     """Feature map of one joint layout. ``positions(q (..., nq)) -> (..., position_dim)``;
     ``velocity_features(q, v) -> (..., velocity_dim)`` (``v`` then the contact features of ``geometry``, if
@@ -155,13 +170,16 @@ class StateFeatures(nn.Module):
     ball_quats: Tensor
 
     limited: Tensor
+    limited_dofs: Tensor
     lower: Tensor
     upper: Tensor
 
     def __init__(self, layout: JointLayout, limit_features: bool = True,
                  geometry: ContactGeometry | None = None, actuation: Actuation | None = None,
-                 heading_frame: bool = False) -> None:
+                 heading_frame: bool = False, limit_velocity: bool = False) -> None:
         super().__init__()
+        if limit_velocity and not limit_features:
+            raise InvalidInputError("limit_velocity features need the limit features (limit_features=True)")
         self.layout = layout
         frame = HeadingFrame(layout)
         self.heading = frame if heading_frame and frame.active else None
@@ -170,7 +188,8 @@ class StateFeatures(nn.Module):
             raise InvalidInputError(f"the actuation acts on {actuation.nv} dofs, the layout has nv={layout.nv}")
         self.actuator = None if actuation is None else ActuatorForces(actuation)
         self.index = FeatureIndex.from_layout(layout, limit_features)
-        for name in ("raw", "angles", "free_quats", "ball_quats", "limited"):
+        self.limit_velocity = bool(limit_velocity and self.index.limited)
+        for name in ("raw", "angles", "free_quats", "ball_quats", "limited", "limited_dofs"):
             self.register_buffer(name, torch.tensor(getattr(self.index, name), dtype=torch.long), persistent=False)
         for name in ("lower", "upper"):
             self.register_buffer(name, torch.tensor(getattr(self.index, name), dtype=torch.float64), persistent=False)
@@ -180,8 +199,13 @@ class StateFeatures(nn.Module):
         return self.index.position_dim
 
     @property
+    def limit_velocity_dim(self) -> int:
+        """Width of the limit velocity features (0 without ``limit_velocity``)."""
+        return 2 * len(self.index.limited) if self.limit_velocity else 0
+
+    @property
     def velocity_feature_dim(self) -> int:
-        return self.layout.nv + (0 if self.contact is None else self.contact.dim)
+        return self.layout.nv + (0 if self.contact is None else self.contact.dim) + self.limit_velocity_dim
 
     def action_feature_dim(self, nu: int) -> int:
         """Width of :meth:`action_features` for ``nu`` actions."""
@@ -217,18 +241,19 @@ class StateFeatures(nn.Module):
         return x if self.heading is None else self.heading.to_world(q, x)
 
     def velocity_features(self, q: Tensor, v: Tensor) -> Tensor:
-        """``v``, then the contact features of ``(q, v)`` if the map has a geometry. ``-> (..., velocity_dim)``."""
+        """``v``, then the contact features of ``(q, v)`` if the map has a geometry, then the limit velocity features
+        with ``limit_velocity``. ``-> (..., velocity_dim)``."""
         v = self.velocities(v)
-        if self.heading is None and self.contact is None:
+        if self.heading is None and self.contact is None and not self.limit_velocity:
             return v
         q = self._check_q(q)
-        w = self.to_heading(q, v)
-        if self.contact is None:
-            return w
-        c = self.contact(q, v)
-        if self.heading is not None:
-            c = self._contact_speeds_to_heading(q, c)
-        return torch.cat((w, c), dim=-1)
+        parts = [self.to_heading(q, v)]
+        if self.contact is not None:
+            c = self.contact(q, v)
+            parts.append(c if self.heading is None else self._contact_speeds_to_heading(q, c))
+        if self.limit_velocity:
+            parts.append(limit_velocity_features(q, v, self.limited, self.limited_dofs, self.lower, self.upper))
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
 
     def _contact_speeds_to_heading(self, q: Tensor, c: Tensor) -> Tensor:
         """Contact features with each pair's two tangential speeds (and their gated copies) turned by the first free
@@ -257,6 +282,7 @@ class StateFeatures(nn.Module):
             f"raw={len(i.raw)}, sincos={len(i.angles)}, free={len(i.free_quats)}, ball={len(i.ball_quats)}, "
             f"limits={len(i.limited)}, contact_pairs={0 if self.contact is None else self.contact.geometry.n_pairs}, "
             f"actuator_forces={self.actuator is not None}, heading_frame={self.heading is not None}, "
+            f"limit_velocity={self.limit_velocity}, "
             f"position_dim={self.position_feature_dim}, velocity_dim={self.velocity_feature_dim}"
         )
 

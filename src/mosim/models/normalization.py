@@ -97,7 +97,8 @@ class NormalizationStats:
     position: MeanStd
     """position features ``(P,)``"""
     velocity: MeanStd
-    """velocity features ``(nv,)``, or ``(nv + contact features,)`` (:meth:`StateFeatures.velocity_features`)"""
+    """velocity features ``(nv,)``, or ``(nv + contact and limit velocity features,)``
+    (:meth:`StateFeatures.velocity_features`)"""
     action: MeanStd
     """action features ``(nu,)``, or ``(nu + nv,)`` with the actuator forces (:meth:`StateFeatures.action_features`)"""
     acceleration: MeanStd
@@ -271,17 +272,25 @@ scale of the same speeds ungated."""
 
 
 def _velocity_stats(features: StateFeatures, q: Tensor, v: Tensor, min_std: float, chunk: int = 50_000) -> MeanStd:
-    if features.contact is None:
+    """Statistics of the velocity features as the networks see them (in the heading frame with ``heading_frame``);
+    gated features (a contact point's speed while touching, a joint's velocity past a limit) get mean 0 and the
+    spread of the same quantity ungated: what rarely happens has a tiny spread of its own."""
+    if features.contact is None and features.heading is None and not features.limit_velocity:
         return MeanStd.of(features.velocities(v), min_std)
     x = torch.cat([features.velocity_features(q[i:i + chunk], v[i:i + chunk]) for i in range(0, len(q), chunk)])
     stats = MeanStd.of(x, min_std)
-    k, nv = features.contact.geometry.n_pairs, features.layout.nv
+    nv = features.layout.nv
     mean, std = stats.mean.clone(), stats.std.clone()
-    depth, touching = slice(nv + k, nv + 2 * k), slice(nv + 2 * k, nv + 3 * k)
-    speed, gated = slice(nv + 3 * k, nv + 6 * k), slice(nv + 6 * k, nv + 9 * k)
-    mean[depth], std[depth] = 0.0, CONTACT_DEPTH_SCALE
-    mean[touching], std[touching] = 0.0, 1.0
-    mean[gated], std[gated] = 0.0, std[speed]  # a geom that rarely touches has a tiny spread of gated speeds
+    if features.contact is not None:
+        k = features.contact.geometry.n_pairs
+        depth, touching = slice(nv + k, nv + 2 * k), slice(nv + 2 * k, nv + 3 * k)
+        speed, gated = slice(nv + 3 * k, nv + 6 * k), slice(nv + 6 * k, nv + 9 * k)
+        mean[depth], std[depth] = 0.0, CONTACT_DEPTH_SCALE
+        mean[touching], std[touching] = 0.0, 1.0
+        mean[gated], std[gated] = 0.0, std[speed]
+    if features.limit_velocity:
+        n = features.limit_velocity_dim
+        mean[-n:], std[-n:] = 0.0, std[:nv][features.limited_dofs].repeat(2)
     return MeanStd(mean, std, stats.low, stats.high)
 
 
@@ -293,7 +302,8 @@ def model_inputs(dataset: Dataset, config: ModelConfig) -> tuple[SystemSpec, Nor
     spec = with_mechanics(dataset.spec, geometry=config.contact_features, actuation=config.actuator_features)
     stats = compute_normalization(dataset, limit_features=config.uses_limit_features,
                                   geometry=config.geometry_of(spec), actuation=config.actuation_of(spec),
-                                  heading_frame=config.uses_heading_frame)
+                                  heading_frame=config.uses_heading_frame,
+                                  limit_velocity=config.uses_limit_velocity_features)
     return spec, stats
 
 
@@ -307,6 +317,7 @@ def compute_normalization(
     geometry: ContactGeometry | None = None,
     actuation: Actuation | None = None,
     heading_frame: bool = True,
+    limit_velocity: bool = False,
 ) -> NormalizationStats:
     """Normalization statistics from the transitions of one split of a dataset.
 
@@ -316,6 +327,7 @@ def compute_normalization(
     :param actuation: with the actuator forces of this actuation (``ModelConfig.actuator_features``)
     :param heading_frame: velocities, accelerations and state changes in the heading frame
         (``ModelConfig.heading_frame``)
+    :param limit_velocity: with the limit velocity features (``ModelConfig.limit_velocity_features``)
     """
     tr = transitions(dataset, split)
     n = tr["q0"].shape[0]
@@ -325,7 +337,8 @@ def compute_normalization(
         idx = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:max_transitions]
         tr = {k: x[idx] for k, x in tr.items()}
     spec = dataset.spec
-    features = StateFeatures(spec.layout, limit_features, geometry, actuation, heading_frame).to(torch.float64)
+    features = StateFeatures(spec.layout, limit_features, geometry, actuation, heading_frame,
+                             limit_velocity).to(torch.float64)
     dv = features.to_heading(tr["q0"], tr["v1"] - tr["v0"])
     dq = features.to_heading(tr["q0"], position_difference(spec.layout, tr["q0"], tr["q1"]))
     return NormalizationStats(

@@ -58,7 +58,8 @@ class NeuralSimulator(DynamicsModel):
         lookup(INTEGRATORS, self.integrator, "integrator")
         self.integrator_options = dict(integrator_options or {})
         self.features = StateFeatures(spec.layout, config.uses_limit_features, config.geometry_of(spec),
-                                      config.actuation_of(spec), config.uses_heading_frame)
+                                      config.actuation_of(spec), config.uses_heading_frame,
+                                      config.uses_limit_velocity_features)
         pdim, nv, nu = self.features.position_feature_dim, spec.nv, self.features.action_feature_dim(spec.nu)
         wdim = self.features.velocity_feature_dim
         bounded = config.bound_to_data

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from functools import cached_property
 from typing import Any
 
 import mujoco
@@ -84,20 +83,25 @@ class ContactGeometry:
                 raise InvalidInputError(f"ContactGeometry.{name} has {len(getattr(self, name))} entries, expected {n}")
         if any(p >= b for b, p in enumerate(self.body_parent)):
             raise InvalidInputError("ContactGeometry bodies must come after their parents")
+        # derived once here, not as functools.cached_property: on Python 3.11 that takes a lock, which torch.compile
+        # cannot trace (a compiled model step with contact features would not be one graph)
+        body_joints = tuple(tuple(j for j, jb in enumerate(self.joint_body) if jb == b) for b in range(nb))
+        object.__setattr__(self, "_body_joints", body_joints)
+        object.__setattr__(self, "_pair_shapes", frozenset(self.geom_shape[g] for g in self.pair_geom))
 
     @property
     def n_pairs(self) -> int:
         return len(self.pair_geom)
 
-    @cached_property
+    @property
     def body_joints(self) -> tuple[tuple[int, ...], ...]:
         """The joints of each body, in MuJoCo's order."""
-        return tuple(tuple(j for j, jb in enumerate(self.joint_body) if jb == b) for b in range(len(self.body_parent)))
+        return self._body_joints  # type: ignore[attr-defined, no-any-return]
 
-    @cached_property
+    @property
     def pair_shapes(self) -> frozenset[int]:
         """The shapes of the geoms of the contact pairs."""
-        return frozenset(self.geom_shape[g] for g in self.pair_geom)
+        return self._pair_shapes  # type: ignore[attr-defined, no-any-return]
 
     @classmethod
     def from_model(cls, model: mujoco.MjModel) -> ContactGeometry:

@@ -145,7 +145,10 @@ def train(
     else:
         if config.init_from is not None:
             _init_weights(model, config.init_from, spec, model_config, device)
-        (run_dir / "config.json").write_text(json.dumps({k: json.loads(v) for k, v in header.items()}, indent=2))
+        data = {"path": dataset.path, "train_episodes": len(dataset.episodes("train")),
+                "val_episodes": len(dataset.episodes("val"))}  # what the run learned from, for the record
+        (run_dir / "config.json").write_text(json.dumps({**{k: json.loads(v) for k, v in header.items()},
+                                                         "data": data}, indent=2))
     ema = WeightAverage(model, config.ema_decay) if config.ema_decay > 0 else None
     if ema is not None and state["ema"] is not None:
         ema.load_state_dict(state["ema"])
