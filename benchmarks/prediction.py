@@ -193,7 +193,8 @@ windows, with a 95% bootstrap interval over windows. Lower is better; the best H
   {(len(SYSTEMS) * args.budget_min + sum(LARGE_ROWS.values())) * len(MODELS) / 2 / 60 + 0.5:.1f} hours here;
   resumes where it stopped and reuses trained models; `--systems S ...` reruns only those systems (and their
   large-data rows), whose rows then replace theirs in [results/prediction.csv](../results/prediction.csv)), then
-  `python scripts/publish_pretrained.py` to refresh the pretrained models in `mosim.pretrained`.
+  `python scripts/publish_pretrained.py` and `python scripts/publish_pretrained.py --bench runs/bench-large` to
+  refresh the pretrained models in `mosim.pretrained` (a system with a large-data row ships that row's model).
 
 ## Summary at 100 steps
 

@@ -147,6 +147,9 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
     **{f"reacher-hard/zero-shot-bounded-100k-select-heldout{f'-seed{s}' if s else ''}": reacher_hard_bounded(s, True)
        for s in range(7)},
     "reacher-hard/model-free-100k-seed6": reacher_hard_100k("model-free", 6),
+    # an eighth seed of both reacher-hard arms
+    "reacher-hard/zero-shot-bounded-100k-select-heldout-seed7": reacher_hard_bounded(7, True),
+    "reacher-hard/model-free-100k-seed7": reacher_hard_100k("model-free", 7),
 }
 
 

@@ -33,6 +33,21 @@ def training_summary(run: Path) -> tuple[float, int]:
     return float(rows[-1]["elapsed_s"]) / 60, int(rows[-1]["samples"])
 
 
+def training_data(system: str, run: Path) -> tuple[str, str]:
+    """What the card says of the training data, and the ``mosim bench`` option that trains on it again: the
+    standard file, or (``--train-data``) the system's large file, as the run's config.json records it."""
+    config = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
+    path = (config.get("data") or {}).get("path")
+    if path is None or Path(path).name == f"{system}-random.h5":
+        return (f"`{system}-random.h5` from `python scripts/make_datasets.py --only {system}`: 300 random-action\n"
+                "  episodes of 1000 model steps (seed 0), trained on the 240 training episodes (see "
+                "`results/datasets.md`)."), ""
+    name, episodes = Path(path).name, config["data"]["train_episodes"]
+    return (f"`{name}` from `python scripts/make_datasets.py --large --only {system}`: random-action episodes\n"
+            f"  of 1000 model steps (seed 1), trained on its {episodes} training episodes; scored on the test episodes of\n"
+            f"  the standard `{system}-random.h5` (see `results/datasets.md`)."), f" --train-data {system}=data/{name}"
+
+
 def card(system: str, run: Path, bench: Path) -> str:
     ckpt = torch.load(run / "best.pt", map_location="cpu", weights_only=False)
     spec, model_cfg = json.loads(ckpt["spec"]), json.loads(ckpt["model_config"])
@@ -43,13 +58,13 @@ def card(system: str, run: Path, bench: Path) -> str:
                      for s in scores["scores"])
     n_params = sum(v.numel() for v in ckpt["model_state"].values() if v.is_floating_point())
     integrator = ModelConfig.from_json(ckpt["model_config"]).resolved_integrator(SystemSpec.from_json(ckpt["spec"]))
+    data, train_data = training_data(system, run)
     return f"""# Pretrained mosim model: {system}
 
 - **Model**: {model_cfg['kind']} ({n_params:,} stored values), {model_cfg['n_correctors']} corrector(s), stage
   `{ckpt['stage_name']}`; model step {spec['dt']:g} s ({spec['substeps']} x {spec['physics_dt']:g} s physics steps,
   MuJoCo integrator {spec['integrator']}); the model integrates with `{integrator}`.
-- **Data**: `{system}-random.h5` from `python scripts/make_datasets.py --only {system}`: 300 random-action
-  episodes of 1000 model steps (seed 0), trained on the 240 training episodes (see `results/datasets.md`).
+- **Data**: {data}
 - **Budget**: {minutes:.1f} min of one CPU thread on a 2-core x86_64 machine, {samples:,} training samples, the
   system's preset (`mosim.presets`).
 - **Test error** (the benchmark protocol: {protocol['n_windows']} windows of the 30 test episodes, seed
@@ -59,7 +74,7 @@ def card(system: str, run: Path, bench: Path) -> str:
 |---|---|---|---|
 {rows}
 
-Regenerate: `mosim bench --systems {system} --models mosim --budget-min {minutes:.0f} --out {bench}`, then
+Regenerate: `mosim bench --systems {system} --models mosim --budget-min {minutes:.0f}{train_data} --out {bench}`, then
 `python scripts/publish_pretrained.py --bench {bench} --only {system}`.
 """
 
