@@ -63,19 +63,13 @@ def dataset_file(data_root: Path, system: str) -> Path:
 
 
 def check_train_data(train_data: dict[str, Path], data_root: Path) -> None:
-    """Raise :class:`InvalidInputError` unless every training file exists and was collected as the system's standard
-    file was (same spec: system, step, layout), before any training starts."""
-    from mosim.data.dataset import load_dataset
-    from mosim.errors import InvalidInputError
+    """Raise :class:`~mosim.data.format.DatasetError` unless every training file was collected as the system's
+    standard file was (same spec: system, step, layout), before any training starts (reading their attributes
+    only)."""
+    from mosim.data.format import read_spec
 
     for system, path in train_data.items():
-        if not Path(path).exists():
-            raise InvalidInputError(f"--train-data {system}={path}: no such file")
-        standard = load_dataset(dataset_file(data_root, system), system=system)
-        problems = load_dataset(path, system=system).spec.mismatches(standard.spec)
-        if problems:
-            raise InvalidInputError(f"--train-data {system}={path} was not collected as {standard.path} was "
-                                    f"({'; '.join(problems)}): collect it with the same system options")
+        read_spec(path, expect=read_spec(dataset_file(data_root, system), expect=system))
 
 
 def train_all(pairs: list[tuple[str, str]], budget_min: float, data_root: Path, out: Path, jobs: int, seed: int,

@@ -79,17 +79,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mosim.benchmark import score
     from mosim.data.dataset import load_dataset
-    from mosim.errors import InvalidInputError
     from mosim.loading import load
     from mosim.models import model_preset
     from mosim.presets import get_preset
     from mosim.training.trainer import train
 
     ds = load_dataset(args.data)
-    test_ds = load_dataset(args.score_data, system=ds.spec.system_id) if args.score_data else ds
-    if problems := ds.spec.mismatches(test_ds.spec):  # found now, not after the training
-        raise InvalidInputError(f"--score-data {args.score_data} was not collected as --data {args.data} was "
-                                f"({'; '.join(problems)}): collect both with the same system options")
+    # another file to score on must be of the training data's system and step: found now, not after the training
+    test_ds = load_dataset(args.score_data, system=ds.spec) if args.score_data else ds
     preset_name = args.preset or ds.spec.system_id
     preset = get_preset(preset_name)
     model_over = {k: v for k, v in {"kind": args.kind, "activation": args.activation, "n_correctors": args.correctors,

@@ -172,6 +172,26 @@ def read_dataset(
     return meta, arrays
 
 
+def read_spec(path: str | os.PathLike[str], expect: SystemSpec | str | None = None) -> SystemSpec:
+    """The system spec a dataset file was collected with, read from its attributes alone (not its arrays);
+    ``expect`` as in :func:`read_dataset`. Raises :class:`DatasetError` naming the file."""
+    p = str(path)
+    if not Path(p).is_file():
+        raise _fail(p, "no such file", "Check the path, or create the dataset with `mosim collect --out " + p + "`")
+    try:
+        with h5py.File(p, "r") as f:
+            if f.attrs.get("format") != FORMAT_NAME:
+                raise _fail(p, "not a mosim dataset", "Pass a file written by `mosim collect`")
+            spec = SystemSpec.from_json(f.attrs["system_spec"])
+    except DatasetError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError, json.JSONDecodeError) as e:
+        raise _fail(p, f"cannot be read as a mosim dataset ({type(e).__name__}: {e})", REGENERATE) from None
+    if expect is not None:
+        check_system(p, spec, expect)
+    return spec
+
+
 def check_system(path: str, spec: SystemSpec, expect: SystemSpec | str) -> None:
     """Raise unless a dataset's system matches the expected one."""
     if isinstance(expect, str):
