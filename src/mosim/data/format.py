@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -130,15 +133,10 @@ def _check_arrays(
         raise _fail(path, "actions lie outside the system's action bounds", REGENERATE)
 
 
-def read_dataset(
-    path: str | os.PathLike[str], expect: SystemSpec | str | None = None
-) -> tuple[DatasetMeta, dict[str, np.ndarray]]:
-    """Read and validate a dataset file; return its metadata and arrays.
-
-    :param expect: a system spec or id the dataset must have been collected on
-    :raises DatasetError: naming the file, the problem and the fix
-    """
-    p = str(path)
+@contextmanager
+def _open_dataset(p: str) -> Iterator[tuple[h5py.File, dict[str, Any]]]:
+    """The open file ``p`` and its attributes, checked to be a mosim dataset of this format version; an error while
+    reading it (in the ``with`` body too) becomes a :class:`DatasetError` naming the file."""
     if not Path(p).is_file():
         raise _fail(p, "no such file", "Check the path, or create the dataset with `mosim collect --out " + p + "`")
     try:
@@ -149,23 +147,35 @@ def read_dataset(
             version = int(attrs.get("format_version", -1))
             if version != FORMAT_VERSION:
                 raise _fail(p, f"format version {version}, this mosim reads version {FORMAT_VERSION}", "Install the mosim version that wrote it, or recollect the data")
-            missing = [k for k in ("qpos", "qvel", "action", "split") if k not in f]
-            if missing:
-                raise _fail(p, f"missing datasets {missing}", REGENERATE)
-            arrays = {k: f[k][()] for k in ("qpos", "qvel", "action", "split")}
-            spec = SystemSpec.from_json(attrs["system_spec"])
-            meta = DatasetMeta(
-                spec=spec,
-                policy=json.loads(attrs["policy"]),
-                seed=int(attrs["seed"]),
-                split_fractions=tuple(json.loads(attrs["split_fractions"])),
-                mosim_version=str(attrs["mosim_version"]),
-                format_version=version,
-            )
+            yield f, attrs
     except DatasetError:
         raise
     except (OSError, KeyError, ValueError, TypeError, json.JSONDecodeError) as e:
         raise _fail(p, f"cannot be read as a mosim dataset, the file is truncated or corrupt ({type(e).__name__}: {e})", REGENERATE) from None
+
+
+def read_dataset(
+    path: str | os.PathLike[str], expect: SystemSpec | str | None = None
+) -> tuple[DatasetMeta, dict[str, np.ndarray]]:
+    """Read and validate a dataset file; return its metadata and arrays.
+
+    :param expect: a system spec or id the dataset must have been collected on
+    :raises DatasetError: naming the file, the problem and the fix
+    """
+    p = str(path)
+    with _open_dataset(p) as (f, attrs):
+        missing = [k for k in ("qpos", "qvel", "action", "split") if k not in f]
+        if missing:
+            raise _fail(p, f"missing datasets {missing}", REGENERATE)
+        arrays = {k: f[k][()] for k in ("qpos", "qvel", "action", "split")}
+        meta = DatasetMeta(
+            spec=SystemSpec.from_json(attrs["system_spec"]),
+            policy=json.loads(attrs["policy"]),
+            seed=int(attrs["seed"]),
+            split_fractions=tuple(json.loads(attrs["split_fractions"])),
+            mosim_version=str(attrs["mosim_version"]),
+            format_version=int(attrs["format_version"]),
+        )
     _check_arrays(p, arrays["qpos"], arrays["qvel"], arrays["action"], arrays["split"], meta.spec)
     if expect is not None:
         check_system(p, meta.spec, expect)
@@ -176,17 +186,8 @@ def read_spec(path: str | os.PathLike[str], expect: SystemSpec | str | None = No
     """The system spec a dataset file was collected with, read from its attributes alone (not its arrays);
     ``expect`` as in :func:`read_dataset`. Raises :class:`DatasetError` naming the file."""
     p = str(path)
-    if not Path(p).is_file():
-        raise _fail(p, "no such file", "Check the path, or create the dataset with `mosim collect --out " + p + "`")
-    try:
-        with h5py.File(p, "r") as f:
-            if f.attrs.get("format") != FORMAT_NAME:
-                raise _fail(p, "not a mosim dataset", "Pass a file written by `mosim collect`")
-            spec = SystemSpec.from_json(f.attrs["system_spec"])
-    except DatasetError:
-        raise
-    except (OSError, KeyError, ValueError, TypeError, json.JSONDecodeError) as e:
-        raise _fail(p, f"cannot be read as a mosim dataset ({type(e).__name__}: {e})", REGENERATE) from None
+    with _open_dataset(p) as (_, attrs):
+        spec = SystemSpec.from_json(attrs["system_spec"])
     if expect is not None:
         check_system(p, spec, expect)
     return spec
