@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mosim.errors import InvalidInputError
+from mosim.models.corrector import StateActionResNet
 from mosim.models.networks import MLP, ResNet
 
 DIAG_OFFSET = math.log(math.e - 1.0)
@@ -113,16 +114,5 @@ class StructuredPredictor(nn.Module):
         return apply_inverse_inertia(self.cholesky_factor(p), force, self.eps)
 
 
-class PlainODEPredictor(nn.Module):
+class PlainODEPredictor(StateActionResNet):
     """The unstructured ablation: ``acc = f(p, w, u)`` with one ResNet (normalized units)."""
-
-    def __init__(
-        self, position_dim: int, nv: int, nu: int, width: int = 128, blocks: int = 2, activation: str = "softplus",
-        velocity_dim: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.net = ResNet(position_dim + (nv if velocity_dim is None else velocity_dim) + nu, nv, width, blocks,
-                          activation)
-
-    def forward(self, p: Tensor, w: Tensor, u: Tensor) -> Tensor:
-        return self.net(torch.cat((p, w, u), dim=-1))
