@@ -58,8 +58,6 @@ from mosim.training.windows import WindowSampler
 SYSTEMS = ("reacher-easy", "cheetah-run")
 ROLLOUT_SYSTEMS = ("reacher-easy", "cheetah-run", "go2", "humanoid-walk")
 """rollout speed also on the contact-rich robots, where MuJoCo's step costs most"""
-ROLLOUT_WORKERS = 2
-"""the cores of the machine the tables were measured on: MuJoCo's rollout threads, and the batch-split rollout's"""
 
 
 def recipes(system: str) -> dict:
@@ -131,25 +129,23 @@ def default_model_inputs(data_root: Path, system: str):
 
 @torch.no_grad()
 def model_rollout_speed(ds, config, spec, stats, batch: int, steps: int = 100, compiled: bool = False,
-                        device: str = "cpu", workers: int = 1) -> float:
-    """Model steps per second of one ``batch``-wide rollout on ``device`` with two PyTorch threads; ``compiled``:
-    :meth:`Simulator.compile` first (the compilation, at the warm-up, is not timed); ``workers``: the batch split
-    into that many parts rolled out at once, one thread each (``Simulator.rollout(..., workers=)``)."""
+                        device: str = "cpu") -> float:
+    """Model steps per second of one ``batch``-wide rollout on ``device``; ``compiled``: :meth:`Simulator.compile`
+    first (the compilation, at the warm-up, is not timed)."""
     torch.set_num_threads(2)
+    model = build_model(spec, config, stats).to(device)
     if compiled:
         torch._dynamo.reset()  # each model compiles afresh, without the guards and cache entries of the ones before
-    sim = Simulator(build_model(spec, config, stats).to(device))
-    if compiled:
-        sim.compile()
+        model = Simulator(model).compile().model
     idx = np.arange(batch) % ds.n_episodes
     q0 = torch.tensor(ds.qpos[idx, 0], dtype=torch.float32, device=device)
     v0 = torch.tensor(ds.qvel[idx, 0], dtype=torch.float32, device=device)
     a = torch.tensor(ds.action[idx, :steps], dtype=torch.float32, device=device)
-    sim.rollout(q0, v0, a[:, :3], workers=workers)  # warm-up (and compilation)
-    sim.rollout(q0, v0, a[:, :3], workers=workers)  # a second time: anything compiled again at a second call is not timed either
+    model.rollout(q0, v0, a[:, :3])  # warm-up (and compilation)
+    model.rollout(q0, v0, a[:, :3])  # a second time: anything compiled again at a second call is not timed either
     _sync(device)
     t0 = time.perf_counter()
-    sim.rollout(q0, v0, a, workers=workers)
+    model.rollout(q0, v0, a)
     _sync(device)
     return batch * steps / (time.perf_counter() - t0)
 
@@ -316,9 +312,7 @@ def main() -> None:
             for batch in (1, 256, 4096):
                 rows.append({"system": system, "batch": batch, "mosim": model_rollout_speed(ds, cfg, spec, stats, batch),
                              "compiled": model_rollout_speed(ds, cfg, spec, stats, batch, compiled=True),
-                             "split": model_rollout_speed(ds, cfg, spec, stats, batch, compiled=True,
-                                                          workers=ROLLOUT_WORKERS),
-                             "mujoco": mujoco_speed(system, batch, threads=ROLLOUT_WORKERS), "date": today})
+                             "mujoco": mujoco_speed(system, batch), "date": today})
                 print(rows[-1], flush=True)
         (cache / "rollout.json").write_text(json.dumps(rows, indent=1))
     if "gpu" in parts:
@@ -357,18 +351,15 @@ def report(cache: Path, out: Path) -> None:
         lines.append("")
     if (cache / "rollout.json").exists():
         rollout = json.loads((cache / "rollout.json").read_text())
-        nan = float("nan")
         lines += ["## Batched rollout speed (model steps/s, 100-step rollouts, no gradients, two cores)", "",
-                  "| system | batch | mosim default | mosim compiled (`Simulator.compile`) | compiled, batch split over "
-                  "2 threads (`rollout(..., workers=2)`) | MuJoCo (batch 1: Python mj_step loop; else "
-                  "mujoco.rollout, 2 threads) | mosim / MuJoCo | compiled / MuJoCo | split / MuJoCo |",
-                  "|---|---|---|---|---|---|---|---|---|"]
-        lines += [f"| {r['system']} | {r['batch']} | {r['mosim']:,.0f} | {r.get('compiled', nan):,.0f} | "
-                  f"{r.get('split', nan):,.0f} | {r['mujoco']:,.0f} | {r['mosim'] / r['mujoco']:.2f}x | "
-                  f"{r.get('compiled', nan) / r['mujoco']:.2f}x | {r.get('split', nan) / r['mujoco']:.2f}x |"
+                  "| system | batch | mosim default | mosim compiled (`Simulator.compile`) | MuJoCo (batch 1: Python "
+                  "mj_step loop; else mujoco.rollout, 2 threads) | mosim / MuJoCo | compiled / MuJoCo |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['system']} | {r['batch']} | {r['mosim']:,.0f} | {r.get('compiled', float('nan')):,.0f} | "
+                  f"{r['mujoco']:,.0f} | {r['mosim'] / r['mujoco']:.2f}x | {r.get('compiled', float('nan')) / r['mujoco']:.2f}x |"
                   for r in rollout]
         big = [r for r in rollout if r["batch"] == 4096]
-        faster = [r["system"] for r in big if max(r.get("compiled", 0), r.get("split", 0), r["mosim"]) > r["mujoco"]]
+        faster = [r["system"] for r in big if r.get("compiled", r["mosim"]) > r["mujoco"]]
         slower = [r["system"] for r in big if r["system"] not in faster]
         lines += ["", measured(rollout) + f" At batch 4096 mosim outruns MuJoCo on {', '.join(faster) or 'none'} and not on "
                   f"{', '.join(slower) or 'none'}: a model step costs its networks' arithmetic, about the same for "

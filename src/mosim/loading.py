@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import torch
-from torch import Tensor
 
-from mosim.errors import InvalidInputError
 from mosim.models import ModelConfig, build_model
 from mosim.models.base import DynamicsModel
-from mosim.parallel import split_batch
 from mosim.systems.base import SystemSpec
 from mosim.training.checkpoint import CheckpointError, load_checkpoint
 from mosim.training.trainer import resolve_device
@@ -55,37 +50,27 @@ class Simulator:
         model._step = compile_fn(type(model)._step.__get__(model), **options)  # type: ignore[method-assign]
         return self
 
-    def step(self, qpos: Any, qvel: Any, action: Any, workers: int = 1) -> tuple[Any, Any]:
-        """One model step of ``dt`` seconds: ``(qpos, qvel, action) -> (qpos1, qvel1)`` (``workers``: as in
-        :meth:`rollout`)."""
-        return self._call(self.model.step, qpos, qvel, action, workers=workers)
+    def step(self, qpos: Any, qvel: Any, action: Any) -> tuple[Any, Any]:
+        """One model step of ``dt`` seconds: ``(qpos, qvel, action) -> (qpos1, qvel1)``."""
+        return self._call(self.model.step, qpos, qvel, action)
 
     @property
     def needs_warmup(self) -> bool:
         """Whether the model builds a latent state from true steps before the start (the RSSM)."""
         return bool(getattr(self.model, "needs_warmup", False))
 
-    def rollout(self, qpos0: Any, qvel0: Any, actions: Any, warmup: tuple[Any, Any, Any] | None = None,
-                workers: int = 1) -> tuple[Any, Any]:
+    def rollout(self, qpos0: Any, qvel0: Any, actions: Any, warmup: tuple[Any, Any, Any] | None = None) -> tuple[Any, Any]:
         """Open-loop prediction: ``actions (..., T, nu)`` -> ``qpos (..., T+1, nq)``, ``qvel (..., T+1, nv)``.
 
         ``warmup=(qpos (..., W, nq), qvel (..., W, nv), actions (..., W, nu))``: true steps before the start,
         for models that use them (:attr:`needs_warmup`); ignored by the others.
-
-        ``workers > 1`` (CPU): the batch (first dimension) is split into that many parts, rolled out at once on
-        as many threads with one PyTorch thread each (:func:`mosim.parallel.split_batch`); the same result,
-        faster on several cores at large batches. Set it to the number of cores.
         """
         if warmup is not None and self.needs_warmup:
             return self._call(lambda q, v, a, *w: self.model.rollout(q, v, a, warmup=tuple(w)),
-                              qpos0, qvel0, actions, *warmup, workers=workers)
-        return self._call(self.model.rollout, qpos0, qvel0, actions, workers=workers)
+                              qpos0, qvel0, actions, *warmup)
+        return self._call(self.model.rollout, qpos0, qvel0, actions)
 
-    def _call(self, fn: Any, *args: Any, workers: int = 1) -> tuple[Any, Any]:
-        if workers != 1:
-            if self.device.type != "cpu":
-                raise InvalidInputError(f"workers splits a batch over CPU threads; this model is on {self.device}")
-            fn = _batch_parallel(fn, workers)
+    def _call(self, fn: Any, *args: Any) -> tuple[Any, Any]:
         if any(isinstance(a, torch.Tensor) for a in args):
             return fn(*args)
         with torch.no_grad():
@@ -95,19 +80,6 @@ class Simulator:
     def __repr__(self) -> str:
         n = sum(p.numel() for p in self.model.parameters())
         return f"Simulator({self.spec.system_id!r}, {self.info.get('stage_name', '?')}, {n:,} parameters, device={self.device})"
-
-
-def _batch_parallel(fn: Callable[..., tuple[Tensor, ...]], workers: int) -> Callable[..., tuple[Tensor, ...]]:
-    """``fn`` computed on ``workers`` parts of its batch at once (:func:`split_batch`)."""
-
-    def run(*args: Any) -> tuple[Tensor, ...]:
-        try:
-            tensors = [torch.as_tensor(a) for a in args]
-        except (TypeError, ValueError, RuntimeError):
-            return fn(*args)  # not numbers: the model's own check names what is wrong
-        return split_batch(fn, tensors, workers)
-
-    return run
 
 
 def _pretrained_or_path(path: str | os.PathLike[str]) -> str | os.PathLike[str]:

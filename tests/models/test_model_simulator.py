@@ -190,3 +190,18 @@ def test_robot_without_position_features():
     assert sim.features.position_feature_dim == 0
     assert sim.acceleration(zeros, zeros, zeros).shape == (3, 1)
     assert PlainDeltaModel(spec).rollout(zeros, zeros, torch.zeros(3, 4, 1))[0].shape == (3, 5, 1)
+
+
+def test_the_loaded_simulator_names_bad_numpy_inputs(zoo_sim, zoo_spec):
+    """The numpy path of ``mosim.Simulator`` leaves the conversion to the model, whose errors say what is wrong
+    (it once converted to float64 itself, and a non-numeric input surfaced as numpy's bare ValueError)."""
+    from mosim.loading import Simulator
+
+    sim = Simulator(zoo_sim)
+    q, v, a = (x.numpy() for x in random_state(zoo_spec, 3, dtype=torch.float32))
+    assert sim.step(q, v, a)[0].dtype == np.float64
+    assert sim.step(q.tolist(), v.tolist(), a.tolist())[0].shape == q.shape  # lists work as arrays
+    with pytest.raises(InvalidInputError, match="actions must be a tensor or array of numbers"):
+        sim.rollout(q, v, [["not", "numbers"]])
+    with pytest.raises(InvalidInputError, match="NaN"):
+        sim.rollout(q, np.full_like(v, np.nan), a[:, None])
