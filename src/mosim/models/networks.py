@@ -129,3 +129,19 @@ class MLP(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.output(self.hidden(x))
+
+
+class StateActionResNet(nn.Module):
+    """``f(p, w, u) -> (..., nv)``: one ResNet of the normalized position, velocity and action features,
+    concatenated. The corrector, and the plain-ODE ablation's whole predictor."""
+
+    def __init__(
+        self, position_dim: int, nv: int, nu: int, width: int = 128, blocks: int = 2, activation: str = "softplus",
+        velocity_dim: int | None = None, output_scale: float = OUTPUT_SCALE,
+    ) -> None:
+        super().__init__()
+        self.net = ResNet(position_dim + (nv if velocity_dim is None else velocity_dim) + nu, nv, width, blocks,
+                          activation, output_scale=output_scale)
+
+    def forward(self, p: Tensor, w: Tensor, u: Tensor) -> Tensor:
+        return self.net(torch.cat((p, w, u), dim=-1))

@@ -20,8 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mosim.errors import InvalidInputError
-from mosim.models.corrector import StateActionResNet
-from mosim.models.networks import MLP, ResNet
+from mosim.models.networks import MLP, ResNet, StateActionResNet
 
 DIAG_OFFSET = math.log(math.e - 1.0)
 """Added to the raw diagonal of ``L`` before softplus, so a zero network output gives ``L = I``."""
