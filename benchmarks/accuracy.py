@@ -120,8 +120,9 @@ LIMIT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     for on in (True, False)
 }
 
-# the activation of the networks: softplus (every preset's) against SiLU (a quarter of its cost per element here, so
-# more samples in the same budget), on the humanoid, where the plain network was still ahead at 5 minutes
+# the activation of the networks: softplus (the presets' until 2026-11-27) against SiLU (a quarter of its cost per
+# element here), on the humanoid, where the plain network was still ahead at 5 minutes; the humanoid preset has
+# used SiLU since (both drew about the same samples: the shape, not the cost, made the difference)
 ACTIVATION_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     f"humanoid-activation/{act}": ("activation", "humanoid-walk", "humanoid", ["--budget-min", "5", "--activation", act])
     for act in ("softplus", "silu")

@@ -174,7 +174,7 @@ def read_dataset(
             seed=int(attrs["seed"]),
             split_fractions=tuple(json.loads(attrs["split_fractions"])),
             mosim_version=str(attrs["mosim_version"]),
-            format_version=int(attrs["format_version"]),
+            format_version=FORMAT_VERSION,  # _open_dataset refuses any other
         )
     _check_arrays(p, arrays["qpos"], arrays["qvel"], arrays["action"], arrays["split"], meta.spec)
     if expect is not None:
