@@ -127,7 +127,6 @@ def default_model_inputs(data_root: Path, system: str):
     return ds, cfg, *model_inputs(ds, cfg)
 
 
-@torch.no_grad()
 def model_rollout_speed(ds, config, spec, stats, batch: int, steps: int = 100, compiled: bool = False,
                         device: str = "cpu") -> float:
     """Model steps per second of one ``batch``-wide rollout on ``device``; ``compiled``: :meth:`Simulator.compile`
@@ -137,6 +136,13 @@ def model_rollout_speed(ds, config, spec, stats, batch: int, steps: int = 100, c
     if compiled:
         torch._dynamo.reset()  # each model compiles afresh, without the guards and cache entries of the ones before
         model = Simulator(model).compile().model
+    return rollout_speed(model, ds, batch, steps, device)
+
+
+@torch.no_grad()
+def rollout_speed(model, ds, batch: int, steps: int = 100, device: str = "cpu") -> float:
+    """Steps per second of one ``batch``-wide, ``steps``-long rollout of ``model`` from the starts and actions of the
+    dataset ``ds``, after two short warm-up rollouts (which compile a compiled step: not timed)."""
     idx = np.arange(batch) % ds.n_episodes
     q0 = torch.tensor(ds.qpos[idx, 0], dtype=torch.float32, device=device)
     v0 = torch.tensor(ds.qvel[idx, 0], dtype=torch.float32, device=device)
@@ -198,28 +204,48 @@ SPLIT_NOTE = (
 """measured by hand (one-off runs), shown under the rollout table"""
 
 GPU_BATCHES = (256, 4096, 65536)
-GPU_NOTE = ("On the GPU a rollout step costs about the same at batch 256 as at 65536 (eager PyTorch launches the same "
-            "kernels, each far from filling the card), so throughput grows with the batch until the card is full: "
-            "at batch 65536 one GPU runs the learned cheetah 25x faster than MuJoCo on 16 cores, and at 256 it is "
-            "10x slower. For many parallel environments (RL, planning), batch wide. One run "
-            "on one NVIDIA H200 with 16 CPU cores.")
+GPU_NOTE = ("Eager, a rollout step costs about the same at batch 256 as at 4096 (PyTorch launches the same kernels, "
+            "each far from filling the card), so throughput grows with the batch until the card is full. Compiling "
+            "fuses those kernels: 1.7x to 2.9x the eager steps at batch 256 and 4096, 1.1x to 2.0x at 65536, where "
+            "the card is busy with the arithmetic. Compilation took 8 s (reacher) to 51 s (go2) on that machine, once "
+            "per model: `mosim.load(..., device='cuda').compile(dynamic=True)`, where `dynamic=True` makes the batch "
+            "size symbolic, so a new batch size does not compile again. MuJoCo's rows at the "
+            "widest batch roll out 15 steps (its throughput is steady after a few; go2 and the humanoid start with "
+            "different contacts than at 100 steps, which moves their MuJoCo rows). For many parallel environments "
+            "(RL, planning), batch wide and compile.")
 """measured by hand on a CUDA machine, shown under the GPU table"""
 
 
-def gpu_rollout(data_root: Path, systems: list[str]) -> list[dict]:
-    """Batched rollout speed of the default model on the CUDA device, against MuJoCo's ``mujoco.rollout`` on all of
-    the same machine's CPU cores."""
+def gpu_rollout(data_root: Path, systems: list[str], out: Path | None = None) -> list[dict]:
+    """Batched rollout speed of the default model on the CUDA device, eager and compiled (one compilation per system,
+    with the batch size symbolic: ``Simulator.compile(dynamic=True)``), against MuJoCo's ``mujoco.rollout`` on all of
+    the same machine's CPU cores. ``out``: a JSON file rewritten after every row, so that a run cut short keeps what
+    it measured."""
     if not torch.cuda.is_available():
         raise SystemExit("--parts gpu needs a CUDA device")
     rows = []
     for system in systems:
         ds, cfg, spec, stats = default_model_inputs(data_root, system)
+        eager = build_model(spec, cfg, stats).to("cuda")
+        torch._dynamo.reset()
+        compiled = Simulator(build_model(spec, cfg, stats).to("cuda")).compile(dynamic=True).model
         for batch in GPU_BATCHES:
-            rows.append({"system": system, "batch": batch, "gpu": torch.cuda.get_device_name(),
-                         "cpu_cores": os.cpu_count(), "torch": torch.__version__,
-                         "mosim": model_rollout_speed(ds, cfg, spec, stats, batch, device="cuda"),
-                         "mujoco": mujoco_speed(system, batch, threads=os.cpu_count() or 1)})
-            print(rows[-1], flush=True)
+            row = {"system": system, "batch": batch, "gpu": torch.cuda.get_device_name(),
+                   "cpu_cores": os.cpu_count(), "torch": torch.__version__,
+                   "mosim": rollout_speed(eager, ds, batch, device="cuda")}
+            t0 = time.perf_counter()
+            try:
+                row["compiled"] = rollout_speed(compiled, ds, batch, device="cuda")
+            except Exception as e:  # noqa: BLE001 - a failed compilation is a finding, not the end of the run
+                row["compiled_error"] = f"{type(e).__name__}: {str(e)[:300]}"
+            row["compile_and_time_s"] = time.perf_counter() - t0
+            # MuJoCo's throughput is steady after a few steps: fewer of them at the widest batches
+            row["mujoco"] = mujoco_speed(system, batch, steps=min(100, max(10, 1_000_000 // batch)),
+                                         threads=os.cpu_count() or 1)
+            rows.append(row)
+            print(row, flush=True)
+            if out is not None:
+                out.write_text(json.dumps(rows, indent=1))
     return rows
 
 
@@ -325,7 +351,7 @@ def main() -> None:
                 print(rows[-1], flush=True)
         (cache / "rollout.json").write_text(json.dumps(rows, indent=1))
     if "gpu" in parts:
-        rows = [{**r, "date": today} for r in gpu_rollout(Path(args.data_root), args.systems)]
+        rows = [{**r, "date": today} for r in gpu_rollout(Path(args.data_root), args.systems, cache / "gpu.json")]
         (cache / "gpu.json").write_text(json.dumps(rows, indent=1))
     if "activation" in parts:
         rows = [{**activation_speed(Path(args.data_root), system), "date": today} for system in ACTIVATION_SYSTEMS]
@@ -381,14 +407,16 @@ def report(cache: Path, out: Path) -> None:
     if (cache / "gpu.json").exists():
         gpu = json.loads((cache / "gpu.json").read_text())
         lines += [f"## On a GPU: {gpu[0]['gpu']} against MuJoCo on {gpu[0]['cpu_cores']} CPU cores", "",
-                  "The same default models (float32, no gradients, 100-step rollouts, eager PyTorch "
-                  f"{gpu[0]['torch']}) on one GPU, against `mujoco.rollout` with one thread per core of the same "
-                  "machine (`python benchmarks/model_speed.py --parts gpu --systems reacher-easy cheetah-run` on "
-                  "that machine, with the same datasets, collected there again: same seed, same bytes):", "",
-                  "| system | batch | mosim on the GPU (steps/s) | MuJoCo, all CPU cores (steps/s) | mosim / MuJoCo |",
-                  "|---|---|---|---|---|"]
-        lines += [f"| {r['system']} | {r['batch']} | {r['mosim']:,.0f} | {r['mujoco']:,.0f} | "
-                  f"{r['mosim'] / r['mujoco']:.2f}x |" for r in gpu]
+                  "The same default models (float32, no gradients, 100-step rollouts, PyTorch "
+                  f"{gpu[0]['torch']}) on one GPU, eager and compiled, against `mujoco.rollout` with one thread per "
+                  "core of the same machine (on that machine: `python scripts/make_datasets.py --only "
+                  f"{' '.join(dict.fromkeys(r['system'] for r in gpu))} --episodes 64`, then `python "
+                  "benchmarks/model_speed.py --parts gpu --systems ...` with the same systems):", "",
+                  "| system | batch | mosim eager (steps/s) | mosim compiled (steps/s) | MuJoCo, all CPU cores "
+                  "(steps/s) | eager / MuJoCo | compiled / MuJoCo |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['system']} | {r['batch']} | {r['mosim']:,.0f} | {r.get('compiled', float('nan')):,.0f} | "
+                  f"{r['mujoco']:,.0f} | {r['mosim'] / r['mujoco']:.2f}x | "
+                  f"{r.get('compiled', float('nan')) / r['mujoco']:.2f}x |" for r in gpu]
         lines += ["", measured(gpu) + " " + GPU_NOTE, ""]
     if (cache / "activation.json").exists():
         lines += ["## What a cheaper activation would buy (batch 4096, two cores)", "",

@@ -13,6 +13,7 @@ import torch
 import mosim
 from mosim import pretrained
 from mosim.presets import get_preset
+from mosim.training.config import StageConfig
 from mosim.training.trainer import train
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -74,3 +75,20 @@ def test_the_baselines_roll_out_on_cuda_like_on_cpu(kind, tmp_path):
     on_gpu, on_cpu = (mosim.load(tmp_path / "run" / "best.pt", device=d) for d in ("cuda", "cpu"))
     q, v, a = _random_start(on_cpu, batch=8, steps=5)
     np.testing.assert_allclose(on_gpu.rollout(q, v, a)[0], on_cpu.rollout(q, v, a)[0], rtol=1e-3, atol=1e-3)
+
+
+def test_training_on_cuda_stops_and_resumes_exactly(tmp_path):
+    # the checkpoint's generator state is loaded onto the training device; the generator itself lives on the CPU
+    cfg = mosim.CollectConfig(system=f"mjcf:{ARM}", out=str(tmp_path / "arm.h5"), episodes=6, steps=40, workers=1,
+                              seed=3)
+    data = mosim.load_dataset(mosim.collect(cfg, progress=False, overwrite=True))
+    preset = get_preset("reacher-easy", budget_min=0.05)
+    model = replace(preset.model, inertia_width=32, force_width=32, corrector_width=32)
+    stage = StageConfig("predictor", 0, max_steps=30, lr=1e-3)
+    tc = replace(preset.train_config(seed=0), device="cuda", stages=(stage,), val_every_steps=10, batch_size=32)
+    train(data, model, tc, tmp_path / "full", progress=False)
+    train(data, model, tc, tmp_path / "cut", progress=False, stop_after_steps=13)
+    train(data, model, tc, tmp_path / "cut", progress=False)
+    full, cut = (torch.load(tmp_path / r / "last.pt", weights_only=False)["model_state"] for r in ("full", "cut"))
+    for k in full:
+        assert torch.equal(full[k], cut[k]), k

@@ -25,14 +25,14 @@ ENSEMBLE = ensemble_preset("tiny")
 def rssm_config(**kw) -> TrainConfig:
     stage = StageConfig("model", None, max_steps=kw.pop("steps", 40), lr=3e-3, loss="rollout", horizon=15)
     base = dict(stages=(stage,), batch_size=8, grad_clip=1000.0, min_lr_ratio=1.0, val_every_steps=10,
-                val_windows=8, val_horizon=20, seed=1)
+                val_windows=8, val_horizon=20, seed=1, device="cpu")
     return TrainConfig(**{**base, **kw})
 
 
 def ensemble_config(**kw) -> TrainConfig:
     stage = StageConfig("model", None, max_steps=40, lr=3e-3)
     base = dict(stages=(stage,), batch_size=64, grad_clip=1e6, min_lr_ratio=1.0, val_every_steps=10,
-                val_windows=8, val_horizon=20, seed=1)
+                val_windows=8, val_horizon=20, seed=1, device="cpu")
     return TrainConfig(**{**base, **kw})
 
 

@@ -154,7 +154,7 @@ def train(
         ema.load_state_dict(state["ema"])
     gen = torch.Generator().manual_seed(config.seed)
     if state["gen"] is not None:
-        gen.set_state(state["gen"])
+        gen.set_state(state["gen"].cpu())  # a CPU generator's state, moved with the checkpoint to ``device``
     sampler = WindowSampler(dataset, "train", device, max_episodes=config.max_train_episodes,
                             speed_sampling=config.speed_sampling, limit_sampling=config.limit_sampling)
     horizon = min(config.val_horizon, dataset.steps)
