@@ -128,6 +128,14 @@ ACTIVATION_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     for act in ("softplus", "silu")
 }
 
+# narrower networks, the price of a rollout step on a CPU: each step is bound by its matrix products, so halving the
+# width quarters them (results/model_speed.md); with SiLU, equal budgets of 5 minutes, one core each
+WIDTH_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
+    f"{short}-width/{size}": ("width", system, short, ["--budget-min", "5", "--activation", "silu", "--size", size])
+    for short, system, sizes in (("reacher", "reacher-easy", ("small", "tiny")), ("cheetah", "cheetah-run", ("medium", "small")))
+    for size in sizes
+}
+
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
 RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "reacher/structured": ("table", "reacher-easy", "reacher", ["--budget-min", "20"]),
@@ -169,6 +177,7 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     **FRAME_RUNS,
     **LIMIT_RUNS,
     **ACTIVATION_RUNS,
+    **WIDTH_RUNS,
     # the control: the same 20 minutes on the standard 240 training episodes, on the machine and day of the rows
     # above (the main table's rows are from another day and machine)
     "acrobot-large/structured-on-240": ("large", "acrobot-swingup", "acrobot", ["--budget-min", "20"]),
@@ -181,7 +190,8 @@ GROUPS = {"table": "Main table", "large": "Acrobot, reacher, cheetah and humanoi
           "presets": "The presets' choices of 2026-11-27: actuator forces on the Panda, Go2 end to end, humanoid's size",
           "loss": "The heading frame (go2, humanoid) and the loss's error scale (cheetah), 2026-11-27",
           "limits": "The limit velocity features, on and off (cheetah, equal budgets)",
-          "activation": "Softplus against SiLU networks (humanoid, equal budgets)"}
+          "activation": "Softplus against SiLU networks (humanoid, equal budgets)",
+          "width": "Network widths, the cost of a step (reacher, cheetah; SiLU, equal budgets)"}
 TRAIN_EPISODES = {"table": 240, "large": 1900}
 """training episodes of the target rows, by group"""
 FINDINGS = Path(__file__).with_name("accuracy_findings.md")

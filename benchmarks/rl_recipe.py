@@ -150,6 +150,10 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
     # an eighth seed of both reacher-hard arms
     "reacher-hard/zero-shot-bounded-100k-select-heldout-seed7": reacher_hard_bounded(7, True),
     "reacher-hard/model-free-100k-seed7": reacher_hard_100k("model-free", 7),
+    # seeds 8 to 11 of both reacher-hard arms: at eight seeds the ratio's interval spanned 43% to 156%
+    **{name: run for s in (8, 9, 10, 11) for name, run in (
+        (f"reacher-hard/zero-shot-bounded-100k-select-heldout-seed{s}", reacher_hard_bounded(s, True)),
+        (f"reacher-hard/model-free-100k-seed{s}", reacher_hard_100k("model-free", s)))},
 }
 
 
