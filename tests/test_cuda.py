@@ -48,12 +48,17 @@ def test_a_pretrained_model_predicts_the_same_on_cuda_as_on_cpu(name):
     assert qt.device.type == "cuda"  # torch in, torch out on the model's device
 
 
-def test_training_on_cuda_writes_a_checkpoint_that_loads_on_cpu(tmp_path):
+def _arm_data_and_model(tmp_path: Path, seed: int):
+    """A small dataset of the arm fixture, the reacher preset with narrow networks, and that preset."""
     cfg = mosim.CollectConfig(system=f"mjcf:{ARM}", out=str(tmp_path / "arm.h5"), episodes=6, steps=40, workers=1,
-                              seed=1)
+                              seed=seed)
     data = mosim.load_dataset(mosim.collect(cfg, progress=False, overwrite=True))
     preset = get_preset("reacher-easy", budget_min=0.05)
-    model = replace(preset.model, inertia_width=32, force_width=32, corrector_width=32)
+    return data, replace(preset.model, inertia_width=32, force_width=32, corrector_width=32), preset
+
+
+def test_training_on_cuda_writes_a_checkpoint_that_loads_on_cpu(tmp_path):
+    data, model, preset = _arm_data_and_model(tmp_path, seed=1)
     train(data, model, replace(preset.train_config(seed=0), device="cuda"), tmp_path / "run", progress=False)
     on_gpu, on_cpu = (mosim.load(tmp_path / "run" / "best.pt", device=d) for d in ("cuda", "cpu"))
     q, v, a = _random_start(on_cpu, batch=8, steps=5)
@@ -79,11 +84,7 @@ def test_the_baselines_roll_out_on_cuda_like_on_cpu(kind, tmp_path):
 
 def test_training_on_cuda_stops_and_resumes_exactly(tmp_path):
     # the checkpoint's generator state is loaded onto the training device; the generator itself lives on the CPU
-    cfg = mosim.CollectConfig(system=f"mjcf:{ARM}", out=str(tmp_path / "arm.h5"), episodes=6, steps=40, workers=1,
-                              seed=3)
-    data = mosim.load_dataset(mosim.collect(cfg, progress=False, overwrite=True))
-    preset = get_preset("reacher-easy", budget_min=0.05)
-    model = replace(preset.model, inertia_width=32, force_width=32, corrector_width=32)
+    data, model, preset = _arm_data_and_model(tmp_path, seed=3)
     stage = StageConfig("predictor", 0, max_steps=30, lr=1e-3)
     tc = replace(preset.train_config(seed=0), device="cuda", stages=(stage,), val_every_steps=10, batch_size=32)
     train(data, model, tc, tmp_path / "full", progress=False)
