@@ -93,3 +93,19 @@ def test_training_on_cuda_stops_and_resumes_exactly(tmp_path):
     full, cut = (torch.load(tmp_path / r / "last.pt", weights_only=False)["model_state"] for r in ("full", "cut"))
     for k in full:
         assert torch.equal(full[k], cut[k]), k
+
+
+def test_imagined_envs_step_a_cuda_model_like_a_cpu_one():
+    from mosim.rl import MosimVecEnv
+
+    envs = {d: MosimVecEnv("reacher-easy", n_envs=4, seed=0, device=d) for d in ("cpu", "cuda")}
+    assert envs["cuda"].simulator.device.type == "cuda"
+    first = {d: e.reset() for d, e in envs.items()}
+    np.testing.assert_array_equal(first["cuda"], first["cpu"])  # the task's own reset: no model involved
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        a = rng.uniform(-1.0, 1.0, size=(4, 2))
+        (oc, rc, dc, _), (og, rg, dg, _) = envs["cpu"].step(a), envs["cuda"].step(a)
+        np.testing.assert_allclose(og, oc, rtol=1e-3, atol=1e-3)
+        np.testing.assert_allclose(rg, rc, atol=1e-3)
+        np.testing.assert_array_equal(dg, dc)
