@@ -132,7 +132,8 @@ ACTIVATION_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 # width quarters them (results/model_speed.md); with SiLU, equal budgets of 5 minutes, one core each
 WIDTH_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     f"{short}-width/{size}": ("width", system, short, ["--budget-min", "5", "--activation", "silu", "--size", size])
-    for short, system, sizes in (("reacher", "reacher-easy", ("small", "tiny")), ("cheetah", "cheetah-run", ("medium", "small")))
+    for short, system, sizes in (("reacher", "reacher-easy", ("small", "tiny")),
+                                 ("cheetah", "cheetah-run", ("medium", "small")))
     for size in sizes
 }
 
