@@ -133,10 +133,14 @@ def model_rollout_speed(ds, config, spec, stats, batch: int, steps: int = 100, c
     first (the compilation, at the warm-up, is not timed)."""
     torch.set_num_threads(2)
     model = build_model(spec, config, stats).to(device)
-    if compiled:
-        torch._dynamo.reset()  # each model compiles afresh, without the guards and cache entries of the ones before
-        model = Simulator(model).compile().model
-    return rollout_speed(model, ds, batch, steps, device)
+    return rollout_speed(compiled_afresh(model) if compiled else model, ds, batch, steps, device)
+
+
+def compiled_afresh(model, **options):
+    """``model`` with its step compiled (:meth:`Simulator.compile`), without the guards and cache entries of the
+    models compiled before it."""
+    torch._dynamo.reset()
+    return Simulator(model).compile(**options).model
 
 
 @torch.no_grad()
@@ -227,8 +231,7 @@ def gpu_rollout(data_root: Path, systems: list[str], out: Path | None = None) ->
     for system in systems:
         ds, cfg, spec, stats = default_model_inputs(data_root, system)
         eager = build_model(spec, cfg, stats).to("cuda")
-        torch._dynamo.reset()
-        compiled = Simulator(build_model(spec, cfg, stats).to("cuda")).compile(dynamic=True).model
+        compiled = compiled_afresh(build_model(spec, cfg, stats).to("cuda"), dynamic=True)
         for batch in GPU_BATCHES:
             row = {"system": system, "batch": batch, "gpu": torch.cuda.get_device_name(),
                    "cpu_cores": os.cpu_count(), "torch": torch.__version__,
@@ -391,8 +394,8 @@ def report(cache: Path, out: Path) -> None:
                   "mj_step loop; else mujoco.rollout, 2 threads) | mosim / MuJoCo | compiled / MuJoCo |",
                   "|---|---|---|---|---|---|---|"]
         lines += [f"| {r['system']} | {r['batch']} | {r['mosim']:,.0f} | {r.get('compiled', float('nan')):,.0f} | "
-                  f"{r['mujoco']:,.0f} | {r['mosim'] / r['mujoco']:.2f}x | {r.get('compiled', float('nan')) / r['mujoco']:.2f}x |"
-                  for r in rollout]
+                  f"{r['mujoco']:,.0f} | {r['mosim'] / r['mujoco']:.2f}x | "
+                  f"{r.get('compiled', float('nan')) / r['mujoco']:.2f}x |" for r in rollout]
         big = [r for r in rollout if r["batch"] == 4096]
         faster = [r["system"] for r in big if r.get("compiled", r["mosim"]) > r["mujoco"]]
         slower = [r["system"] for r in big if r["system"] not in faster]

@@ -60,7 +60,8 @@ class Simulator:
         """Whether the model builds a latent state from true steps before the start (the RSSM)."""
         return bool(getattr(self.model, "needs_warmup", False))
 
-    def rollout(self, qpos0: Any, qvel0: Any, actions: Any, warmup: tuple[Any, Any, Any] | None = None) -> tuple[Any, Any]:
+    def rollout(self, qpos0: Any, qvel0: Any, actions: Any,
+                warmup: tuple[Any, Any, Any] | None = None) -> tuple[Any, Any]:
         """Open-loop prediction: ``actions (..., T, nu)`` -> ``qpos (..., T+1, nq)``, ``qvel (..., T+1, nv)``.
 
         ``warmup=(qpos (..., W, nq), qvel (..., W, nv), actions (..., W, nu))``: true steps before the start,
