@@ -173,13 +173,14 @@ ACTIVATION_ACCURACY = (
     "12.9M;\n"
     "- cheetah-run: SiLU 0.354 [0.335, 0.372] on 5.4M samples, softplus 0.357 [0.339, 0.374] on 4.9M. At 3 steps "
     "SiLU was lower: 0.023 against 0.034.\n\n"
-    "Switching the presets means retraining every model and table, so they keep softplus for now. With SiLU, "
-    "cheetah's batch-4096 rollout about matches MuJoCo; reacher's stays behind (0.54x to 0.71x in two "
-    "measurements): reacher's MuJoCo step is two hinges and almost no contact.")
+    "A longer run agreed (cheetah-run, 30 minutes on its large file, SiLU with the compiled training step: 0.158 "
+    "against softplus 0.168; results/accuracy.md), "
+    "so on 2026-11-27 the reacher and cheetah presets moved to SiLU (the humanoid's had that morning) and their "
+    "benchmark rows and pretrained models were retrained with it; the other presets keep softplus until measured.")
 """measured by hand (one-off runs with the commands given), shown under the activation table"""
 
 ACTIVATION_SYSTEMS = ("reacher-easy", "cheetah-run")
-"""the systems where the default model's batch-4096 rollout is slower than MuJoCo"""
+"""the systems whose batch-4096 rollout trailed MuJoCo's with softplus networks (their presets now use SiLU)"""
 
 
 def activation_speed(data_root: Path, system: str, rounds: int = 3) -> dict:
@@ -205,6 +206,16 @@ SPLIT_NOTE = (
     "(one-off measurement, 2026-11-27). The models' steps are bound by their matrix products, which MKL already "
     "spreads over both cores. It only wins when the cores are busy with other work (compiled 1.4x to 2x the steps "
     "per second while two RL trainings ran), where one thread per rollout is the better setting anyway.")
+"""measured by hand (one-off runs), shown under the rollout table"""
+
+TAIL_NOTE = (
+    "The compiled rows use mosim's inductor settings (`mosim.integrators.INDUCTOR_OPTIONS`), which turn off "
+    "inductor's tail-loop vectorization. With PyTorch's default the compiled cheetah-run step ran no faster than the "
+    "eager one at batch 4096 (182k steps/s against 178k): one generated kernel, the inverse inertia `L Lᵀ` applied "
+    "to the force (9 velocities), took 5 to 6 ms of the step's 25 ms, against 0.25 ms eager; the same kernel is "
+    "slow for 8 to 12 velocities and fine below or above. Without it: cheetah-run 276k (1.5x), reacher-easy 1.18M "
+    "against 1.14M, go2 123k against 116k, humanoid-walk 151k against 148k (timed in alternation, one-off "
+    "measurement, 2026-11-27); the compiled training step's throughput did not change.")
 """measured by hand (one-off runs), shown under the rollout table"""
 
 GPU_BATCHES = (256, 4096, 65536)
@@ -405,7 +416,7 @@ def report(cache: Path, out: Path) -> None:
                   f"(`mosim.load(..., compile=True)`, one graph per step, compiled once) runs "
                   f"{min(r['compiled'] / r['mosim'] for r in rollout):.1f}x to "
                   f"{max(r['compiled'] / r['mosim'] for r in rollout):.1f}x the eager one, most at small batches, "
-                  "where the eager step is bound by per-operation overhead.", "", SPLIT_NOTE]
+                  "where the eager step is bound by per-operation overhead.", "", TAIL_NOTE, "", SPLIT_NOTE]
         lines.append("")
     if (cache / "gpu.json").exists():
         gpu = json.loads((cache / "gpu.json").read_text())
@@ -422,11 +433,11 @@ def report(cache: Path, out: Path) -> None:
                   f"{r.get('compiled', float('nan')) / r['mujoco']:.2f}x |" for r in gpu]
         lines += ["", measured(gpu) + " " + GPU_NOTE, ""]
     if (cache / "activation.json").exists():
-        lines += ["## What a cheaper activation would buy (batch 4096, two cores)", "",
-                  "Softplus, the activation of every preset, costs about 4.7 ns per element on this CPU against "
-                  "1.3 ns for SiLU (one thread, 4096 x 128). The same models with SiLU networks, timed in alternation "
-                  "with the default (median of three rounds; `python benchmarks/model_speed.py --parts activation`):",
-                  "", "| system | softplus (default) | SiLU | MuJoCo | SiLU / softplus | SiLU / MuJoCo |",
+        lines += ["## Why reacher and cheetah use SiLU networks (batch 4096, two cores)", "",
+                  "Softplus, the presets' activation until 2026-11-27, costs about 4.7 ns per element on this CPU "
+                  "against 1.3 ns for SiLU (one thread, 4096 x 128). The default models' sizes with each, eager, timed "
+                  "in alternation (median of three rounds; `python benchmarks/model_speed.py --parts activation`):",
+                  "", "| system | softplus | SiLU | MuJoCo | SiLU / softplus | SiLU / MuJoCo |",
                   "|---|---|---|---|---|---|"]
         act = json.loads((cache / "activation.json").read_text())
         lines += [f"| {r['system']} | {r['softplus']:,.0f} | {r['silu']:,.0f} | {r['mujoco']:,.0f} | "

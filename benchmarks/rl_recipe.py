@@ -21,6 +21,9 @@ OLD_ACROBOT = ["--model", "benchmarks/models/acrobot-swingup-2026-11-25.pt", "--
 # bounds on 2026-11-26
 OLD_REACHER = ["--model", "benchmarks/models/reacher-easy-2026-11-25.pt"]
 OLD_CARTPOLE = ["--model", "benchmarks/models/cartpole-balance-2026-11-25.pt"]
+# the pretrained reacher-easy model of 2026-11-26 to 2026-11-27 (bounded to its data, softplus networks), which the
+# "bounded" reacher runs below name; the package's pretrained reacher-easy has since been retrained with SiLU networks
+BOUNDED_REACHER = ["--model", "benchmarks/models/reacher-easy-2026-11-26.pt"]
 # reacher-hard inside the reacher-easy model (the same robot; the tasks differ in the target's size)
 HARD_IN_EASY = [*OLD_REACHER, "--task", "reacher-hard"]
 
@@ -35,7 +38,7 @@ def reacher_hard_100k(pipeline: str, seed: int) -> tuple[str, str, list[str]]:
 def reacher_hard_bounded(seed: int, select: bool = False) -> tuple[str, str, list[str]]:
     """A 100k-step reacher-hard run inside the pretrained (bounded) reacher-easy model; ``select``: also keep the
     agent with the best return inside the model."""
-    return ("reacher-hard", "zero-shot", ["--model", "reacher-easy", "--task", "reacher-hard", *SAC, "--steps",
+    return ("reacher-hard", "zero-shot", [*BOUNDED_REACHER, "--task", "reacher-hard", *SAC, "--steps",
                                           "100000", "--eval-every", "10000", *(["--select"] if select else []),
                                           *(["--seed", str(seed)] if seed else [])])
 
@@ -45,7 +48,8 @@ def seeded(task: str, zero_shot: bool, seed: int, steps: list[str]) -> tuple[str
     episodes of its own: the "-select-heldout" runs), or model-free."""
     seeds = ["--seed", str(seed)] if seed else []
     if zero_shot:
-        return (task, "zero-shot", ["--model", task, *SAC, *steps, "--select", *seeds])
+        model = BOUNDED_REACHER if task == "reacher-easy" else ["--model", task]
+        return (task, "zero-shot", [*model, *SAC, *steps, "--select", *seeds])
     return (task, "model-free", ["--system", task, *SAC, *steps, *seeds])
 
 
@@ -99,21 +103,21 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
     "cheetah-run/few-shot-bounded-60k": ("cheetah-run", "few-shot", [*BOUNDED_CHEETAH, *SAC, "--steps", "60000"]),
     "cheetah-run/zero-shot-bounded-60k": ("cheetah-run", "zero-shot", [*BOUNDED_CHEETAH, *SAC, "--steps", "60000"]),
     # the pretrained reacher-easy model since 2026-11-26 (bounded to its data; the benchmark's row)
-    "reacher-easy/zero-shot-bounded-40k": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC,
+    "reacher-easy/zero-shot-bounded-40k": ("reacher-easy", "zero-shot", [*BOUNDED_REACHER, *SAC,
                                                                         "--steps", "40000"]),
-    "reacher-easy/zero-shot-bounded-40k-seed1": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC,
+    "reacher-easy/zero-shot-bounded-40k-seed1": ("reacher-easy", "zero-shot", [*BOUNDED_REACHER, *SAC,
                                                                               "--steps", "40000", "--seed", "1"]),
     **{f"reacher-easy/model-free-40k-seed{s}": ("reacher-easy", "model-free", ["--system", "reacher-easy", *SAC,
                                                                             "--steps", "40000", "--seed", str(s)])
        for s in (1, 2, 3, 4)},
-    **{f"reacher-easy/zero-shot-bounded-40k-seed{s}": ("reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC,
+    **{f"reacher-easy/zero-shot-bounded-40k-seed{s}": ("reacher-easy", "zero-shot", [*BOUNDED_REACHER, *SAC,
                                                                                     "--steps", "40000",
                                                                                     "--seed", str(s)])
        for s in (2, 3, 4)},
     # the same zero-shot runs, also evaluated inside the model at every evaluation: agent_selected.zip is the agent
     # with the best imagined return (chosen without real data); same seed, same training as the runs above
     **{f"reacher-easy/zero-shot-bounded-40k-select{f'-seed{s}' if s else ''}": (
-        "reacher-easy", "zero-shot", ["--model", "reacher-easy", *SAC, "--steps", "40000", "--select",
+        "reacher-easy", "zero-shot", [*BOUNDED_REACHER, *SAC, "--steps", "40000", "--select",
                                       *(["--seed", str(s)] if s else [])])
        for s in (0, 1, 2, 3, 4)},
     # cartpole inside the pretrained model since 2026-11-26 (bounded to its data), with seeds

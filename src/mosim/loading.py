@@ -41,10 +41,11 @@ class Simulator:
 
     def compile(self, **options: Any) -> Simulator:
         """Compile the model's step with :func:`torch.compile` for faster prediction (one graph per step; on a 2-core
-        CPU 1.1x to 2.8x at batch 256 to 4096 and up to 4x at batch 1, on a GPU 1.7x to 2.9x; see
+        CPU 1.2x to 2.3x at batch 256 to 4096 and 3x to 4x at batch 1, on a GPU 1.7x to 2.9x; see
         results/model_speed.md). The first call at each new batch shape compiles (tens of seconds on a CPU); later
         calls reuse it; ``dynamic=True`` makes the batch size symbolic, one compilation for all. Gradients still flow.
-        ``options`` go to :func:`torch.compile` (``fullgraph=True`` holds). Returns self."""
+        ``options`` go to :func:`torch.compile` (``fullgraph=True`` holds), its ``options={...}`` on top of mosim's
+        inductor settings (:data:`mosim.integrators.INDUCTOR_OPTIONS`). Returns self."""
         from mosim.integrators import compile_fn
 
         model = self.model

@@ -51,3 +51,15 @@ def test_a_compiled_step_is_one_graph_compiled_once():
         with torch._dynamo.config.patch(error_on_recompile=True):
             sim.rollout(q, v, actions)
             sim.rollout(q, v, actions[:, :3])
+
+
+def test_compile_options_start_from_mosims_inductor_settings_and_let_the_caller_override():
+    from mosim.integrators import INDUCTOR_OPTIONS, compile_options
+
+    assert compile_options({}) == {"options": INDUCTOR_OPTIONS}
+    assert compile_options({"dynamic": True})["dynamic"] is True
+    mine = compile_options({"options": {"cpp.enable_loop_tail_vec": True, "freezing": True}})["options"]
+    assert mine == {**INDUCTOR_OPTIONS, "cpp.enable_loop_tail_vec": True, "freezing": True}
+    # torch.compile takes a mode or options, not both: a named mode goes through as given
+    assert compile_options({"mode": "max-autotune"}) == {"mode": "max-autotune"}
+    assert compile_options({"mode": None})["options"] == INDUCTOR_OPTIONS

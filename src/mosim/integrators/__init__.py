@@ -15,17 +15,20 @@ cheap fit to RK4 data) and ``dopri5`` (adaptive, torchdiffeq, optionally with th
 from mosim.integrators.adaptive import dopri5, IntegrationError
 from mosim.integrators.common import AccelFn
 from mosim.integrators.explicit import constant_acceleration, euler, rk4, semi_implicit_euler
-from mosim.integrators.positions import PositionPlan, compile_fn, integrate_positions, position_plan
+from mosim.integrators.positions import (INDUCTOR_OPTIONS, PositionPlan, compile_fn, compile_options,
+                                        integrate_positions, position_plan)
 from mosim.integrators.quaternion import quat_exp, quat_integrate, quat_mul, quat_normalize
 from mosim.integrators.stepping import INTEGRATORS, Integrator, step
 
 __all__ = [
     "IntegrationError",
+    "INDUCTOR_OPTIONS",
     "INTEGRATORS",
     "AccelFn",
     "Integrator",
     "PositionPlan",
     "compile_fn",
+    "compile_options",
     "constant_acceleration",
     "dopri5",
     "euler",
