@@ -35,7 +35,9 @@ def test_a_compiled_step_is_one_graph_compiled_once():
     """Go2 with its contact features and heading frame: ``fullgraph=True`` fails on any graph break, and after the
     first step nothing compiles again (not at the second step, not for a rollout of another length). Both once
     happened: ``math.isfinite`` on ``dt`` broke the graph, and the contact constants' cache, filled at the first
-    call, made the second compile again."""
+    call, made the second compile again. The compiled contact features (products and sums instead of ``@``)
+    predict what the eager ones do."""
+    import copy
     from dataclasses import replace
 
     from mosim.systems import make_system, with_geometry
@@ -43,14 +45,19 @@ def test_a_compiled_step_is_one_graph_compiled_once():
     spec = with_geometry(make_system("go2").spec())
     config = replace(TINY, contact_features=True, heading_frame=True)
     torch._dynamo.reset()
-    sim = Simulator(build_model(spec, config).float()).compile(fullgraph=True)
+    torch.manual_seed(0)
+    eager = Simulator(build_model(spec, config).float())
+    sim = Simulator(copy.deepcopy(eager.model)).compile(fullgraph=True)
     q, v, _ = random_state(spec, 8, dtype=torch.float32)
     actions = torch.rand(8, 4, spec.nu) * 2 - 1
     with torch.no_grad():
         sim.rollout(q, v, actions[:, :1])
         with torch._dynamo.config.patch(error_on_recompile=True):
-            sim.rollout(q, v, actions)
+            q_c, v_c = sim.rollout(q, v, actions)
             sim.rollout(q, v, actions[:, :3])
+        q_e, v_e = eager.rollout(q, v, actions)
+    torch.testing.assert_close(q_c, q_e, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(v_c, v_e, rtol=1e-4, atol=1e-5)
 
 
 def test_compile_options_start_from_mosims_inductor_settings_and_let_the_caller_override():

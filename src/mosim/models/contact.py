@@ -57,8 +57,20 @@ def axis_angle_rotmat(axis: Tensor, angle: Tensor) -> Tensor:
 
 
 def _apply(rot: Tensor, x: Tensor) -> Tensor:
-    """``rot (..., 3, 3) @ x (..., 3)``."""
+    """``rot (..., 3, 3) @ x (..., 3)`` (as a product and a sum when compiled, see :func:`_compose`)."""
+    if torch.compiler.is_compiling():
+        return (rot * x.unsqueeze(-2)).sum(-1)
     return (rot @ x.unsqueeze(-1)).squeeze(-1)
+
+
+def _compose(a: Tensor, b: Tensor) -> Tensor:
+    """``a (..., 3, 3) @ b (..., 3, 3)``. When compiled, as a product and a sum, which the compiler fuses with the
+    pointwise work around it, where ``@`` calls a small matrix product for each (the cheetah's compiled step on a
+    2-core CPU: 13.4 ms against 15.0 ms at batch 4096). Eager, ``@`` is the faster: half the time of the
+    product and sum."""
+    if torch.compiler.is_compiling():
+        return (a.unsqueeze(-1) * b.unsqueeze(-3)).sum(-2)
+    return a @ b
 
 
 def forward_kinematics(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor]) -> BodyState:
@@ -75,7 +87,7 @@ def forward_kinematics(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: 
         p_pos, p_rot = (zero, world_rot) if parent < 0 else (pos[parent], rot[parent])
         w, u = (zero, zero) if parent < 0 else (ang[parent], lin[parent])
         x = p_pos + _apply(p_rot, consts["body_pos"][b])
-        r = p_rot @ consts["body_rot"][b]
+        r = _compose(p_rot, consts["body_rot"][b])
         for j in geometry.body_joints[b]:
             t, qa, va = geometry.joint_type[j], geometry.joint_qpos[j], geometry.joint_qvel[j]
             if t == FREE:
@@ -90,10 +102,10 @@ def forward_kinematics(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: 
                 u = u + axis * v[..., va].unsqueeze(-1)
                 continue
             if t == HINGE:
-                r = r @ axis_angle_rotmat(consts["joint_axis"][j], q[..., qa] - geometry.joint_qpos0[j])
+                r = _compose(r, axis_angle_rotmat(consts["joint_axis"][j], q[..., qa] - geometry.joint_qpos0[j]))
                 omega = axis * v[..., va].unsqueeze(-1)
             elif t == BALL:
-                r = r @ quat_to_rotmat(q[..., qa:qa + 4])
+                r = _compose(r, quat_to_rotmat(q[..., qa:qa + 4]))
                 omega = _apply(r, v[..., va:va + 3])
             x = anchor - _apply(r, consts["joint_pos"][j])
             w, u = w + omega, u + torch.linalg.cross(anchor, omega)
@@ -110,7 +122,7 @@ def support_points(center: Tensor, rot: Tensor, shape: Tensor, size: Tensor, dir
     (geom to world), ``shape (K,)`` and ``size (K, 3)`` as in :class:`ContactGeometry`, ``direction (K, 3)``
     unit, world frame; ``shapes``: the shapes present (all by default; fewer skip work). ``-> (..., K, 3)``."""
     shapes = frozenset(SHAPES) if shapes is None else shapes
-    d = (rot.transpose(-1, -2) @ direction.unsqueeze(-1)).squeeze(-1)  # in the geom's frame
+    d = _apply(rot.transpose(-1, -2), direction)  # in the geom's frame
     sgn = torch.sign(d)
     r, hl = size[:, 0, None], size[:, 1, None]
     if CAPSULE in shapes or CYLINDER in shapes:
@@ -133,7 +145,7 @@ def support_points(center: Tensor, rot: Tensor, shape: Tensor, size: Tensor, dir
     local = branches[0][1]
     for kind, value in branches[1:]:
         local = torch.where((shape == kind)[:, None], value, local)
-    return center + (rot @ local.unsqueeze(-1)).squeeze(-1)
+    return center + _apply(rot, local)
 
 
 def contact_features(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor]) -> Tensor:
@@ -142,7 +154,7 @@ def contact_features(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: di
     bodies = forward_kinematics(q, v, geometry, consts)
     gb = consts["pair_body"]
     center = bodies.pos[..., gb, :] + _apply(bodies.rot[..., gb, :, :], consts["pair_geom_pos"])
-    rot = bodies.rot[..., gb, :, :] @ consts["pair_geom_rot"]
+    rot = _compose(bodies.rot[..., gb, :, :], consts["pair_geom_rot"])
     normal = consts["pair_normal"]
     point = support_points(center, rot, consts["pair_shape"], consts["pair_size"], -normal, geometry.pair_shapes)
     height = ((point - consts["pair_plane_point"]) * normal).sum(-1) - consts["pair_margin"]
