@@ -123,7 +123,8 @@ LIMIT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 # the activation of the networks: softplus (the presets' until 2026-11-27) against SiLU (a quarter of its cost per
 # element here), on the humanoid, where the plain network was still ahead at 5 minutes; the humanoid preset has
 # used SiLU since (both drew about the same samples: the shape, not the cost, made the difference); reacher and
-# cheetah moved to SiLU the same day (results/model_speed.md), and the other presets' systems were measured after
+# cheetah moved to SiLU the same day (results/model_speed.md), and the other presets' systems were measured after:
+# SiLU was ahead on every one, and became ModelConfig's default
 ACTIVATION_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     f"{short}-activation/{act}": ("activation", system, short, ["--budget-min", "5", "--activation", act])
     for short, system in (("humanoid", "humanoid-walk"), ("acrobot", "acrobot-swingup"),
@@ -195,7 +196,7 @@ GROUPS = {"table": "Main table", "large": "Acrobot, reacher, cheetah and humanoi
           "presets": "The presets' choices of 2026-11-27: actuator forces on the Panda, Go2 end to end, humanoid's size",
           "loss": "The heading frame (go2, humanoid) and the loss's error scale (cheetah), 2026-11-27",
           "limits": "The limit velocity features, on and off (cheetah, equal budgets)",
-          "activation": "Softplus against SiLU networks (humanoid, equal budgets)",
+          "activation": "Softplus against SiLU networks (six systems, equal budgets)",
           "width": "Network widths, the cost of a step (reacher, cheetah; SiLU, equal budgets)"}
 TRAIN_EPISODES = {"table": 240, "large": 1900}
 """training episodes of the target rows, by group"""

@@ -176,7 +176,8 @@ ACTIVATION_ACCURACY = (
     "A longer run agreed (cheetah-run, 30 minutes on its large file, SiLU with the compiled training step: 0.158 "
     "against softplus 0.168; results/accuracy.md), "
     "so on 2026-11-27 the reacher and cheetah presets moved to SiLU (the humanoid's had that morning) and their "
-    "benchmark rows and pretrained models were retrained with it; the other presets keep softplus until measured.")
+    "benchmark rows and pretrained models were retrained with it. Pairs on the other systems followed (results/"
+    "accuracy.md, \"Activation\"), and SiLU became every model's default.")
 """measured by hand (one-off runs with the commands given), shown under the activation table"""
 
 ACTIVATION_SYSTEMS = ("reacher-easy", "cheetah-run")

@@ -47,18 +47,21 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
+    # Every network uses SiLU (ModelConfig's default) since 2026-11-27 (5-minute pairs, one core each, side by side;
+    # results/accuracy.md, "Activation"): at H=100 acrobot 1.05e-4 against softplus 1.66e-4, cartpole 1.71e-4 against
+    # 4.64e-4, hopper 0.286 against 0.330, humanoid 8.25 against 8.48, reacher and cheetah tied; cheetah 30 min on the
+    # large file 0.158 against 0.168. And 1.3x to 1.4x the rollout step's speed (results/model_speed.md). The presets that name softplus keep it until their
+    # benchmark rows (docs/benchmarks.md) are retrained with SiLU.
+    #
     # MuJoCo steps acrobot with RK4. On acrobot a learned acceleration held over the step
     # (mosim.integrators.constant_acceleration) fits that data as well per sample as the model integrated by RK4
     # (4.3M samples: validation error 0.0053 against 0.0070) at a third of the cost: one network evaluation per
     # step instead of four. Not on cartpole (RK4 data too): 5 min staged, its validation error stalled near 0.009
     # with 13M samples, where RK4 reached 0.0025 with 4.2M (end to end the two tie at 0.0032 / 0.0033).
-    "acrobot": Preset(model_preset("small", n_correctors=1, integrator="constant_acceleration")),
-    "cartpole": Preset(model_preset("small", n_correctors=1)),
-    # Reacher and cheetah with SiLU networks since 2026-11-27 (equal budgets, one core each, side by side;
-    # results/model_speed.md "Why reacher and cheetah use SiLU networks"): at least as accurate as softplus in every
-    # comparison (5-minute pairs; cheetah 30 min on the large file, with the compiled training step, 0.158 against
-    # 0.168 at H=100) at 1.3x to 1.4x the rollout step's speed, which decides whether a batched rollout outruns MuJoCo.
-    "reacher": Preset(model_preset("small", n_correctors=1, activation="silu")),
+    "acrobot": Preset(model_preset("small", n_correctors=1, integrator="constant_acceleration",
+                                   activation="softplus")),
+    "cartpole": Preset(model_preset("small", n_correctors=1, activation="softplus")),
+    "reacher": Preset(model_preset("small", n_correctors=1)),
     "pendulum": Preset(model_preset("small", n_correctors=0), budget_min=3.0),
     # The bigger models train end to end: in a CPU budget the staged schedule leaves each network too little time.
     # cheetah-run, 20 min: 0.30 at H=100 against 0.43 staged; 5 min: hopper 0.69 against 0.91, panda 0.12 against
@@ -76,15 +79,14 @@ PRESETS: dict[str, Preset] = {
     # correctors 0.078; medium, no corrector 0.158 (the large preset without them had 0.113, and the plain network
     # 0.065 large, 0.051 medium). Humanoid medium 8.45 [8.27, 8.64] against large 9.69 (more samples in the budget);
     # medium with contact features 13.7; medium with one corrector 8.89, small 8.44.
-    "cheetah": Preset(model_preset("medium", n_correctors=1, contact_features=True, activation="silu"),
-                      schedule="end_to_end"),
-    "hopper": Preset(model_preset("medium", n_correctors=2, contact_features=True), schedule="end_to_end"),
-    "go2": Preset(model_preset("medium", n_correctors=2, contact_features=True), schedule="end_to_end"),
-    "panda": Preset(model_preset("medium", n_correctors=1, actuator_features=True), schedule="end_to_end"),
-    # Humanoid with SiLU networks (2026-11-27, 5 min each, one core each, side by side; group "activation" of
-    # results/accuracy.md): 8.25 [8.06, 8.47] at H=100 against softplus 8.48 [8.30, 8.67], and lower at 3 and 16
-    # steps too (0.927 against 0.974, 3.12 against 3.22), on about the same samples (3.9M against 3.8M).
-    "humanoid": Preset(model_preset("medium", n_correctors=3, activation="silu"), schedule="end_to_end"),
+    "cheetah": Preset(model_preset("medium", n_correctors=1, contact_features=True), schedule="end_to_end"),
+    "hopper": Preset(model_preset("medium", n_correctors=2, contact_features=True, activation="softplus"),
+                     schedule="end_to_end"),
+    "go2": Preset(model_preset("medium", n_correctors=2, contact_features=True, activation="softplus"),
+                  schedule="end_to_end"),
+    "panda": Preset(model_preset("medium", n_correctors=1, actuator_features=True, activation="softplus"),
+                    schedule="end_to_end"),
+    "humanoid": Preset(model_preset("medium", n_correctors=3), schedule="end_to_end"),
     "tiny": Preset(model_preset("tiny"), budget_min=0.5, batch_size=128, val_every_steps=50),
 }
 

@@ -24,8 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-steps", type=int, default=None, help="total gradient steps instead of a time budget")
     p.add_argument("--size", default=None, choices=("tiny", "small", "medium", "large"),
                    help="network sizes (mosim.models.PRESETS) instead of the preset's; its other settings stay")
-    p.add_argument("--activation", default=None, help="activation of every network: softplus, silu (the reacher, "
-                   "cheetah and humanoid presets'), tanh, relu or elu")
+    p.add_argument("--activation", default=None, help="activation of every network: silu (the default), softplus, "
+                   "tanh, relu or elu")
     p.add_argument("--kind", default=None, help="model kind: structured, plain_ode or plain_delta")
     p.add_argument("--schedule", choices=("staged", "end_to_end"), default=None, help="staged or end-to-end")
     p.add_argument("--correctors", type=int, default=None, help="number of correctors")
