@@ -24,6 +24,8 @@ OLD_CARTPOLE = ["--model", "benchmarks/models/cartpole-balance-2026-11-25.pt"]
 # the pretrained reacher-easy model of 2026-11-26 to 2026-11-27 (bounded to its data, softplus networks), which the
 # "bounded" reacher runs below name; the package's pretrained reacher-easy has since been retrained with SiLU networks
 BOUNDED_REACHER = ["--model", "benchmarks/models/reacher-easy-2026-11-26.pt"]
+# likewise the pretrained cartpole-balance model of 2026-11-26 to 2026-11-27, which the "bounded" cartpole runs name
+BOUNDED_CARTPOLE = ["--model", "benchmarks/models/cartpole-balance-2026-11-26.pt"]
 # reacher-hard inside the reacher-easy model (the same robot; the tasks differ in the target's size)
 HARD_IN_EASY = [*OLD_REACHER, "--task", "reacher-hard"]
 
@@ -48,7 +50,7 @@ def seeded(task: str, zero_shot: bool, seed: int, steps: list[str]) -> tuple[str
     episodes of its own: the "-select-heldout" runs), or model-free."""
     seeds = ["--seed", str(seed)] if seed else []
     if zero_shot:
-        model = BOUNDED_REACHER if task == "reacher-easy" else ["--model", task]
+        model = {"reacher-easy": BOUNDED_REACHER, "cartpole-balance": BOUNDED_CARTPOLE}.get(task, ["--model", task])
         return (task, "zero-shot", [*model, *SAC, *steps, "--select", *seeds])
     return (task, "model-free", ["--system", task, *SAC, *steps, *seeds])
 
@@ -122,7 +124,7 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
        for s in (0, 1, 2, 3, 4)},
     # cartpole inside the pretrained model since 2026-11-26 (bounded to its data), with seeds
     **{f"cartpole-balance/zero-shot-bounded-select{f'-seed{s}' if s else ''}": (
-        "cartpole-balance", "zero-shot", ["--model", "cartpole-balance", *SAC, "--steps", "10000", "--eval-every",
+        "cartpole-balance", "zero-shot", [*BOUNDED_CARTPOLE, *SAC, "--steps", "10000", "--eval-every",
                                           "2500", "--select", *(["--seed", str(s)] if s else [])])
        for s in (0, 1, 2)},
     **{f"cartpole-balance/model-free-seed{s}": ("cartpole-balance", "model-free", [

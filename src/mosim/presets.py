@@ -58,9 +58,8 @@ PRESETS: dict[str, Preset] = {
     # (4.3M samples: validation error 0.0053 against 0.0070) at a third of the cost: one network evaluation per
     # step instead of four. Not on cartpole (RK4 data too): 5 min staged, its validation error stalled near 0.009
     # with 13M samples, where RK4 reached 0.0025 with 4.2M (end to end the two tie at 0.0032 / 0.0033).
-    "acrobot": Preset(model_preset("small", n_correctors=1, integrator="constant_acceleration",
-                                   activation="softplus")),
-    "cartpole": Preset(model_preset("small", n_correctors=1, activation="softplus")),
+    "acrobot": Preset(model_preset("small", n_correctors=1, integrator="constant_acceleration")),
+    "cartpole": Preset(model_preset("small", n_correctors=1)),
     "reacher": Preset(model_preset("small", n_correctors=1)),
     "pendulum": Preset(model_preset("small", n_correctors=0), budget_min=3.0),
     # The bigger models train end to end: in a CPU budget the staged schedule leaves each network too little time.
