@@ -79,10 +79,8 @@ PRESETS: dict[str, Preset] = {
     # 0.065 large, 0.051 medium). Humanoid medium 8.45 [8.27, 8.64] against large 9.69 (more samples in the budget);
     # medium with contact features 13.7; medium with one corrector 8.89, small 8.44.
     "cheetah": Preset(model_preset("medium", n_correctors=1, contact_features=True), schedule="end_to_end"),
-    "hopper": Preset(model_preset("medium", n_correctors=2, contact_features=True, activation="softplus"),
-                     schedule="end_to_end"),
-    "go2": Preset(model_preset("medium", n_correctors=2, contact_features=True, activation="softplus"),
-                  schedule="end_to_end"),
+    "hopper": Preset(model_preset("medium", n_correctors=2, contact_features=True), schedule="end_to_end"),
+    "go2": Preset(model_preset("medium", n_correctors=2, contact_features=True), schedule="end_to_end"),
     "panda": Preset(model_preset("medium", n_correctors=1, actuator_features=True, activation="softplus"),
                     schedule="end_to_end"),
     "humanoid": Preset(model_preset("medium", n_correctors=3), schedule="end_to_end"),
