@@ -177,7 +177,7 @@ ACTIVATION_ACCURACY = (
     "against softplus 0.168; results/accuracy.md), "
     "so on 2026-11-27 the reacher and cheetah presets moved to SiLU (the humanoid's had that morning) and their "
     "benchmark rows and pretrained models were retrained with it. Pairs on the other systems followed (results/"
-    "accuracy.md, \"Activation\"), and SiLU became every model's default.")
+    "accuracy.md, \"Softplus against SiLU\"), and SiLU became every model's default.")
 """measured by hand (one-off runs with the commands given), shown under the activation table"""
 
 ACTIVATION_SYSTEMS = ("reacher-easy", "cheetah-run")
@@ -439,7 +439,7 @@ def report(cache: Path, out: Path) -> None:
                   f"{r.get('compiled', float('nan')) / r['mujoco']:.2f}x |" for r in gpu]
         lines += ["", measured(gpu) + " " + GPU_NOTE, ""]
     if (cache / "activation.json").exists():
-        lines += ["## Why reacher and cheetah use SiLU networks (batch 4096, two cores)", "",
+        lines += ["## Why the networks use SiLU (batch 4096, two cores)", "",
                   "Softplus, the presets' activation until 2026-11-27, costs about 4.7 ns per element on this CPU "
                   "against 1.3 ns for SiLU (one thread, 4096 x 128). The default models' sizes with each, eager, timed "
                   "in alternation (median of three rounds; `python benchmarks/model_speed.py --parts activation`):",

@@ -48,10 +48,11 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     # Every network uses SiLU (ModelConfig's default) since 2026-11-27 (5-minute pairs, one core each, side by side;
-    # results/accuracy.md, "Activation"): at H=100 acrobot 1.05e-4 against softplus 1.66e-4, cartpole 1.71e-4 against
-    # 4.64e-4, hopper 0.286 against 0.330, humanoid 8.25 against 8.48, reacher and cheetah tied; cheetah 30 min on the
-    # large file 0.158 against 0.168. And 1.3x to 1.4x the rollout step's speed (results/model_speed.md). The presets that name softplus keep it until their
-    # benchmark rows (docs/benchmarks.md) are retrained with SiLU.
+    # results/accuracy.md, "Softplus against SiLU"): at H=100 acrobot 1.05e-4 against softplus 1.66e-4, cartpole
+    # 1.71e-4 against 4.64e-4, hopper 0.286 against 0.330, go2 0.271 against 0.322, humanoid 8.25 against 8.48,
+    # reacher, cheetah and panda tied; cheetah 30 min on the large file 0.158 against 0.168. And 1.3x to 1.4x the
+    # rollout step's speed (results/model_speed.md). A preset that names softplus keeps it until its benchmark row
+    # (docs/benchmarks.md) is retrained with SiLU.
     #
     # MuJoCo steps acrobot with RK4. On acrobot a learned acceleration held over the step
     # (mosim.integrators.constant_acceleration) fits that data as well per sample as the model integrated by RK4

@@ -33,7 +33,8 @@ class ModelConfig:
     """one of :data:`MODEL_KINDS`"""
     activation: str = "silu"
     """activation of every network (silu, softplus, tanh, relu, elu). SiLU since 2026-11-27: at least as accurate as
-    softplus on every system measured at equal budgets, and cheaper per step (results/accuracy.md, "Activation")"""
+    softplus on every system measured at equal budgets, and cheaper per step (results/accuracy.md, "Softplus
+    against SiLU")"""
     inertia_width: int = 128
     """width of the ResNet giving ``L`` (``M = L Lᵀ + eps I``)"""
     inertia_blocks: int = 2
