@@ -26,6 +26,8 @@ OLD_CARTPOLE = ["--model", "benchmarks/models/cartpole-balance-2026-11-25.pt"]
 BOUNDED_REACHER = ["--model", "benchmarks/models/reacher-easy-2026-11-26.pt"]
 # likewise the pretrained cartpole-balance model of 2026-11-26 to 2026-11-27, which the "bounded" cartpole runs name
 BOUNDED_CARTPOLE = ["--model", "benchmarks/models/cartpole-balance-2026-11-26.pt"]
+BOUNDED_MODELS = {"reacher-easy": BOUNDED_REACHER, "cartpole-balance": BOUNDED_CARTPOLE}
+"""task -> the archived model its seeded zero-shot runs name (the other tasks name their pretrained model)"""
 # reacher-hard inside the reacher-easy model (the same robot; the tasks differ in the target's size)
 HARD_IN_EASY = [*OLD_REACHER, "--task", "reacher-hard"]
 
@@ -50,7 +52,7 @@ def seeded(task: str, zero_shot: bool, seed: int, steps: list[str]) -> tuple[str
     episodes of its own: the "-select-heldout" runs), or model-free."""
     seeds = ["--seed", str(seed)] if seed else []
     if zero_shot:
-        model = {"reacher-easy": BOUNDED_REACHER, "cartpole-balance": BOUNDED_CARTPOLE}.get(task, ["--model", task])
+        model = BOUNDED_MODELS.get(task, ["--model", task])
         return (task, "zero-shot", [*model, *SAC, *steps, "--select", *seeds])
     return (task, "model-free", ["--system", task, *SAC, *steps, *seeds])
 

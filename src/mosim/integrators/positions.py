@@ -51,7 +51,7 @@ def compile_options(options: dict[str, Any]) -> dict[str, Any]:
     """The keyword arguments of :func:`torch.compile` for ``options``: :data:`INDUCTOR_OPTIONS` under the caller's
     own ``options={...}``, which win; left out when the caller names a ``mode`` (torch.compile takes one of
     the two)."""
-    if "mode" in options and options["mode"] is not None:
+    if options.get("mode") is not None:
         return dict(options)
     return {**options, "options": {**INDUCTOR_OPTIONS, **(options.get("options") or {})}}
 
