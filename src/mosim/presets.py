@@ -51,8 +51,7 @@ PRESETS: dict[str, Preset] = {
     # results/accuracy.md, "Softplus against SiLU"): at H=100 acrobot 1.05e-4 against softplus 1.66e-4, cartpole
     # 1.71e-4 against 4.64e-4, hopper 0.286 against 0.330, go2 0.271 against 0.322, humanoid 8.25 against 8.48,
     # reacher, cheetah and panda tied; cheetah 30 min on the large file 0.158 against 0.168. And 1.3x to 1.4x the
-    # rollout step's speed (results/model_speed.md). A preset that names softplus keeps it until its benchmark row
-    # (docs/benchmarks.md) is retrained with SiLU.
+    # rollout step's speed (results/model_speed.md).
     #
     # MuJoCo steps acrobot with RK4. On acrobot a learned acceleration held over the step
     # (mosim.integrators.constant_acceleration) fits that data as well per sample as the model integrated by RK4
@@ -82,8 +81,7 @@ PRESETS: dict[str, Preset] = {
     "cheetah": Preset(model_preset("medium", n_correctors=1, contact_features=True), schedule="end_to_end"),
     "hopper": Preset(model_preset("medium", n_correctors=2, contact_features=True), schedule="end_to_end"),
     "go2": Preset(model_preset("medium", n_correctors=2, contact_features=True), schedule="end_to_end"),
-    "panda": Preset(model_preset("medium", n_correctors=1, actuator_features=True, activation="softplus"),
-                    schedule="end_to_end"),
+    "panda": Preset(model_preset("medium", n_correctors=1, actuator_features=True), schedule="end_to_end"),
     "humanoid": Preset(model_preset("medium", n_correctors=3), schedule="end_to_end"),
     "tiny": Preset(model_preset("tiny"), budget_min=0.5, batch_size=128, val_every_steps=50),
 }

@@ -15,8 +15,8 @@ cheap fit to RK4 data) and ``dopri5`` (adaptive, torchdiffeq, optionally with th
 from mosim.integrators.adaptive import dopri5, IntegrationError
 from mosim.integrators.common import AccelFn
 from mosim.integrators.explicit import constant_acceleration, euler, rk4, semi_implicit_euler
-from mosim.integrators.positions import (INDUCTOR_OPTIONS, PositionPlan, compile_fn, compile_options,
-                                        integrate_positions, position_plan)
+from mosim.integrators.compilation import INDUCTOR_OPTIONS, compile_fn, compile_options
+from mosim.integrators.positions import PositionPlan, integrate_positions, position_plan
 from mosim.integrators.quaternion import quat_exp, quat_integrate, quat_mul, quat_normalize
 from mosim.integrators.stepping import INTEGRATORS, Integrator, step
 
