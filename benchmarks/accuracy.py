@@ -142,6 +142,15 @@ WIDTH_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     for size in sizes
 }
 
+# the learning rate and batch size, never tuned since the presets' defaults (Adam at 1e-3, batch 512): cheetah and
+# hopper, where mosim is furthest above the paper's figures, at the prediction benchmark's 5 minutes, one core each
+TUNING_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
+    f"{short}-tuning/{name}": ("tuning", system, short, ["--budget-min", "5", *extra])
+    for short, system in (("cheetah", "cheetah-run"), ("hopper", "hopper-hop"))
+    for name, extra in (("preset", []), ("lr-2e-3", ["--lr", "2e-3"]), ("lr-5e-4", ["--lr", "5e-4"]),
+                        ("batch-1024-lr-2e-3", ["--batch-size", "1024", "--lr", "2e-3"]))
+}
+
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
 RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "reacher/structured": ("table", "reacher-easy", "reacher", ["--budget-min", "20"]),
@@ -184,6 +193,7 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     **LIMIT_RUNS,
     **ACTIVATION_RUNS,
     **WIDTH_RUNS,
+    **TUNING_RUNS,
     # the control: the same 20 minutes on the standard 240 training episodes, on the machine and day of the rows
     # above (the main table's rows are from another day and machine)
     "acrobot-large/structured-on-240": ("large", "acrobot-swingup", "acrobot", ["--budget-min", "20"]),
@@ -197,7 +207,8 @@ GROUPS = {"table": "Main table", "large": "Acrobot, reacher, cheetah and humanoi
           "loss": "The heading frame (go2, humanoid) and the loss's error scale (cheetah), 2026-11-27",
           "limits": "The limit velocity features, on and off (cheetah, equal budgets)",
           "activation": "Softplus against SiLU networks (six systems, equal budgets)",
-          "width": "Network widths, the cost of a step (reacher, cheetah; SiLU, equal budgets)"}
+          "width": "Network widths, the cost of a step (reacher, cheetah; SiLU, equal budgets)",
+          "tuning": "Learning rate and batch size (cheetah, hopper; the presets otherwise, equal budgets)"}
 TRAIN_EPISODES = {"table": 240, "large": 1900}
 """training episodes of the target rows, by group"""
 FINDINGS = Path(__file__).with_name("accuracy_findings.md")
