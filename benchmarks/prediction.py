@@ -188,7 +188,9 @@ windows, with a 95% bootstrap interval over windows. Lower is better; the best H
   CPU (`dv3-cpu`: GRU state 256, 32 x 16 categorical latents with 1% unimix, 2 x 256 encoder/decoder, symlog,
   KL balance 0.5/0.1 with 1 nat free bits, sequences of 64, batch 16, lr 1e-4), see
   [../src/mosim/baselines](../src/mosim/baselines). Tuning: the baselines use their references' settings; the
-  plain network shares mosim's optimizer settings.
+  plain network shares mosim's optimizer settings (Adam, the preset's learning rate: 2e-3 on cheetah, hopper and
+  go2, where a sweep of both models found it best, 1e-3 elsewhere; [../results/accuracy.md](../results/accuracy.md),
+  "Learning rate and batch size").
 - **Regenerate**: `python scripts/make_datasets.py --large`, then `{cmd}` (about
   {(len(SYSTEMS) * args.budget_min + sum(LARGE_ROWS.values())) * len(MODELS) / 2 / 60 + 0.5:.1f} hours here;
   resumes where it stopped and reuses trained models; `--systems S ...` reruns only those systems (and their
