@@ -147,8 +147,8 @@ WIDTH_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 
 # the learning rate and batch size, never tuned since the presets' defaults (Adam at 1e-3, batch 512): cheetah and
 # hopper, where mosim was furthest above the paper's figures, then the winning rate on the two other robots; the
-# prediction benchmark's 5 minutes, one core each. The benchmark's plain network shares the
-# preset's optimizer settings, so it is tuned alike.
+# prediction benchmark's 5 minutes, one core each. The benchmark's plain network shares the preset's optimizer
+# settings, so it is tuned alike.
 LR_2E3 = ["--lr", "2e-3"]
 BASELINE = [*NO_CONTACT, *NO_ACTUATOR]  # the benchmark's plain network: (q, v, a) inputs only
 TUNING_ARMS: dict[str, list[str]] = {

@@ -29,9 +29,9 @@ def compile_options(options: dict[str, Any]) -> dict[str, Any]:
 
 def compile_fn(fn: Callable[..., Any], **options: Any) -> Callable[..., Any]:
     """``torch.compile(fn, **options)`` with mosim's inductor settings (:func:`compile_options`), for a function
-    that integrates positions, without the warning that
-    :func:`~mosim.integrators.positions.position_plan`'s cache is read while tracing: plans
-    are built once per layout and device, then constant, so the compiled code may keep them."""
+    that integrates positions, without the warning that :func:`~mosim.integrators.positions.position_plan`'s
+    cache is read while tracing: plans are built once per layout and device, then constant, so the compiled code
+    may keep them."""
     import warnings
 
     warnings.filterwarnings("ignore", message=".*lru_cache.*")
