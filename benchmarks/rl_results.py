@@ -21,6 +21,7 @@ import argparse
 import csv
 import json
 import platform
+import re
 import shutil
 import sys
 from datetime import date
@@ -248,7 +249,15 @@ def plot_curves(curves: dict[str, list[dict[str, str]] | None], path: Path) -> N
     plt.close(fig)
 
 
-def report(names: list[str], root: Path, out: Path, archive: Path = ARCHIVE) -> None:
+def measured_on(md: Path) -> str | None:
+    """The date the committed page ``md`` gives its runs (``None`` without one): a page rebuilt from runs that
+    are not new keeps it."""
+    found = re.search(r"side by side on .*?, (\d{4}-\d{2}-\d{2})\.", md.read_text(), re.S) if md.exists() else None
+    return found.group(1) if found else None
+
+
+def report(names: list[str], root: Path, out: Path, archive: Path = ARCHIVE, measured: str | None = None) -> None:
+    """Write ``out``/rl.md, its CSV and plots; ``measured``: the date the page gives its runs (today's if ``None``)."""
     archive_runs(names, root, archive)
     results, curves = gather(names, root, archive, out / "rl.csv")
     done = list(results)
@@ -296,7 +305,7 @@ SAC (Stable-Baselines3 defaults) trained inside the pretrained mosim models (ran
 a few real steps (few-shot), with model rollouts in a real learner's buffer (Dyna), and the same SAC trained in
 the real task for the same number of steps (model-free, the reference). Every agent is scored in the real task
 (MuJoCo, the task's own reward): 10 deterministic episodes of 1000 steps. One torch thread per run, two runs
-side by side on a 2-core x86_64 CPU ({platform.processor() or platform.machine()}), {date.today()}.
+side by side on a 2-core x86_64 CPU ({platform.processor() or platform.machine()}), {measured or date.today()}.
 Regenerate: `python benchmarks/rl_results.py` (resumes; `--report-only` rebuilds this page from the run folders
 and their copies in `{archive}/`).
 
@@ -325,7 +334,8 @@ def main() -> None:
         names.sort(key=lambda n: args.only.index(n) if n in args.only else args.only.index(RUNS[n][0]))
     if not args.report_only:
         run_all(names, args.root, args.jobs)
-    report(list(RUNS), args.root, args.out, args.archive)  # the whole page, whatever --only ran
+    measured = measured_on(args.out / "rl.md") if args.report_only else None  # no new run: the page's date stays
+    report(list(RUNS), args.root, args.out, args.archive, measured)  # the whole page, whatever --only ran
 
 
 if __name__ == "__main__":
