@@ -422,7 +422,9 @@ def report(cache: Path, out: Path) -> None:
                   f"(`mosim.load(..., compile=True)`, one graph per step, compiled once) runs "
                   f"{min(r['compiled'] / r['mosim'] for r in rollout):.1f}x to "
                   f"{max(r['compiled'] / r['mosim'] for r in rollout):.1f}x the eager one, most at small batches, "
-                  "where the eager step is bound by per-operation overhead.", "", TAIL_NOTE, "", SPLIT_NOTE]
+                  "where the eager step is bound by per-operation overhead.", "", TAIL_NOTE, "", SPLIT_NOTE, "",
+                  "The same compiled rollouts with the networks' hidden layers in bfloat16 (`mosim.load(..., "
+                  "hidden_dtype=\"bfloat16\")`), and what that costs in accuracy: [precision.md](precision.md)."]
         lines.append("")
     if (cache / "gpu.json").exists():
         gpu = json.loads((cache / "gpu.json").read_text())

@@ -21,11 +21,11 @@ from mosim.errors import DatasetError, InvalidInputError, MosimError, UnknownNam
 from mosim.systems import System, list_systems, make_system  # noqa: E402
 
 
-def load(path, device="auto", system=None, compile=False):  # noqa: ANN001, ANN201
+def load(path, device="auto", system=None, compile=False, hidden_dtype="float32"):  # noqa: ANN001, ANN201
     """Load a trained simulator from a checkpoint: see :func:`mosim.loading.load`."""
     from mosim.loading import load as _load
 
-    return _load(path, device=device, system=system, compile=compile)
+    return _load(path, device=device, system=system, compile=compile, hidden_dtype=hidden_dtype)
 
 
 __all__ = [

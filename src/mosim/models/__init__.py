@@ -23,7 +23,7 @@ from mosim.models.config import MODEL_KINDS, PRESETS, ModelConfig, model_preset
 from mosim.models.corrector import Corrector
 from mosim.models.delta import PlainDeltaModel
 from mosim.models.features import FeatureIndex, StateFeatures, feature_dim, position_feature_dim, position_features
-from mosim.models.networks import ACTIVATIONS, MLP, ResNet, make_activation
+from mosim.models.networks import ACTIVATIONS, HIDDEN_DTYPES, MLP, ResNet, make_activation, set_hidden_dtype
 from mosim.models.normalization import (
     MeanStd,
     NormalizationStats,

@@ -28,6 +28,10 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 OUTPUT_SCALE = 1e-2
 """Default factor on the output layer's initial weights."""
 
+HIDDEN_DTYPES: dict[str, torch.dtype | None] = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
+"""Precisions the residual blocks' matrix products can run in (:func:`set_hidden_dtype`); ``float32``: the
+model's own dtype."""
+
 
 def make_activation(name: str) -> nn.Module:
     """A new activation module by name (one of :data:`ACTIVATIONS`)."""
@@ -59,7 +63,13 @@ def _check_dims(**dims: int) -> None:
 
 
 class ResidualBlock(nn.Module):
-    """``h -> act(h + W2 act(W1 h))``."""
+    """``h -> act(h + W2 act(W1 h))``.
+
+    ``compute_dtype`` (None: the input's dtype) runs the branch ``W2 act(W1 h)`` under :func:`torch.autocast` in
+    that precision; the skip connection, the sum and everything outside the block keep the input's dtype.
+    """
+
+    compute_dtype: torch.dtype | None = None
 
     def __init__(self, width: int, activation: str) -> None:
         super().__init__()
@@ -68,7 +78,22 @@ class ResidualBlock(nn.Module):
         self.act = make_activation(activation)
 
     def forward(self, h: Tensor) -> Tensor:
-        return self.act(h + self.fc2(self.act(self.fc1(h))))
+        if self.compute_dtype is None:
+            return self.act(h + self.fc2(self.act(self.fc1(h))))
+        with torch.autocast(h.device.type, dtype=self.compute_dtype):
+            branch = self.fc2(self.act(self.fc1(h)))
+        return self.act(h + branch.to(h.dtype))
+
+
+def set_hidden_dtype(module: nn.Module, name: str) -> int:
+    """Run the matrix products of every :class:`ResidualBlock` in ``module`` in the precision ``name`` (one of
+    :data:`HIDDEN_DTYPES`); input and output layers, the skip connections and the rest of the model keep their
+    dtype. Returns the number of blocks set. Parameters and state dicts do not change."""
+    dtype = lookup(HIDDEN_DTYPES, name, "hidden dtype")
+    blocks = [m for m in module.modules() if isinstance(m, ResidualBlock)]
+    for b in blocks:
+        b.compute_dtype = dtype
+    return len(blocks)
 
 
 class ResNet(nn.Module):
