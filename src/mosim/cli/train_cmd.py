@@ -15,6 +15,14 @@ from pathlib import Path
 HELP = "train a learned simulator (mosim train --data F --preset cheetah)"
 
 
+def _widths(text: str) -> tuple[int, ...]:
+    """``"64,64"`` -> ``(64, 64)``; ``""`` -> ``()``."""
+    try:
+        return tuple(int(w) for w in text.replace(" ", "").split(",") if w)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"widths must be integers separated by commas, got {text!r}") from None
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="dataset .h5 file (from mosim collect)")
     p.add_argument("--preset", default=None, help="recipe: acrobot, cartpole, reacher, pendulum, cheetah, hopper, go2, panda, humanoid, tiny "
@@ -29,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kind", default=None, help="model kind: structured, plain_ode or plain_delta")
     p.add_argument("--schedule", choices=("staged", "end_to_end"), default=None, help="staged or end-to-end")
     p.add_argument("--correctors", type=int, default=None, help="number of correctors")
+    p.add_argument("--action-hidden", type=_widths, default=None, metavar="W1,W2,...",
+                   help="hidden widths of the structured model's tau(a) network (\"\" for a linear tau: the "
+                        "actuator forces enter the equations of motion linearly)")
     p.add_argument("--loss", choices=("one_step", "rollout"), default=None, help="training loss")
     p.add_argument("--horizon", type=int, default=None, help="k of the rollout loss")
     p.add_argument("--integrator", default=None, help="semi_implicit_euler, rk4, constant_acceleration, euler, dopri5 or auto")
@@ -97,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
                                     "limit_velocity_features": args.limit_velocity_features,
                                     "contact_features": args.contact_features,
                                     "actuator_features": args.actuator_features,
-                                    "heading_frame": args.heading_frame}.items()
+                                    "heading_frame": args.heading_frame, "action_hidden": args.action_hidden}.items()
                   if v is not None}
     over = {k: v for k, v in {"schedule": args.schedule, "loss": args.loss, "horizon": args.horizon, "lr": args.lr,
                               "batch_size": args.batch_size, "budget_min": args.budget_min}.items() if v is not None}
