@@ -50,7 +50,7 @@ def test_train_options_reach_the_saved_config_and_init_from_checks_the_model(tmp
                  "--workers", "1", "--quiet"]) == 0
     common = ["train", "--data", str(data), "--preset", "tiny", "--max-steps", "4", "--no-score", "--quiet"]
     assert main([*common, "--out", str(tmp_path / "a"), "--size", "small", "--ema", "0.9",
-                 "--speed-sampling", "2", "--limit-sampling", "3", "--contact-features", "--action-hidden", ""]) == 0
+                 "--speed-sampling", "2", "--limit-sampling", "3", "--contact-features", "--action-hidden", "none"]) == 0
     saved = json.loads((tmp_path / "a" / "config.json").read_text())
     assert saved["model_config"]["action_hidden"] == []  # a linear tau(a)
     assert saved["model_config"]["force_width"] == 64 and saved["model_config"]["n_correctors"] == 1

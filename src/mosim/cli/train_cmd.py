@@ -16,7 +16,9 @@ HELP = "train a learned simulator (mosim train --data F --preset cheetah)"
 
 
 def _widths(text: str) -> tuple[int, ...]:
-    """``"64,64"`` -> ``(64, 64)``; ``""`` -> ``()``."""
+    """``"64,64"`` -> ``(64, 64)``; ``"none"`` (or ``""``) -> ``()``."""
+    if text.strip().lower() in ("", "none"):
+        return ()
     try:
         return tuple(int(w) for w in text.replace(" ", "").split(",") if w)
     except ValueError:
@@ -38,8 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--schedule", choices=("staged", "end_to_end"), default=None, help="staged or end-to-end")
     p.add_argument("--correctors", type=int, default=None, help="number of correctors")
     p.add_argument("--action-hidden", type=_widths, default=None, metavar="W1,W2,...",
-                   help="hidden widths of the structured model's tau(a) network (\"\" for a linear tau: the "
-                        "actuator forces enter the equations of motion linearly)")
+                   help="hidden widths of the structured model's tau(a) network (none: a linear tau, the form the "
+                        "actuator forces take in the equations of motion)")
     p.add_argument("--loss", choices=("one_step", "rollout"), default=None, help="training loss")
     p.add_argument("--horizon", type=int, default=None, help="k of the rollout loss")
     p.add_argument("--integrator", default=None, help="semi_implicit_euler, rk4, constant_acceleration, euler, dopri5 or auto")
