@@ -94,12 +94,22 @@ def _dates(rows: list[dict]) -> str:
     return ", ".join(sorted({r["date"] for r in rows}))
 
 
+def bf16_units() -> str:
+    """The CPU's bfloat16 instruction sets, as the page names them."""
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        flags = set()
+    units = [name for flag, name in (("amx_bf16", "AMX"), ("avx512_bf16", "AVX-512 BF16")) if flag in flags]
+    return " and ".join(units) if units else "no bfloat16 units"
+
+
 def report(cache: Path, out: Path) -> str:
     lines = ["# bfloat16 hidden layers: speed and accuracy", "",
              "`mosim.load(name, hidden_dtype=\"bfloat16\")` (or `Simulator.set_hidden_dtype`) runs the residual blocks "
              "of the networks, most of a step's arithmetic, in bfloat16 under `torch.autocast`; the state, its "
              "integration, the input and output layers and the skip connections stay in float32. Machine: "
-             f"{os.cpu_count()} CPU cores ({platform.machine()}, AMX and AVX-512 BF16), PyTorch {torch.__version__}, "
+             f"{os.cpu_count()} CPU cores ({platform.machine()}, {bf16_units()}), PyTorch {torch.__version__}, "
              f"MuJoCo {mujoco.__version__}. Regenerate: `python benchmarks/precision.py`.", ""]
     if (cache / "speed.json").exists():
         rows = json.loads((cache / "speed.json").read_text())
