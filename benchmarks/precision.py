@@ -17,6 +17,7 @@ systems it measures.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -49,11 +50,7 @@ def speed(data_root: Path, system: str, rounds: int = 3) -> list[dict]:
     torch._dynamo.reset()
     torch.manual_seed(0)
     base = build_model(spec, cfg, stats)
-    models = {}
-    for name in DTYPES:
-        model = build_model(spec, cfg, stats)
-        model.load_state_dict(base.state_dict())  # the same weights
-        models[name] = Simulator(model).set_hidden_dtype(name).compile().model
+    models = {name: Simulator(copy.deepcopy(base)).set_hidden_dtype(name).compile().model for name in DTYPES}
     rows = []
     for batch in BATCHES:
         runs: dict[str, list[float]] = {name: [] for name in (*DTYPES, "mujoco")}

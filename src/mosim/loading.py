@@ -28,7 +28,6 @@ class Simulator:
         self.model = model.eval()
         self.spec: SystemSpec = model.spec
         self.info = {k: v for k, v in (checkpoint or {}).items() if k not in ("model_state", "train_state")}
-        self.hidden_dtype = "float32"
 
     @property
     def device(self) -> torch.device:
@@ -75,8 +74,14 @@ class Simulator:
         if set_hidden_dtype(self.model, name) == 0 and dtype is not None:
             raise InvalidInputError(f"the model ({type(self.model).__name__}) has no residual blocks to run in "
                                     f"{name}; only float32 applies")
-        self.hidden_dtype = name
         return self
+
+    @property
+    def hidden_dtype(self) -> str:
+        """The precision the networks' residual blocks run in (:meth:`set_hidden_dtype`)."""
+        from mosim.models.networks import hidden_dtype_of
+
+        return hidden_dtype_of(self.model)
 
     def step(self, qpos: Any, qvel: Any, action: Any) -> tuple[Any, Any]:
         """One model step of ``dt`` seconds: ``(qpos, qvel, action) -> (qpos1, qvel1)``."""

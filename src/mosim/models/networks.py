@@ -96,6 +96,13 @@ def set_hidden_dtype(module: nn.Module, name: str) -> int:
     return len(blocks)
 
 
+def hidden_dtype_of(module: nn.Module) -> str:
+    """The name (in :data:`HIDDEN_DTYPES`) of the precision ``module``'s residual blocks run in; ``float32`` for a
+    module without blocks."""
+    dtype = next((m.compute_dtype for m in module.modules() if isinstance(m, ResidualBlock)), None)
+    return next(name for name, d in HIDDEN_DTYPES.items() if d == dtype)
+
+
 class ResNet(nn.Module):
     """Input linear layer, ``blocks`` residual blocks (linear-act-linear plus skip, then act), output linear.
 
