@@ -180,8 +180,10 @@ TAU_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 # predictor was frozen after 47 s (reacher) and 53 s (acrobot) and the corrector trained on top of it for the rest
 # (the staged runs are the table's runs of that day, copied)
 SCHEDULE_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
-    f"{short}-schedule/{name}": ("schedule", system, short, ["--budget-min", "20", "--schedule", schedule])
-    for short, system in (("reacher", "reacher-easy"), ("acrobot", "acrobot-swingup"))
+    f"{short}-schedule/{name}{seed_name}": ("schedule", system, short,
+                                            ["--budget-min", "20", "--schedule", schedule, *seed_args])
+    for short, system, seeds in (("reacher", "reacher-easy", ("", "-seed-1")), ("acrobot", "acrobot-swingup", ("",)))
+    for seed_name, seed_args in (("", []), ("-seed-1", ["--seed", "1"])) if seed_name in seeds
     for name, schedule in (("staged", "staged"), ("end-to-end", "end_to_end"))
 }
 
