@@ -187,6 +187,25 @@ SCHEDULE_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     for name, schedule in (("staged", "staged"), ("end-to-end", "end_to_end"))
 }
 
+# ensembles within the target's allowance: four members of 15 minutes each, one core each, two at a time (30 minutes
+# of the machine's two cores in all), differing only in their seed; scored as one model that averages the members'
+# rollouts (mosim.ensemble). Cheetah, whose single 20-minute models stay 1.5x above the target, for the structured
+# model and the plain network alike
+ENSEMBLE_MEMBERS = 4
+ENSEMBLE_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
+    f"cheetah-ensemble/{kind}-seed-{seed}": ("ensemble", "cheetah-run", "cheetah",
+                                             ["--budget-min", "15", "--seed", str(seed), *kind_args])
+    for kind, kind_args in (("structured", []), ("plain", [*PLAIN, *NO_CONTACT]))
+    for seed in range(ENSEMBLE_MEMBERS)
+}
+# ensemble row -> (its members, how their predictions are combined: mosim.ensemble.COMBINE); scored, not trained
+ENSEMBLES: dict[str, tuple[list[str], str]] = {
+    f"cheetah-ensemble/{kind}{suffix}": ([f"cheetah-ensemble/{kind}-seed-{seed}" for seed in range(ENSEMBLE_MEMBERS)],
+                                         combine)
+    for kind in ("structured", "plain")
+    for suffix, combine in (("", "trajectories"), ("-steps", "steps"))
+}
+
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
 RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "reacher/structured": ("table", "reacher-easy", "reacher", ["--budget-min", "20"]),
@@ -232,6 +251,7 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     **TUNING_RUNS,
     **TAU_RUNS,
     **SCHEDULE_RUNS,
+    **ENSEMBLE_RUNS,
     # the control: the same 20 minutes on the standard 240 training episodes, on the machine and day of the rows
     # above (the main table's rows are from another day and machine)
     "acrobot-large/structured-on-240": ("large", "acrobot-swingup", "acrobot", ["--budget-min", "20"]),
@@ -248,8 +268,10 @@ GROUPS = {"table": "Main table", "large": "Acrobot, reacher, cheetah and humanoi
           "width": "Network widths, the cost of a step (reacher, cheetah; SiLU, equal budgets)",
           "tuning": "Learning rate and batch size (the robots; the presets otherwise, equal budgets)",
           "tau": "The Panda's tau(a): one linear layer against the preset's MLP (equal budgets)",
-          "schedule": "Staged against end to end for the small presets (reacher, acrobot; the main table's 20 minutes)"}
-TRAIN_EPISODES = {"table": 240, "large": 1900}
+          "schedule": "Staged against end to end for the small presets (reacher, acrobot; the main table's 20 minutes)",
+          "ensemble": "Cheetah-run ensembles: four 15-minute members, their rollouts averaged (30 minutes of two cores)"}
+TRAIN_EPISODES = {"table": "240", "large": "1900",
+                  "ensemble": f"240 ({ENSEMBLE_MEMBERS} members of 15 min, rollouts averaged)"}
 """training episodes of the target rows, by group"""
 FINDINGS = Path(__file__).with_name("accuracy_findings.md")
 """what the numbers say, written by hand after a run and placed under the targets table"""
@@ -283,21 +305,56 @@ def run_all(names: list[str], root: Path, data_root: Path, jobs: int) -> None:
                    run_dir(root, n) / "stdout.txt") for n in todo], jobs, poll_s=5.0)
 
 
-def protocol_scores(run: Path, data: Path) -> list[dict]:
-    """Scores of run/best.pt under the benchmark protocol, cached in run/protocol_scores.json."""
+def protocol_scores(run: Path, data: Path, members: list[Path] | None = None, combine: str = "trajectories") -> list[dict]:
+    """Scores of run/best.pt under the benchmark protocol, or with ``members`` of the ensemble of their best.pt
+    combined as ``combine`` (:mod:`mosim.ensemble`); cached in run/protocol_scores.json."""
     from mosim.benchmark import Protocol, score
     from mosim.data import load_dataset
+    from mosim.ensemble import load_ensemble
     from mosim.loading import load
 
     protocol = Protocol()
     cache = run / "protocol_scores.json"
+    key = protocol.to_json() + (f" {combine} of {[m.name for m in members]}" if members else "")
     if cache.exists():
         cached = json.loads(cache.read_text())
-        if cached["protocol"] == protocol.to_json():
+        if cached["protocol"] == key:
             return cached["scores"]
-    scores = [s.as_dict() for s in score(load(run / "best.pt", device="cpu"), load_dataset(data), protocol)]
-    cache.write_text(json.dumps({"protocol": protocol.to_json(), "scores": scores}, indent=1))
+    model = (load_ensemble([m / "best.pt" for m in members], device="cpu", combine=combine) if members
+             else load(run / "best.pt", device="cpu"))
+    scores = [s.as_dict() for s in score(model, load_dataset(data), protocol)]
+    run.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps({"protocol": key, "scores": scores}, indent=1))
     return scores
+
+
+def score_row(name: str, group: str, system: str, args: str, minutes: float, samples: int, scores: list[dict]) -> dict:
+    """A row of the table from a run's (or an ensemble's) protocol scores."""
+    by_h = {s["horizon"]: s for s in scores}
+    return {"name": name, "group": group, "system": system, "args": args, "minutes": minutes, "samples": samples,
+            **{f"mse_{h}": by_h[h]["mse"] for h in (3, 16, 100)},
+            **{f"ci_{h}": f"[{by_h[h]['ci_low']:.3g}, {by_h[h]['ci_high']:.3g}]" for h in (3, 16, 100)},
+            "median_100": by_h[100]["median"]}
+
+
+def ensemble_rows(root: Path, data_root: Path, kept: dict[str, dict]) -> list[dict]:
+    """The rows of :data:`ENSEMBLES` whose members all finished here (else the committed rows): minutes are a
+    member's (they train side by side, two at a time), samples all members'."""
+    rows = []
+    for name, (members, combine) in ENSEMBLES.items():
+        dirs = [run_dir(root, m) for m in members]
+        if not all((d / "scores.json").exists() for d in dirs):
+            if name in kept:
+                rows.append(kept[name])
+            continue
+        group, system, _, _ = RUNS[members[0]]
+        logs = [list(csv.DictReader(open(d / "log.csv")))[-1] for d in dirs]
+        scores = protocol_scores(run_dir(root, name), dataset_path(data_root, system), dirs, combine)
+        rows.append(score_row(name, group, system, f"{len(members)} members ({combine} averaged): "
+                              + ", ".join(m.split("/")[1] for m in members),
+                              max(float(x["elapsed_s"]) for x in logs) / 60, sum(int(x["samples"]) for x in logs),
+                              scores))
+    return rows
 
 
 def committed_rows(out: Path) -> dict[str, dict]:
@@ -329,14 +386,12 @@ def report(names: list[str], root: Path, out: Path, data_root: Path) -> None:
                 rows.append(kept[name])
             continue
         group, system, preset, extra = RUNS[name]
-        scores = {s["horizon"]: s for s in protocol_scores(run_dir(root, name), dataset_path(data_root, system))}
+        scores = protocol_scores(run_dir(root, name), dataset_path(data_root, system))
         log = list(csv.DictReader(open(run_dir(root, name) / "log.csv")))
         data_args = train_data_args(name, Path("data"))[:2] if name in LARGE_RUNS else []
-        rows.append({"name": name, "group": group, "system": system, "args": " ".join(data_args + extra),
-                     "minutes": float(log[-1]["elapsed_s"]) / 60, "samples": int(log[-1]["samples"]),
-                     **{f"mse_{h}": scores[h]["mse"] for h in (3, 16, 100)},
-                     **{f"ci_{h}": f"[{scores[h]['ci_low']:.3g}, {scores[h]['ci_high']:.3g}]" for h in (3, 16, 100)},
-                     "median_100": scores[100]["median"]})
+        rows.append(score_row(name, group, system, " ".join(data_args + extra), float(log[-1]["elapsed_s"]) / 60,
+                              int(log[-1]["samples"]), scores))
+    rows += ensemble_rows(root, data_root, kept)
     out.parent.mkdir(parents=True, exist_ok=True)
     if rows:
         with open(out.with_suffix(".csv"), "w", newline="") as f:
@@ -374,7 +429,7 @@ def report(names: list[str], root: Path, out: Path, data_root: Path) -> None:
         lines.append("")
         png = out.parent / f"accuracy_{group}.png"
         logs_here = [n for n in names if RUNS[n][0] == group and (run_dir(root, n) / "log.csv").exists()]
-        if len(logs_here) < sum(r["group"] == group for r in rows) and png.exists():
+        if len(logs_here) < sum(r["group"] == group and r["name"] in RUNS for r in rows) and png.exists():
             lines += [f"![{title}]({png.name})", ""]  # runs of the plot are not on this machine: keep it
             continue
         fig, ax = plt.subplots(figsize=(7, 4.5))

@@ -28,6 +28,15 @@ def load(path, device="auto", system=None, compile=False, hidden_dtype="float32"
     return _load(path, device=device, system=system, compile=compile, hidden_dtype=hidden_dtype)
 
 
+def load_ensemble(paths, device="auto", system=None, combine="trajectories", compile=False,  # noqa: ANN001, ANN201
+                  hidden_dtype="float32"):
+    """Load several checkpoints of one system as one simulator: see :func:`mosim.ensemble.load_ensemble`."""
+    from mosim.ensemble import load_ensemble as _load_ensemble
+
+    return _load_ensemble(paths, device=device, system=system, combine=combine, compile=compile,
+                          hidden_dtype=hidden_dtype)
+
+
 __all__ = [
     "CollectConfig",
     "Dataset",
@@ -41,5 +50,6 @@ __all__ = [
     "list_systems",
     "load",
     "load_dataset",
+    "load_ensemble",
     "make_system",
 ]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import mosim
+from mosim.ensemble import EnsembleSimulator
 from mosim.errors import InvalidInputError, MosimError
 from mosim.rl import MosimEnv, register_envs
 from mosim.rl.common import resolve_episode_steps, resolve_frame_skip
@@ -281,3 +282,16 @@ def test_a_system_without_a_task_observes_its_state(arm_xml):
     env = MosimEnv(model, system=system, reward_fn=lambda q, v, a: -float(np.sum(v**2)))
     env.reset(seed=0)
     assert env.step(np.zeros(system.nu))[1] == -float(np.sum(env.state[1] ** 2))
+
+
+def test_an_ensemble_steps_the_env_with_its_members_average(model_path, simulator):
+    env = MosimEnv([model_path, "reacher-easy"])  # the tiny test model and the pretrained one
+    assert isinstance(env.simulator, EnsembleSimulator) and env.simulator.combine == "steps"
+    env.reset(seed=3)
+    q, v = env.state
+    a = np.array([0.3, -0.7])
+    env.step(a)
+    pretrained = mosim.load("reacher-easy", device="cpu")
+    want = [(x + y) / 2 for x, y in zip(simulator.step(q, v, a), pretrained.step(q, v, a))]
+    np.testing.assert_allclose(env.state[0], want[0], atol=1e-12)
+    np.testing.assert_allclose(env.state[1], want[1], atol=1e-12)

@@ -14,22 +14,25 @@ from typing import Any, Union
 
 import numpy as np
 
+from mosim.ensemble import EnsembleSimulator
 from mosim.errors import InvalidInputError
 from mosim.loading import Simulator
 from mosim.models.base import DynamicsModel
 from mosim.systems import System, make_system
 from mosim.systems.base import SystemSpec
 
-ModelLike = Union[Simulator, DynamicsModel, str, os.PathLike]
+ModelLike = Union[Simulator, EnsembleSimulator, DynamicsModel, str, os.PathLike, list, tuple]
 RewardFn = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
 OODPenalty = Callable[[np.ndarray, np.ndarray, np.ndarray], Any]
 
 DEFAULT_EPISODE_STEPS = 1000
 
 
-def as_simulator(model: ModelLike, device: str = "cpu") -> Simulator:
-    """A :class:`Simulator` from a simulator, a bare dynamics model or a checkpoint path (loaded on ``device``)."""
-    if isinstance(model, Simulator):
+def as_simulator(model: ModelLike, device: str = "cpu") -> Simulator | EnsembleSimulator:
+    """A :class:`Simulator` from a simulator, a bare dynamics model or a checkpoint path (loaded on ``device``); an
+    :class:`~mosim.ensemble.EnsembleSimulator` as it is, or from a list of checkpoint paths (its members' next
+    states averaged at every step)."""
+    if isinstance(model, (Simulator, EnsembleSimulator)):
         return model
     if isinstance(model, DynamicsModel):
         return Simulator(model)
@@ -37,9 +40,13 @@ def as_simulator(model: ModelLike, device: str = "cpu") -> Simulator:
         from mosim.loading import load
 
         return load(model, device=device)
+    if isinstance(model, (list, tuple)) and model and all(isinstance(m, (str, os.PathLike)) for m in model):
+        from mosim.ensemble import load_ensemble
+
+        return load_ensemble(model, device=device, combine="steps")
     raise InvalidInputError(
-        "model must be a mosim Simulator (mosim.load(...)), a DynamicsModel or a checkpoint path, "
-        f"got {type(model).__name__}"
+        "model must be a mosim Simulator (mosim.load(...)), an ensemble (mosim.load_ensemble(...)), a DynamicsModel, "
+        f"a checkpoint path or a list of them, got {type(model).__name__}"
     )
 
 
@@ -141,7 +148,7 @@ def check_action(action: Any, low: np.ndarray, high: np.ndarray, system_id: str)
     return np.clip(a, low, high)
 
 
-def advance(sim: Simulator, qpos: np.ndarray, qvel: np.ndarray, action: np.ndarray, frame_skip: int,
+def advance(sim: Simulator | EnsembleSimulator, qpos: np.ndarray, qvel: np.ndarray, action: np.ndarray, frame_skip: int,
             max_abs: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``frame_skip`` batched model steps (no gradients) with the action held.
 

@@ -35,7 +35,8 @@ from mosim.systems import System
 class MosimEnv(gym.Env):
     """An imagined environment: the learned model steps, the task observes and rewards.
 
-    :param model: a :class:`~mosim.loading.Simulator`, a dynamics model, or a checkpoint path (``best.pt``)
+    :param model: a :class:`~mosim.loading.Simulator`, a dynamics model, a checkpoint path (``best.pt``), or an
+        ensemble (:func:`mosim.load_ensemble`, or a list of checkpoint paths; its members averaged at every step)
     :param system: the task system (reset distribution, observation, reward); default: made from the model's
         ``spec.system_id`` with its substeps. A system or id of another robot or task is refused.
     :param max_episode_steps: env steps per episode before ``truncated``; default: the task's time limit

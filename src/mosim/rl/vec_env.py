@@ -25,7 +25,8 @@ from mosim.rl.env import MosimEnv
 class MosimVecEnv(VecEnv):
     """N imagined environments of one model, stepped in one batch.
 
-    :param model: a Simulator, a dynamics model, or a checkpoint path (loaded once, on ``device``)
+    :param model: a Simulator, a dynamics model, a checkpoint path (loaded once, on ``device``), or an ensemble
+        (:func:`mosim.load_ensemble`, or a list of checkpoint paths)
     :param n_envs: number of environments
     :param seed: if given, the seeds of the first reset are ``seed + i`` (as :meth:`seed` does)
     :param env_kwargs: passed to each :class:`MosimEnv` (``system`` may be an id or None, not a System
