@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from mosim.cli import main
 
@@ -99,3 +100,40 @@ def test_train_scores_on_another_files_test_split_and_skips_a_file_without_one(t
                         str(coarse)], capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "coarse.h5" in r.stderr and "substeps" in r.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_train_members_trains_seeds_and_scores_their_ensemble(tmp_path, capsys):
+    import json
+
+    import numpy as np
+
+    import mosim
+    from mosim.cli.train_members import member_argv
+
+    assert member_argv(["--data", "d.h5", "--members", "3", "--jobs=2", "--seed", "5", "--out=x", "--quiet"],
+                       Path("x/member-1"), 6) == ["--data", "d.h5", "--quiet", "--out", "x/member-1", "--seed", "6"]
+    data = tmp_path / "reacher.h5"
+    assert main(["collect", "--system", "reacher-easy", "--episodes", "10", "--steps", "120", "--out", str(data),
+                 "--workers", "1", "--quiet"]) == 0
+    out = tmp_path / "ens"
+    cmd = ["train", "--data", str(data), "--preset", "tiny", "--max-steps", "3", "--members", "2", "--jobs", "2",
+           "--seed", "4", "--out", str(out)]
+    capsys.readouterr()
+    assert main(cmd) == 0
+    assert "ensemble test H=100" in capsys.readouterr().out
+    info = json.loads((out / "ensemble.json").read_text())
+    assert [m["seed"] for m in info["members"].values()] == [4, 5]
+    for k, seed in ((0, 4), (1, 5)):
+        assert json.loads((out / f"member-{k}" / "config.json").read_text())["train_config"]["seed"] == seed
+    ens = mosim.load_ensemble(out, device="cpu")
+    assert len(ens) == 2
+    q0, v0 = np.zeros(ens.spec.nq), np.zeros(ens.spec.nv)
+    acts = np.zeros((5, ens.spec.nu))
+    members = [mosim.load(out / f"member-{k}" / "best.pt", device="cpu").rollout(q0, v0, acts)[1] for k in (0, 1)]
+    np.testing.assert_allclose(ens.rollout(q0, v0, acts)[1], (members[0] + members[1]) / 2, atol=1e-12)
+    assert json.loads((out / "scores.json").read_text())[2]["horizon"] == 100
+    # again: every member is finished and resumes to nothing; the ensemble is scored again
+    assert main(cmd) == 0
+    r = subprocess.run([sys.executable, "-m", "mosim.cli", *cmd[:-2], "--out", str(tmp_path / "bad"), "--mem", "2"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "in full" in r.stderr and "Traceback" not in r.stderr

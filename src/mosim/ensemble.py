@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -160,16 +161,30 @@ class EnsembleSimulator:
         return f"EnsembleSimulator({self.spec.system_id!r}, {len(self)} members, combine={self.combine!r})"
 
 
-def load_ensemble(paths: Sequence[str | os.PathLike[str]], device: str = "auto", system: str | SystemSpec | None = None,
+def member_checkpoints(folder: str | os.PathLike[str]) -> list[Path]:
+    """The members' ``best.pt`` of a ``mosim train --members K`` run folder, in the members' order."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise InvalidInputError(f"{root}: load_ensemble takes a list of checkpoints or the folder of a `mosim train "
+                                "--members K` run; for one checkpoint, use mosim.load")
+    found = sorted(root.glob("member-*/best.pt"), key=lambda p: (len(p.parent.name), p.parent.name))
+    if not found:
+        raise InvalidInputError(f"{root}: no member-*/best.pt in this folder; train an ensemble into it with "
+                                f"`mosim train --data F --members K --out {root}`")
+    return found
+
+
+def load_ensemble(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], device: str = "auto", system: str | SystemSpec | None = None,
                   combine: str = "trajectories", compile: bool = False,
                   hidden_dtype: str = "float32") -> EnsembleSimulator:
     """Load several checkpoints (or pretrained names) of one system as an :class:`EnsembleSimulator`; the other
-    arguments as :func:`mosim.loading.load`, applied to every member.
+    arguments as :func:`mosim.loading.load`, applied to every member. ``paths`` may also be the folder of a
+    ``mosim train --members K`` run (its ``member-*/best.pt``).
 
     :raises CheckpointError: a file is missing, corrupt or of another system than ``system``
     :raises InvalidInputError: the members are not all of one system and step
     """
     if isinstance(paths, (str, os.PathLike)):
-        raise InvalidInputError("load_ensemble takes a list of checkpoints; for one, use mosim.load")
+        paths = member_checkpoints(paths)
     members = [load(p, device=device, system=system, compile=compile, hidden_dtype=hidden_dtype) for p in paths]
     return EnsembleSimulator(members, combine=combine)

@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(tokens)
+    args._argv = tokens[tokens.index(args.command) + 1:]  # the subcommand's own arguments, e.g. to re-run it
     run: Callable[[argparse.Namespace], int | None] = args._run
     try:
         return int(run(args) or 0)

@@ -3,6 +3,7 @@
 Writes OUT/best.pt (the best model by validation rollout error; load it with mosim.load),
 OUT/last.pt (everything needed to resume), OUT/log.csv, OUT/tb/ (TensorBoard) and OUT/config.json,
 then scores best.pt on the test split at horizons 3, 16 and 100 into OUT/scores.json.
+With --members K it trains an ensemble of K seeds into OUT/member-k instead (mosim.cli.train_members).
 """
 
 from __future__ import annotations
@@ -69,6 +70,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--batch-size", type=int, default=None, help="windows per gradient step")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--members", type=int, default=1, help="train an ensemble of this many runs of the recipe, seeds "
+                   "SEED, SEED+1, ..., into OUT/member-k, each with the budget given, and score their rollouts "
+                   "averaged (mosim.load_ensemble(OUT))")
+    p.add_argument("--jobs", type=int, default=1, help="with --members: members trained at a time, as separate "
+                   "processes of --threads threads each (on a CPU: one thread each, as many jobs as cores)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
     p.add_argument("--compile", action="store_true", help="compile the training step (torch.compile): more "
@@ -92,6 +98,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mosim.benchmark import score
     from mosim.data.dataset import load_dataset
+    from mosim.errors import InvalidInputError
     from mosim.loading import load
     from mosim.models import model_preset
     from mosim.presets import get_preset
@@ -131,6 +138,12 @@ def run(args: argparse.Namespace) -> int:
                               error_scale=args.error_scale,
                               **({} if args.ema is None else {"ema_decay": args.ema}))
     out = Path(args.out or f"runs/{ds.spec.system_id}-{preset_name.split('-')[0]}")
+    if args.members < 1 or args.jobs < 1:
+        raise InvalidInputError(f"--members and --jobs must be >= 1, got {args.members} and {args.jobs}")
+    if args.members > 1:
+        from mosim.cli.train_members import train_members
+
+        return train_members(args, out)
     result = train(ds, preset.model, cfg, out, resume=not args.restart, progress=not args.quiet)
     print(f"best validation rollout MSE ({cfg.val_horizon} steps): {result.best_val_mse:.4g}  "
           f"after {result.steps} steps, {result.samples:,} samples, {result.elapsed_s / 60:.1f} min")
