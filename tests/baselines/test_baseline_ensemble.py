@@ -99,6 +99,23 @@ def test_rollout_modes_and_warmup_is_ignored(model, robot_spec, make_inputs):
         assert not torch.allclose(pv[0], pv[1])
 
 
+def test_members_mode_averages_each_elites_own_rollout(model, robot_spec, make_inputs):
+    q, v, a = make_inputs(robot_spec, (2, 3), 6)
+    mq, mv = model.member_rollouts(q, v, a)
+    k = int(model.elite_mask.sum())
+    assert mq.shape == (k, 2, 3, 7, robot_spec.nq) and mv.shape == (k, 2, 3, 7, robot_spec.nv)
+    mask = model.elite_mask.clone()
+    for e in range(k):  # member e alone, under mean propagation, is member e's own rollout
+        model.elite_mask.zero_()
+        model.elite_mask[e] = True
+        alone_q, alone_v = model.rollout(q, v, a, mode="mean")
+        assert torch.allclose(mq[e], alone_q, atol=1e-6) and torch.allclose(mv[e], alone_v, atol=1e-6)
+    model.elite_mask.copy_(mask)
+    rq, rv = model.rollout(q, v, a, mode="members")
+    assert torch.allclose(rq, mq.mean(0)) and torch.allclose(rv, mv.mean(0))
+    assert not torch.allclose(rv, model.rollout(q, v, a, mode="mean")[1])
+
+
 def test_select_elites_keeps_the_best_members(model, robot_spec, make_inputs):
     q, v, a = make_inputs(robot_spec, (16, 2), 1)
     windows = Windows(q, v, a[:, :1, 0])

@@ -19,9 +19,11 @@ EVAL_MODES = ("mean", "sample", "mode")
 latent rollouts (the MSE-appropriate point prediction), ``sample`` is one sampled rollout (what the
 official code does), ``mode`` takes the argmax class at every step."""
 
-ENSEMBLE_MODES = ("mean", "ts1", "tsinf")
-"""Ensemble propagation: ``mean`` (the elites' mean delta, deterministic), ``ts1`` (every step a random
-elite and a Gaussian sample), ``tsinf`` (each particle keeps one elite for the whole window)."""
+ENSEMBLE_MODES = ("mean", "members", "ts1", "tsinf")
+"""Ensemble propagation: ``mean`` (the elites' mean delta, deterministic), ``members`` (each elite rolls out on
+its own mean delta and the rollouts are averaged: ``tsinf`` without the Gaussian samples, deterministic, what
+:mod:`mosim.ensemble` does with ``trajectories``), ``ts1`` (every step a random elite and a Gaussian sample),
+``tsinf`` (each particle keeps one elite for the whole window)."""
 
 
 def _from_dict(cls: Any, d: dict[str, Any]) -> Any:

@@ -12,7 +12,7 @@ the per-layer L2 terms ``w_l 0.5 ||W_l||^2`` of PETS / MBPO. Init: truncated nor
 ``1 / (2 sqrt(fan_in))``, zero biases.
 
 Prediction: ``s' = s ⊕ delta`` fed back each step. ``mean`` propagation (the default) averages the elites'
-means; ``ts1`` / ``tsinf`` sample particles (:meth:`EnsembleModel.sample_rollout`) and :meth:`rollout`
+means; ``members`` rolls every elite out on its own means and averages the rollouts; ``ts1`` / ``tsinf`` sample particles (:meth:`EnsembleModel.sample_rollout`) and :meth:`rollout`
 returns their average. Elites are all members until :meth:`EnsembleModel.select_elites` (or
 :func:`select_checkpoint_elites` on a trained checkpoint) picks those with the lowest holdout MSE.
 """
@@ -208,8 +208,9 @@ class EnsembleModel(DynamicsModel):
                 particles: int | None = None, seed: int | None = None) -> tuple[Tensor, Tensor]:
         """Open-loop prediction ``(..., T+1, nq)``, ``(..., T+1, nv)``; ``warmup`` is checked and ignored.
 
-        :param mode: ``mean`` (elite mean propagation), ``ts1`` or ``tsinf`` (the average of ``particles``
-            sampled rollouts); default ``config.ensemble.eval_mode``
+        :param mode: ``mean`` (elite mean propagation), ``members`` (the average of the elites' own rollouts on
+            their means), ``ts1`` or ``tsinf`` (the average of ``particles`` sampled rollouts); default
+            ``config.ensemble.eval_mode``
         """
         q, _, _ = self.check_rollout_inputs(qpos0, qvel0, actions)
         check_warmup(self, warmup, tuple(q.shape[:-1]))
@@ -218,8 +219,30 @@ class EnsembleModel(DynamicsModel):
             raise InvalidInputError(f"mode must be one of {list(ENSEMBLE_MODES)}, got {mode!r}")
         if mode == "mean":
             return super().rollout(qpos0, qvel0, actions)
-        qs, vs = self.sample_rollout(qpos0, qvel0, actions, mode, particles, seed)
+        if mode == "members":
+            qs, vs = self.member_rollouts(qpos0, qvel0, actions)
+        else:
+            qs, vs = self.sample_rollout(qpos0, qvel0, actions, mode, particles, seed)
         return qs.mean(0), vs.mean(0)
+
+    def member_rollouts(self, qpos0: Any, qvel0: Any, actions: Any) -> tuple[Tensor, Tensor]:
+        """Every elite's rollout on its own mean delta: ``(elites, ..., T+1, nq)``, ``(elites, ..., T+1, nv)``."""
+        q, v, a = self.check_rollout_inputs(qpos0, qvel0, actions)
+        elites = torch.nonzero(self.elite_mask).squeeze(-1)
+        lead, steps, k = q.shape[:-1], a.shape[-2], len(elites)
+        n = math.prod(lead)
+        member = elites.repeat_interleave(n)
+        q, v = q.reshape(1, n, -1).expand(k, -1, -1).reshape(k * n, -1), v.reshape(1, n, -1).expand(k, -1, -1)
+        v = v.reshape(k * n, -1)
+        a = a.reshape(1, n, steps, -1).expand(k, -1, -1, -1).reshape(k * n, steps, -1)
+        qs, vs = [q], [v]
+        for t in range(steps):
+            mu, _ = self.selected_outputs(self.inputs(q, v, a[:, t]), member)
+            q, v = self._add_delta(q, v, mu)
+            qs.append(q)
+            vs.append(v)
+        shape = (k, *lead, steps + 1)
+        return torch.stack(qs, 1).reshape(*shape, -1), torch.stack(vs, 1).reshape(*shape, -1)
 
     def sample_rollout(self, qpos0: Any, qvel0: Any, actions: Any, mode: str = "ts1", particles: int | None = None,
                        seed: int | None = None) -> tuple[Tensor, Tensor]:
