@@ -33,6 +33,8 @@ class Preset:
     val_every_steps: int = 500
     patience: int = 8
     """validations without 1% progress that end a stage early (its leftover budget moves on)"""
+    min_stage_share: float = 0.0
+    """share of a stage's planned budget it trains before a plateau may end it (TrainConfig.min_stage_share)"""
 
     def train_config(self, seed: int = 0, threads: int = 1, device: str = "auto", max_steps: int | None = None,
                      **overrides: Any) -> TrainConfig:
@@ -43,7 +45,7 @@ class Preset:
         else:
             stages = end_to_end_schedule(budget_s, max_steps, self.lr, self.loss, self.horizon)
         return TrainConfig(stages=stages, batch_size=self.batch_size, val_every_steps=self.val_every_steps,
-                           patience=self.patience, seed=seed, threads=threads, device=device, **overrides)
+                           patience=self.patience, min_stage_share=self.min_stage_share, seed=seed, threads=threads, device=device, **overrides)
 
 
 PRESETS: dict[str, Preset] = {

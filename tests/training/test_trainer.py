@@ -204,6 +204,14 @@ def test_plateau_ends_a_stage_and_hands_on_its_budget(small_dataset, tmp_path):
     assert state["stage"] == 1 and state["carry_steps"] == 20  # the predictor stopped after 20 of its 40 steps
     log = read_log(run)
     assert [r["stage_step"] for r in log] == ["10", "20"]
+    # a minimum share: the same plateau cannot end the predictor before 30 of its 40 steps (75%)
+    run = tmp_path / "share"
+    train(small_dataset, MODEL, replace(cfg, min_stage_share=0.75), run, progress=False, stop_after_steps=40)
+    state = torch.load(run / "last.pt", weights_only=False)["train_state"]
+    assert state["stage"] == 1 and state["carry_steps"] == 10
+    assert [r["stage_step"] for r in read_log(run)][:3] == ["10", "20", "30"]
+    with pytest.raises(InvalidInputError, match="min_stage_share"):
+        replace(cfg, min_stage_share=1.5)
 
 
 def test_error_scales_of_the_loss(small_dataset, tmp_path):

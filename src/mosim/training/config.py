@@ -75,6 +75,9 @@ class TrainConfig:
     end early, handing their budget on)"""
     min_improvement: float = 0.01
     """relative gain of the validation error that counts as progress for ``patience``"""
+    min_stage_share: float = 0.0
+    """a plateau ends a stage only once the stage has used this share of its planned budget (its own plus any
+    handed on to it): on a noisy validation error, ``patience`` alone can end a stage within its first minute"""
     seed: int = 0
     threads: int = 1
     """torch CPU threads (one per job: run two jobs side by side rather than one on two threads)"""
@@ -116,6 +119,8 @@ class TrainConfig:
         for name in ("batch_size", "val_every_steps", "val_windows", "val_horizon", "threads"):
             if getattr(self, name) < 1:
                 raise InvalidInputError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.min_stage_share <= 1.0:
+            raise InvalidInputError(f"TrainConfig.min_stage_share must be in [0, 1], got {self.min_stage_share}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise InvalidInputError(f"TrainConfig.ema_decay must be in [0, 1), got {self.ema_decay}")
         from mosim.training.losses import ERROR_SCALES

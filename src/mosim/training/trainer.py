@@ -324,7 +324,8 @@ def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSa
             bar.set_postfix(val_mse=f"{val_mse:.3g}", best=f"{state['best']:.3g}", step=state["step"])
             t_last = time.perf_counter()  # validation and saving do not count against the budget
             last_stage = state["stage"] == len(config.stages) - 1
-            if config.patience and state["since_best"] >= config.patience and (not last_stage or config.plateau_ends_training):
+            plateau = config.patience and state["since_best"] >= config.patience
+            if plateau and progress() >= config.min_stage_share and (not last_stage or config.plateau_ends_training):
                 break  # plateau: the stage's leftover budget goes to the next stage
     state["opt"] = None
     return False
