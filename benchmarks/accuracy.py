@@ -190,13 +190,16 @@ SCHEDULE_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 # the plateau rule of the staged schedule: in the staged runs of 2026-11-28 it froze the predictor within a minute
 # (above); "planned" lets every stage train its planned share (--min-stage-share 1: the plateau cannot end a stage
 # early), against the presets' rule ("plateau"). Two seeds each at the prediction benchmark's 5 minutes, then the
-# planned schedule at the table's 20 minutes (its controls: the staged runs of the group "schedule")
+# planned schedule on acrobot at the table's 20 minutes (its controls: the staged runs of the groups "table" and
+# "schedule")
+PLANNED = ["--min-stage-share", "1"]
 SHARE_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     f"{short}-share/{arm}-{minutes}-min{seed_name}": ("share", system, short,
                                                      ["--budget-min", minutes, *arm_args, *seed_args])
-    for minutes, arms in (("5", (("plateau", []), ("planned", ["--min-stage-share", "1"]))),
-                          ("20", (("planned", ["--min-stage-share", "1"]),)))
-    for short, system in (("reacher", "reacher-easy"), ("acrobot", "acrobot-swingup"))
+    for minutes, arms, systems in (
+        ("5", (("plateau", []), ("planned", PLANNED)), (("reacher", "reacher-easy"), ("acrobot", "acrobot-swingup"))),
+        ("20", (("planned", PLANNED),), (("acrobot", "acrobot-swingup"),)))
+    for short, system in systems
     for seed_name, seed_args in (("", []), ("-seed-1", ["--seed", "1"]))
     for arm, arm_args in arms
 }
