@@ -1,12 +1,12 @@
-"""Accuracy in a CPU budget: train the runs below (two at a time, one thread each) and tabulate
-their test rollout MSE at horizons 3, 16 and 100, plus validation-error-vs-wall-time plots.
+"""Accuracy in a CPU budget: train the runs of benchmarks/accuracy_runs.py (two at a time, one thread each) and
+tabulate their test rollout MSE at horizons 3, 16 and 100, plus validation-error-vs-wall-time plots.
 
     python benchmarks/accuracy.py                   # everything (resumes; finished runs are reused)
     python benchmarks/accuracy.py --group table     # only the main table
     python benchmarks/accuracy.py --report-only     # rebuild results/accuracy.md from finished runs
 
-The runs and their groups are declared in benchmarks/accuracy_runs.py. Data: `python scripts/make_datasets.py` first. Runs go to runs/accuracy/<name>/ (not committed);
-the table, the raw CSV and the plots go to results/ (committed).
+Data: `python scripts/make_datasets.py` first. Runs go to runs/accuracy/<name>/ (not committed); the table, the
+raw CSV and the plots go to results/ (committed).
 """
 
 from __future__ import annotations
