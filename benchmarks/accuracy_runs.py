@@ -184,6 +184,10 @@ SHARE_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     for short, system in systems
     for seed_name, seed_args in (("", []), ("-seed-1", ["--seed", "1"]))
     for arm, arm_args in arms
+} | {  # the plain network's second seed at 20 minutes, the same day (its first is the table's), and reacher planned
+    "acrobot-share/plain-20-min-seed-1": ("share", "acrobot-swingup", "acrobot",
+                                          ["--budget-min", "20", "--seed", "1", *PLAIN]),
+    "reacher-share/planned-20-min": ("share", "reacher-easy", "reacher", ["--budget-min", "20", *PLANNED]),
 }
 
 # ensembles within the target's allowance: four members of 15 minutes each, one core each, two at a time (30 minutes
