@@ -230,11 +230,8 @@ class EnsembleModel(DynamicsModel):
         q, v, a = self.check_rollout_inputs(qpos0, qvel0, actions)
         elites = torch.nonzero(self.elite_mask).squeeze(-1)
         lead, steps, k = q.shape[:-1], a.shape[-2], len(elites)
-        n = math.prod(lead)
-        member = elites.repeat_interleave(n)
-        q, v = q.reshape(1, n, -1).expand(k, -1, -1).reshape(k * n, -1), v.reshape(1, n, -1).expand(k, -1, -1)
-        v = v.reshape(k * n, -1)
-        a = a.reshape(1, n, steps, -1).expand(k, -1, -1, -1).reshape(k * n, steps, -1)
+        member = elites.repeat_interleave(math.prod(lead))
+        q, v, a = _replicate(k, q, v, a)
         qs, vs = [q], [v]
         for t in range(steps):
             mu, _ = self.selected_outputs(self.inputs(q, v, a[:, t]), member)
@@ -256,9 +253,7 @@ class EnsembleModel(DynamicsModel):
             raise InvalidInputError(f"particles must be >= 1, got {p}")
         lead, steps = q.shape[:-1], a.shape[-2]
         n = math.prod(lead) * p
-        q, v = q.reshape(1, -1, self.spec.nq).expand(p, -1, -1).reshape(n, -1), v.reshape(1, -1, self.spec.nv)
-        v = v.expand(p, -1, -1).reshape(n, -1)
-        a = a.reshape(1, -1, steps, self.spec.nu).expand(p, -1, -1, -1).reshape(n, steps, -1)
+        q, v, a = _replicate(p, q, v, a)
         gen = seeded_generator(self.device, self.ens_config.eval_seed if seed is None else seed)
         elites = torch.nonzero(self.elite_mask).squeeze(-1)
 
@@ -283,6 +278,17 @@ class EnsembleModel(DynamicsModel):
         c = self.ens_config
         return (f"system={self.spec.system_id!r}, kind='ensemble', members={c.members}, "
                 f"elites={int(self.elite_mask.sum())}, hidden={c.hidden_layers}x{c.width}, eval={c.eval_mode}")
+
+
+def _replicate(k: int, q: Tensor, v: Tensor, a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """``k`` copies of the batch, flat and copy-major: ``q (..., nq)`` -> ``(k N, nq)``, ``v`` alike, ``a (..., T, nu)``
+    -> ``(k N, T, nu)``, with ``N`` the number of start states."""
+    steps = a.shape[-2]
+    q, v = q.reshape(1, -1, q.shape[-1]), v.reshape(1, -1, v.shape[-1])
+    a = a.reshape(1, -1, steps, a.shape[-1])
+    n = k * q.shape[1]
+    return (q.expand(k, -1, -1).reshape(n, -1), v.expand(k, -1, -1).reshape(n, -1),
+            a.expand(k, -1, -1, -1).reshape(n, steps, -1))
 
 
 def select_checkpoint_elites(path: str | os.PathLike[str], dataset: Any, split: str = "val", n_windows: int = 5000,
