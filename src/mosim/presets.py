@@ -45,7 +45,8 @@ class Preset:
         else:
             stages = end_to_end_schedule(budget_s, max_steps, self.lr, self.loss, self.horizon)
         return TrainConfig(stages=stages, batch_size=self.batch_size, val_every_steps=self.val_every_steps,
-                           patience=self.patience, min_stage_share=self.min_stage_share, seed=seed, threads=threads, device=device, **overrides)
+                           patience=self.patience, min_stage_share=self.min_stage_share, seed=seed, threads=threads,
+                           device=device, **overrides)
 
 
 PRESETS: dict[str, Preset] = {

@@ -76,8 +76,7 @@ def train_members(args: argparse.Namespace, out: Path) -> int:
             scores = score(load_ensemble(out, device="cpu"), test_ds)
             (out / "scores.json").write_text(json.dumps([s.as_dict() for s in scores], indent=2))
             for s in scores:
-                solo = [m["scores"][i]["mse"] for m in members.values() if "scores" in m
-                        for i, x in enumerate(m["scores"]) if x["horizon"] == s.horizon]
+                solo = [x["mse"] for m in members.values() for x in m.get("scores", []) if x["horizon"] == s.horizon]
                 alone = f"  (members alone: {min(solo):.4g} to {max(solo):.4g})" if solo else ""
                 print(f"ensemble test H={s.horizon:<4} MSE {s.mse:.4g}  95% CI [{s.ci_low:.4g}, {s.ci_high:.4g}]  "
                       f"median {s.median:.3g}{alone}")
