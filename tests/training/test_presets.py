@@ -30,3 +30,9 @@ def test_unknown_preset_lists_the_choices():
 def test_overrides():
     p = get_preset("cheetah", budget_min=1.0, loss="one_step", horizon=1)
     assert p.budget_min == 1.0 and p.train_config().stages[0].loss == "one_step"
+
+
+def test_min_stage_share_reaches_the_train_config():
+    assert get_preset("acrobot").train_config().min_stage_share == 1.0  # its stages keep their planned shares
+    assert get_preset("reacher").train_config().min_stage_share == 0.0
+    assert get_preset("reacher", min_stage_share=0.5).train_config().min_stage_share == 0.5
