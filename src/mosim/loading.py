@@ -63,7 +63,7 @@ class Simulator:
         each in bfloat16). On CPUs with AMX or AVX-512 BF16, and on GPUs, the batched rollout runs faster
         (compiled, 1.2x to 1.4x at batch 4096 on a 2-core Xeon, but slower at batch 256; the accuracy cost per
         system is measured in results/precision.md): worth it where the model's own error is far above the
-        rounding (cheetah-run, the legged robots), not where it is near it (acrobot, 7.5e-5 at 100 steps, 1.8x
+        rounding (cheetah-run, the legged robots), not where it is near it (acrobot, 6.7e-5 at 100 steps, 2.4x
         worse). Call before :meth:`compile`, or compile again after. Returns self."""
         from mosim.models.networks import HIDDEN_DTYPES, set_hidden_dtype
 

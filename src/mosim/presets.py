@@ -65,8 +65,8 @@ PRESETS: dict[str, Preset] = {
     # 2026-11-28: its plateau rule had frozen the predictor after 30 s to 70 s of its 90 s at 5 minutes and after
     # 53 s of 6 minutes at 20. Planned against plateau, two seeds each: 8.9e-5 and 1.1e-4 against 1.5e-4 and 2.1e-4
     # at 5 minutes; 7.5e-5 and 5.8e-5 at 20 minutes, against the plateau rule's 1.0e-4 (results/accuracy.md,
-    # group "share"). The prediction benchmark's row and the pretrained model are of 2026-11-27 (their predictor
-    # ran 70 s of its 90 s). On reacher the two rules tied at 5 minutes; its preset keeps the plateau rule.
+    # group "share"); the prediction benchmark's 5-minute row, retrained with it, 6.7e-5 (7.5e-5 before). On reacher
+    # the two rules tied at 5 minutes; its preset keeps the plateau rule.
     "acrobot": Preset(model_preset("small", n_correctors=1, integrator="constant_acceleration"), min_stage_share=1.0),
     "cartpole": Preset(model_preset("small", n_correctors=1)),
     "reacher": Preset(model_preset("small", n_correctors=1)),
