@@ -108,7 +108,7 @@ class EnsembleSimulator:
 
     def step(self, qpos: Any, qvel: Any, action: Any) -> tuple[Any, Any]:
         """One step of ``dt`` seconds: the average of the members' next states."""
-        return self._mean([m.step(qpos, qvel, action) for m in self.members])
+        return self._mean(*_stack([m.step(qpos, qvel, action) for m in self.members]))
 
     def rollout(self, qpos0: Any, qvel0: Any, actions: Any, warmup: tuple[Any, Any, Any] | None = None,
                 combine: str | None = None) -> tuple[Any, Any]:
@@ -118,15 +118,13 @@ class EnsembleSimulator:
         if combine not in COMBINE:
             raise InvalidInputError(f"combine must be one of {list(COMBINE)}, got {combine!r}")
         if combine == "trajectories":
-            return self._mean([m.rollout(qpos0, qvel0, actions) for m in self.members])
+            return self._mean(*self.rollout_members(qpos0, qvel0, actions))
         return self._rollout_steps(qpos0, qvel0, actions)
 
     def rollout_members(self, qpos0: Any, qvel0: Any, actions: Any) -> tuple[Any, Any]:
         """Every member's own rollout, stacked: ``qpos (K, ..., T+1, nq)``, ``qvel (K, ..., T+1, nv)``; their
         spread is the ensemble's uncertainty."""
-        outs = [m.rollout(qpos0, qvel0, actions) for m in self.members]
-        stack = np.stack if isinstance(outs[0][0], np.ndarray) else torch.stack
-        return stack([o[0] for o in outs]), stack([o[1] for o in outs])
+        return _stack([m.rollout(qpos0, qvel0, actions) for m in self.members])
 
     def _rollout_steps(self, qpos0: Any, qvel0: Any, actions: Any) -> tuple[Any, Any]:
         numpy_in = not any(isinstance(x, Tensor) for x in (qpos0, qvel0, actions))
@@ -150,15 +148,20 @@ class EnsembleSimulator:
             return np.broadcast_to(np.asarray(x, dtype=np.float64), ref.shape).copy()
         return torch.as_tensor(x, dtype=ref.dtype, device=ref.device).expand_as(ref)
 
-    def _mean(self, outs: list[tuple[Any, Any]]) -> tuple[Any, Any]:
-        if isinstance(outs[0][0], np.ndarray):
-            q = mean_qpos(torch.from_numpy(np.stack([o[0] for o in outs])), self.spec.layout).numpy()
-            return q, np.mean([o[1] for o in outs], axis=0)
-        q = mean_qpos(torch.stack([o[0] for o in outs]), self.spec.layout)
-        return q, torch.stack([o[1] for o in outs]).mean(0)
+    def _mean(self, qs: Any, vs: Any) -> tuple[Any, Any]:
+        """The members' average of stacked ``qs (K, ..., nq)``, ``vs (K, ..., nv)``, numpy or torch as given."""
+        if isinstance(qs, np.ndarray):
+            return mean_qpos(torch.from_numpy(qs), self.spec.layout).numpy(), vs.mean(0)
+        return mean_qpos(qs, self.spec.layout), vs.mean(0)
 
     def __repr__(self) -> str:
         return f"EnsembleSimulator({self.spec.system_id!r}, {len(self)} members, combine={self.combine!r})"
+
+
+def _stack(outs: list[tuple[Any, Any]]) -> tuple[Any, Any]:
+    """The members' ``(qpos, qvel)`` outputs stacked along a new first axis (numpy or torch, as they came)."""
+    stack = np.stack if isinstance(outs[0][0], np.ndarray) else torch.stack
+    return stack([o[0] for o in outs]), stack([o[1] for o in outs])
 
 
 def member_checkpoints(folder: str | os.PathLike[str]) -> list[Path]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 HELP = "train a learned simulator (mosim train --data F --preset cheetah)"
 
@@ -98,7 +100,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mosim.benchmark import score
     from mosim.data.dataset import load_dataset
     from mosim.errors import InvalidInputError
     from mosim.loading import load
@@ -146,19 +147,27 @@ def run(args: argparse.Namespace) -> int:
     if args.members > 1:
         from mosim.cli.train_members import train_members
 
-        return train_members(args, out)
+        return train_members(args, out, test_ds)
     result = train(ds, preset.model, cfg, out, resume=not args.restart, progress=not args.quiet)
     print(f"best validation rollout MSE ({cfg.val_horizon} steps): {result.best_val_mse:.4g}  "
           f"after {result.steps} steps, {result.samples:,} samples, {result.elapsed_s / 60:.1f} min")
-    if args.no_score:
-        pass
-    elif not test_ds.episodes("test").size:
-        print(f"{test_ds.path}: no test episodes, not scored (--score-data FILE scores on another file's test split)")
-    else:
-        scores = score(load(result.best_path, device="cpu"), test_ds)
-        (out / "scores.json").write_text(json.dumps([s.as_dict() for s in scores], indent=2))
-        for s in scores:
-            print(f"test H={s.horizon:<4} MSE {s.mse:.4g}  95% CI [{s.ci_low:.4g}, {s.ci_high:.4g}]  "
-                  f"median {s.median:.3g}  ({s.n_windows} windows)")
+    if not args.no_score:
+        write_scores(load(result.best_path, device="cpu"), test_ds, out)
     print(f"wrote {out}/best.pt, last.pt, log.csv, tb/, config.json")
     return 0
+
+
+def write_scores(model: Any, test_ds: Any, out: Path, label: str = "test",
+                 note: Callable[[Any], str] = lambda s: "") -> None:
+    """Score ``model`` on ``test_ds``'s test split into ``out/scores.json`` and print one line per horizon (``note``
+    adds to each); a file without test episodes is said and skipped."""
+    from mosim.benchmark import score
+
+    if not test_ds.episodes("test").size:
+        print(f"{test_ds.path}: no test episodes, not scored (--score-data FILE scores on another file's test split)")
+        return
+    scores = score(model, test_ds)
+    (out / "scores.json").write_text(json.dumps([s.as_dict() for s in scores], indent=2))
+    for s in scores:
+        print(f"{label} H={s.horizon:<4} MSE {s.mse:.4g}  95% CI [{s.ci_low:.4g}, {s.ci_high:.4g}]  "
+              f"median {s.median:.3g}  ({s.n_windows} windows){note(s)}")

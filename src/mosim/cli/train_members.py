@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from mosim.errors import InvalidInputError
 
@@ -37,11 +38,11 @@ def member_argv(argv: list[str], out: Path, seed: int) -> list[str]:
     return [*kept, "--out", str(out), "--seed", str(seed)]
 
 
-def train_members(args: argparse.Namespace, out: Path) -> int:
-    from mosim.benchmark import score
+def train_members(args: argparse.Namespace, out: Path, test_ds: Any) -> int:
+    """Train the members (see the module docstring), then score their ensemble on ``test_ds``'s test split."""
     from mosim.benchmark.runner import run_parallel
     from mosim.cli import build_parser
-    from mosim.data.dataset import load_dataset
+    from mosim.cli.train_cmd import write_scores
     from mosim.ensemble import load_ensemble
 
     argv = list(getattr(args, "_argv", None) or [])
@@ -70,16 +71,11 @@ def train_members(args: argparse.Namespace, out: Path) -> int:
         if path.exists():
             info["scores"] = json.loads(path.read_text())
     if not args.no_score:
-        ds = load_dataset(args.data)
-        test_ds = load_dataset(args.score_data, system=ds.spec) if args.score_data else ds
-        if test_ds.episodes("test").size:
-            scores = score(load_ensemble(out, device="cpu"), test_ds)
-            (out / "scores.json").write_text(json.dumps([s.as_dict() for s in scores], indent=2))
-            for s in scores:
-                solo = [x["mse"] for m in members.values() for x in m.get("scores", []) if x["horizon"] == s.horizon]
-                alone = f"  (members alone: {min(solo):.4g} to {max(solo):.4g})" if solo else ""
-                print(f"ensemble test H={s.horizon:<4} MSE {s.mse:.4g}  95% CI [{s.ci_low:.4g}, {s.ci_high:.4g}]  "
-                      f"median {s.median:.3g}{alone}")
+        def alone(s: Any) -> str:
+            solo = [x["mse"] for m in members.values() for x in m.get("scores", []) if x["horizon"] == s.horizon]
+            return f"  (members alone: {min(solo):.4g} to {max(solo):.4g})" if solo else ""
+
+        write_scores(load_ensemble(out, device="cpu"), test_ds, out, "ensemble test", alone)
     (out / "ensemble.json").write_text(json.dumps({"members": members, "combine": "trajectories"}, indent=2))
     print(f"wrote {out}/member-*/ and {out}/ensemble.json; load the ensemble with mosim.load_ensemble({str(out)!r})")
     return 0
