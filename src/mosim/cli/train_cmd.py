@@ -56,6 +56,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit-velocity-features", action=argparse.BooleanOptionalAction, default=None,
                    help="feed each limited joint's velocity where it is past a limit, v [q < lo] and v [q > hi] "
                         "(default: the preset's)")
+    p.add_argument("--limit-constraints", action=argparse.BooleanOptionalAction, default=None,
+                   help="structured: add MuJoCo's joint-limit constraint forces, solved with the model's M(q), to the "
+                        "networks' acceleration (default: the preset's)")
     p.add_argument("--contact-features", action=argparse.BooleanOptionalAction, default=None,
                    help="feed each collision geom's height above the floor and the speed of its lowest point "
                         "(default: the preset's)")
@@ -118,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
                                     "limit_features": False if args.no_limit_features else None,
                                     "force_sees_action": args.force_sees_action or None,
                                     "limit_velocity_features": args.limit_velocity_features,
+                                    "limit_constraints": args.limit_constraints,
                                     "contact_features": args.contact_features,
                                     "actuator_features": args.actuator_features,
                                     "heading_frame": args.heading_frame, "action_hidden": args.action_hidden}.items()
@@ -134,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
         model = model_preset(args.size, kind=model.kind, n_correctors=model.n_correctors, integrator=model.integrator,
                              activation=model.activation, substeps=model.substeps,
                              force_sees_action=model.force_sees_action, contact_features=model.contact_features,
-                             actuator_features=model.actuator_features, heading_frame=model.heading_frame)
+                             actuator_features=model.actuator_features, heading_frame=model.heading_frame,
+                             limit_constraints=model.limit_constraints)
     preset = replace(preset, model=replace(model, **model_over), **over)
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
                               compile=args.compile, init_from=args.init_from,

@@ -12,6 +12,7 @@ from mosim.registry import lookup
 from mosim.systems.base import SystemSpec
 from mosim.systems.actuation import Actuation
 from mosim.systems.geometry import ContactGeometry
+from mosim.systems.limits import LimitConstraints
 
 if TYPE_CHECKING:
     from mosim.baselines.config import EnsembleConfig, RSSMConfig
@@ -65,6 +66,11 @@ class ModelConfig:
     """feed, with the velocity features, each limited joint's velocity where it is past its lower and its upper
     limit (``v [q < lo]``, ``v [q > hi]``, :mod:`mosim.models.features`): what MuJoCo's limit constraint pushes back
     against. Needs the limit features"""
+    limit_constraints: bool = False
+    """structured only: add MuJoCo's joint-limit constraint forces to the predicted acceleration, solved as MuJoCo
+    solves them (:mod:`mosim.models.limits`) with the predictor's ``M(q)`` as the inverse inertia, instead of
+    leaving the networks to learn the jump a limit hit makes. Needs the spec's limit constraints
+    (:func:`mosim.systems.with_mechanics`; training adds them, and the checkpoint keeps them)"""
     contact_features: bool = False
     """feed each collision geom's height above the floor and the velocity of its lowest point
     (:mod:`mosim.models.contact`) with the velocity features. Needs the spec's contact geometry
@@ -112,7 +118,8 @@ class ModelConfig:
         discontinuous = [f"{name} features ({fix})" for name, on, fix in (
             ("joint-limit", self.limit_features, "limit_features=False, mosim train --no-limit-features"),
             ("contact", self.contact_features, "contact_features=False, mosim train --no-contact-features"),
-            ("limit velocity", self.limit_velocity_features, "limit_velocity_features=False"))
+            ("limit velocity", self.limit_velocity_features, "limit_velocity_features=False"),
+            ("limit constraint", self.limit_constraints, "limit_constraints=False"))
             if on]
         if self.integrator == "dopri5" and discontinuous and self.kind in ("structured", "plain_ode"):
             raise InvalidInputError(f"dopri5 needs dynamics continuous in the state, and the {' and the '.join(discontinuous)} "
@@ -121,6 +128,9 @@ class ModelConfig:
             if getattr(self, name) and self.kind not in ("structured", "plain_ode", "plain_delta"):
                 raise InvalidInputError(f"{name} is for the kinds structured, plain_ode and plain_delta, "
                                         f"got kind {self.kind!r}")
+        if self.limit_constraints and self.kind != "structured":
+            raise InvalidInputError(f"limit_constraints needs the structured model's M(q), got kind {self.kind!r}: "
+                                    "use kind='structured' or drop limit_constraints (mosim train --no-limit-constraints)")
         if self.limit_velocity_features and self.limit_features is False:
             raise InvalidInputError("limit_velocity_features needs the limit features: drop limit_features=False "
                                     "(mosim train --no-limit-features) or the limit velocity features")
@@ -166,6 +176,16 @@ class ModelConfig:
                 f"actuator_features needs the actuation of {spec.system_id!r}, and the spec has none: "
                 "pass mosim.systems.with_actuation(spec)")
         return spec.actuation
+
+    def limits_of(self, spec: SystemSpec) -> LimitConstraints | None:
+        """The limit constraints a model of ``spec`` solves (``None`` without :attr:`limit_constraints`)."""
+        if not self.limit_constraints:
+            return None
+        if spec.limits is None:
+            raise InvalidInputError(
+                f"limit_constraints needs the joint-limit constraints of {spec.system_id!r}, and the spec has none: "
+                "pass mosim.systems.with_mechanics(spec, limits=True)")
+        return spec.limits
 
     @property
     def uses_limit_features(self) -> bool:

@@ -295,11 +295,13 @@ def _velocity_stats(features: StateFeatures, q: Tensor, v: Tensor, min_std: floa
 
 
 def model_inputs(dataset: Dataset, config: ModelConfig) -> tuple[SystemSpec, NormalizationStats]:
-    """What a fresh model of ``config`` on ``dataset`` is built from: the dataset's spec, with the contact geometry
-    and the actuation the model's features need (:attr:`~mosim.models.config.ModelConfig.contact_features`,
-    :attr:`~mosim.models.config.ModelConfig.actuator_features`; the checkpoint then keeps them), and the
+    """What a fresh model of ``config`` on ``dataset`` is built from: the dataset's spec, with the contact geometry,
+    the actuation and the limit constraints the model needs (:attr:`~mosim.models.config.ModelConfig.contact_features`,
+    :attr:`~mosim.models.config.ModelConfig.actuator_features`,
+    :attr:`~mosim.models.config.ModelConfig.limit_constraints`; the checkpoint then keeps them), and the
     normalization statistics of the training split for those features."""
-    spec = with_mechanics(dataset.spec, geometry=config.contact_features, actuation=config.actuator_features)
+    spec = with_mechanics(dataset.spec, geometry=config.contact_features, actuation=config.actuator_features,
+                          limits=config.limit_constraints)
     stats = compute_normalization(dataset, limit_features=config.uses_limit_features,
                                   geometry=config.geometry_of(spec), actuation=config.actuation_of(spec),
                                   heading_frame=config.uses_heading_frame,

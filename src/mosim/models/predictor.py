@@ -109,8 +109,12 @@ class StructuredPredictor(nn.Module):
         return self.force(torch.cat((p, w), dim=-1)) + self.actuation(u)
 
     def forward(self, p: Tensor, w: Tensor, u: Tensor) -> Tensor:
-        force = self.generalized_force(p, w, u)
-        return apply_inverse_inertia(self.cholesky_factor(p), force, self.eps)
+        return self.with_cholesky_factor(p, w, u)[0]
+
+    def with_cholesky_factor(self, p: Tensor, w: Tensor, u: Tensor) -> tuple[Tensor, Tensor]:
+        """The acceleration and the ``L`` it used (``M = L Lᵀ + eps I``), for what needs the same ``M``."""
+        chol = self.cholesky_factor(p)
+        return apply_inverse_inertia(chol, self.generalized_force(p, w, u), self.eps), chol
 
 
 class PlainODEPredictor(StateActionResNet):

@@ -5,12 +5,16 @@ Units: the networks see normalized features and predict the acceleration in *nor
 accelerations); :meth:`NeuralSimulator.acceleration` returns raw units (``acc_std * y + acc_mean``), and
 :meth:`~NeuralSimulator.step` integrates the raw acceleration with :func:`mosim.integrators.step`.
 A fresh model predicts ``y ≈ 0``, i.e. the mean acceleration of the data.
+
+With ``ModelConfig.limit_constraints`` the networks' acceleration is the one without joint limits, and MuJoCo's
+limit constraint (:mod:`mosim.models.limits`), solved with the predictor's ``M(q)``, adds the limits' forces.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
 from mosim.data.dataset import Dataset
@@ -21,8 +25,9 @@ from mosim.models.base import DynamicsModel
 from mosim.models.config import PRESETS, ModelConfig, model_preset
 from mosim.models.corrector import Corrector
 from mosim.models.features import StateFeatures
+from mosim.models.limits import LimitSolver
 from mosim.models.normalization import NormalizationStats, Normalizer, bound_state, model_inputs
-from mosim.models.predictor import PlainODEPredictor, StructuredPredictor
+from mosim.models.predictor import PlainODEPredictor, StructuredPredictor, inverse_inertia
 from mosim.registry import lookup
 from mosim.systems.base import SystemSpec
 
@@ -81,6 +86,8 @@ class NeuralSimulator(DynamicsModel):
             for _ in range(c.n_correctors)
         )
         self._active = c.n_correctors
+        limits = c.limits_of(spec)
+        self.limit_solver = LimitSolver(limits) if limits is not None and len(limits) else None
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, config: ModelConfig | None = None, **kwargs: Any) -> NeuralSimulator:
@@ -122,18 +129,38 @@ class NeuralSimulator(DynamicsModel):
         )
 
     def _normalized_acceleration(self, q: Tensor, v: Tensor, a: Tensor, n_correctors: int | None) -> Tensor:
+        return self._smooth_acceleration(q, v, a, n_correctors)[0]
+
+    def _smooth_acceleration(self, q: Tensor, v: Tensor, a: Tensor,
+                             n_correctors: int | None) -> tuple[Tensor, Tensor | None]:
+        """The networks' normalized acceleration, and the predictor's ``L`` where the limit solver needs it."""
         n = self._active if n_correctors is None else n_correctors
         if not 0 <= n <= len(self.correctors):
             raise InvalidInputError(f"n_correctors must be in [0, {len(self.correctors)}], got {n}")
         p, w, u = self.normalized_inputs(q, v, a)
-        y = self.predictor(p, w, u)
+        chol = None
+        if self.limit_solver is None:
+            y = self.predictor(p, w, u)
+        else:
+            y, chol = self.predictor.with_cholesky_factor(p, w, u)
         for corrector in self.correctors[:n]:
             y = y + corrector(p, w, u)
-        return self.acceleration_norm.bound(y)
+        return self.acceleration_norm.bound(y), chol
+
+    def _limit_scale(self, like: Tensor) -> Tensor:
+        """The regularizer's scale per limit: the raw ``M⁻¹``'s diagonal at MuJoCo's ``qpos0``
+        (:mod:`mosim.models.limits`)."""
+        assert self.limit_solver is not None
+        q0 = self.limit_solver.qpos0.to(like)
+        p0 = self.position_norm.bound(self.position_norm(self.features.positions(q0)))
+        diag = torch.diagonal(self.predictor.inverse_inertia(p0), dim1=-2, dim2=-1)
+        dofs = self.limit_solver.dof_index
+        return diag[dofs] * self.acceleration_norm.std[dofs].to(like) ** 2
 
     def normalized_acceleration(self, qpos: Any, qvel: Any, action: Any, n_correctors: int | None = None) -> Tensor:
-        """The prediction in normalized units ``(..., nv)`` (what a loss on accelerations should compare), in the
-        frame the networks see (:meth:`StateFeatures.to_heading`)."""
+        """The networks' prediction in normalized units ``(..., nv)``, in the frame the networks see
+        (:meth:`StateFeatures.to_heading`); without the limit constraints' forces, which :meth:`acceleration`
+        adds."""
         return self._normalized_acceleration(*self.check_inputs(qpos, qvel, action), n_correctors)
 
     def acceleration(self, qpos: Any, qvel: Any, action: Any, n_correctors: int | None = None) -> Tensor:
@@ -143,8 +170,14 @@ class NeuralSimulator(DynamicsModel):
         return self._acceleration(q, v, a, n_correctors)
 
     def _acceleration(self, q: Tensor, v: Tensor, a: Tensor, n_correctors: int | None) -> Tensor:
-        y = self.acceleration_norm.denormalize(self._normalized_acceleration(q, v, a, n_correctors))
-        return self.features.to_world(q, y)
+        y, chol = self._smooth_acceleration(q, v, a, n_correctors)
+        acc = self.acceleration_norm.denormalize(y)
+        if self.limit_solver is not None:  # in raw units, where M⁻¹ = S M S (S: the acceleration's std)
+            assert chol is not None
+            scale = self.acceleration_norm.std.to(acc)
+            minv = scale.unsqueeze(-1) * inverse_inertia(chol, self.predictor.eps) * scale
+            acc = self.limit_solver(q, v, acc, minv, self._limit_scale(acc))
+        return self.features.to_world(q, acc)
 
     def _step(self, q: Tensor, v: Tensor, a: Tensor) -> tuple[Tensor, Tensor]:
         def acc_fn(qq: Tensor, vv: Tensor) -> Tensor:

@@ -10,6 +10,7 @@ from mosim.systems.base import System, SystemSpec
 from mosim.systems.dmc import DMCSystem, dmc_task_ids, is_dmc_id
 from mosim.systems.geometry import ContactGeometry
 from mosim.systems.layout import JointLayout
+from mosim.systems.limits import LimitConstraints
 from mosim.systems.mjcf import MENAGERIE_ROBOTS, MJCFSystem, load_menagerie, load_mjcf
 from mosim.registry import unknown_name
 
@@ -31,11 +32,12 @@ def make_system(system_id: str, substeps: int | None = None) -> System:
     raise unknown_name(system_id, "system", list_systems() + ["mjcf:PATH"])
 
 
-def with_mechanics(spec: SystemSpec, geometry: bool = False, actuation: bool = False) -> SystemSpec:
+def with_mechanics(spec: SystemSpec, geometry: bool = False, actuation: bool = False,
+                   limits: bool = False) -> SystemSpec:
     """``spec`` with the parts of the robot's MuJoCo model asked for that it lacks (a dataset's spec keeps
-    neither): its :class:`ContactGeometry` and its :class:`Actuation`, read from the system made again from its id
-    (once, whatever is asked)."""
-    missing = {name for name, wanted in (("geometry", geometry), ("actuation", actuation))
+    none): its :class:`ContactGeometry`, its :class:`Actuation` and its :class:`LimitConstraints`, read from the
+    system made again from its id (once, whatever is asked)."""
+    missing = {name for name, wanted in (("geometry", geometry), ("actuation", actuation), ("limits", limits))
                if wanted and getattr(spec, name) is None}
     if not missing:
         return spec
@@ -64,5 +66,5 @@ def list_systems() -> list[str]:
     return sorted(MENAGERIE_ROBOTS) + dmc_task_ids()
 
 
-__all__ = ["Actuation", "ContactGeometry", "DMCSystem", "JointLayout", "MJCFSystem", "System", "SystemSpec",
+__all__ = ["Actuation", "ContactGeometry", "DMCSystem", "JointLayout", "LimitConstraints", "MJCFSystem", "System", "SystemSpec",
            "list_systems", "make_system", "with_actuation", "with_geometry", "with_mechanics"]

@@ -21,6 +21,7 @@ from mosim.errors import InvalidInputError
 from mosim.systems.actuation import Actuation
 from mosim.systems.geometry import ContactGeometry
 from mosim.systems.layout import JointLayout
+from mosim.systems.limits import LimitConstraints
 
 INTEGRATOR_NAMES = {0: "euler", 1: "rk4", 2: "implicit", 3: "implicitfast"}
 
@@ -52,15 +53,19 @@ class SystemSpec:
     actuation: Actuation | None = field(default=None, compare=False)
     """the actuators' force law (:meth:`System.actuation`), kept where a model needs it
     (``ModelConfig.actuator_features``); like :attr:`geometry`, not in a dataset's spec and not compared"""
+    limits: LimitConstraints | None = field(default=None, compare=False)
+    """the joint-limit constraints (:meth:`System.limits`), kept where a model needs them
+    (``ModelConfig.limit_constraints``); like :attr:`geometry`, not in a dataset's spec and not compared"""
 
     def to_json(self) -> str:
         d = asdict(self)
         d["layout"] = json.loads(self.layout.to_json())
-        for name in ("geometry", "actuation"):  # absent unless set: the JSON of specs without them stays as it was
+        for name in ("geometry", "actuation", "limits"):  # absent unless set: the JSON of specs without them stays as it was
             if getattr(self, name) is None:
                 del d[name]
-        if self.actuation is not None:
-            d["actuation"] = self.actuation.to_dict()
+        for name in ("actuation", "limits"):
+            if getattr(self, name) is not None:
+                d[name] = getattr(self, name).to_dict()
         return json.dumps(d, sort_keys=True)
 
     @classmethod
@@ -71,6 +76,8 @@ class SystemSpec:
             d["geometry"] = ContactGeometry.from_dict(d["geometry"])
         if d.get("actuation") is not None:
             d["actuation"] = Actuation.from_dict(d["actuation"])
+        if d.get("limits") is not None:
+            d["limits"] = LimitConstraints.from_dict(d["limits"])
         d["action_low"] = tuple(float(x) for x in d["action_low"])
         d["action_high"] = tuple(float(x) for x in d["action_high"])
         return cls(**d)
@@ -171,6 +178,11 @@ class System(ABC):
     def actuation(self) -> Actuation:
         """The actuators' force law (a clear error for actuators it does not cover, see :class:`Actuation`)."""
         return Actuation.from_model(self.model)
+
+    @property
+    def limits(self) -> LimitConstraints:
+        """The joint-limit constraints of the model (hinges and slides)."""
+        return LimitConstraints.from_model(self.model)
 
     def _action_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Actuator control ranges; unlimited actuators get [-1, 1]."""

@@ -1,0 +1,151 @@
+"""MuJoCo's joint-limit constraints, as plain data a learned model can keep.
+
+A limited hinge or slide joint past its range (closer than its ``margin``) gets one soft constraint. For the joint
+coordinate ``x``, the side nearer the violation gives the distance ``pos = x - lo`` (Jacobian row ``+e_dof``) or
+``pos = hi - x`` (row ``-e_dof``); MuJoCo then asks for the reference acceleration along that row
+
+    aref = -B (J v) - K imp(r) r,      r = pos - margin,
+
+with ``K``, ``B`` from the joint's ``solref`` (a time constant, kept at least twice the time step, and a damping
+ratio) and ``imp`` its ``solimp`` impedance, and solves for forces ``f >= 0`` (a limit only pushes)
+
+    minimize  1/2 fᵀ (A + R) f + fᵀ (J a0 - aref),     A = J M⁻¹ Jᵀ,  R = (1 - imp) / imp · invweight0,
+
+``a0`` being the acceleration without constraints; the acceleration is ``a0 + M⁻¹ Jᵀ f``. MuJoCo's Euler (and
+implicit) integrators then treat the joints' damping ``D`` implicitly: the step's velocity change is ``h (M +
+h D)⁻¹ M`` times that acceleration, ``h`` the time step. Where ``h D`` is not small against ``M`` (reacher's wrist:
+``h D = 2e-4``, its inertia ``1.9e-4``) that halves the step's response, so the constants keep ``D`` and ``h`` too. :class:`LimitConstraints`
+reads those constants from a compiled ``MjModel`` (:meth:`LimitConstraints.from_model`; ``K`` and ``B`` exactly as
+MuJoCo computes them, tested against its ``efc_KBIP``) and round-trips through JSON, so a checkpoint holds it;
+:mod:`mosim.models.limits` evaluates the constraint in torch with a learned ``M⁻¹``.
+
+Ball joints' cone limits are not covered (no built-in robot has one); a model with them gets the hinge and slide
+limits only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import mujoco
+
+from mosim.errors import InvalidInputError
+
+MIN_IMP, MAX_IMP = 0.0001, 0.9999
+"""MuJoCo's ``mjMINIMP`` and ``mjMAXIMP``: the range impedances are clamped to"""
+
+_HINGE, _SLIDE = int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE)
+_NO_LIMITS = int(mujoco.mjtDisableBit.mjDSBL_CONSTRAINT) | int(mujoco.mjtDisableBit.mjDSBL_LIMIT)
+_NO_REFSAFE = int(mujoco.mjtDisableBit.mjDSBL_REFSAFE)
+
+
+def reference_gains(solref: tuple[float, float], solimp: tuple[float, ...], timestep: float,
+                    refsafe: bool = True) -> tuple[float, float]:
+    """``(K, B)`` of a constraint, as MuJoCo's ``getsolparam`` derives them from ``solref`` and ``solimp``.
+
+    Positive ``solref = (timeconst, dampratio)``: ``K = 1 / (dmax² timeconst² dampratio²)``, ``B = 2 / (dmax
+    timeconst)``, the time constant raised to ``2 timestep`` where ``refsafe``; non-positive ``solref = (-stiffness,
+    -damping)``: ``K = stiffness / dmax²``, ``B = damping / dmax``. ``dmax = solimp[1]`` clamped to the impedance
+    range."""
+    dmax = min(max(float(solimp[1]), MIN_IMP), MAX_IMP)
+    if solref[0] > 0:
+        timeconst, dampratio = float(solref[0]), float(solref[1])
+        if refsafe:
+            timeconst = max(timeconst, 2.0 * timestep)
+        return 1.0 / (dmax * dmax * timeconst * timeconst * dampratio * dampratio), 2.0 / (dmax * timeconst)
+    return -float(solref[0]) / (dmax * dmax), -float(solref[1]) / dmax
+
+
+def implicit_damping(model: mujoco.MjModel) -> tuple[float, ...]:
+    """The dofs' damping that MuJoCo's integrator treats implicitly (``()`` where none: RK4, damping disabled or
+    zero, Euler's implicit damping disabled)."""
+    flags, integrator = model.opt.disableflags, int(model.opt.integrator)
+    if flags & int(mujoco.mjtDisableBit.mjDSBL_DAMPER) or integrator == int(mujoco.mjtIntegrator.mjINT_RK4):
+        return ()
+    if integrator == int(mujoco.mjtIntegrator.mjINT_EULER) and flags & int(mujoco.mjtDisableBit.mjDSBL_EULERDAMP):
+        return ()
+    if not (model.dof_damping > 0).any():
+        return ()
+    return tuple(float(x) for x in model.dof_damping)
+
+
+@dataclass(frozen=True)
+class LimitConstraints:
+    """The constants of a model's joint-limit constraints, one entry per limited hinge or slide joint."""
+
+    qpos: tuple[int, ...]
+    """the joint's ``qpos`` index"""
+    dof: tuple[int, ...]
+    """the joint's ``qvel`` index (its row of the constraint Jacobian)"""
+    low: tuple[float, ...]
+    high: tuple[float, ...]
+    margin: tuple[float, ...]
+    """the constraint switches on when the joint is closer than this to its limit"""
+    stiffness: tuple[float, ...]
+    """``K`` of the reference acceleration"""
+    damping: tuple[float, ...]
+    """``B`` of the reference acceleration"""
+    solimp: tuple[tuple[float, float, float, float, float], ...]
+    """``(d0, dwidth, width, midpoint, power)`` of the impedance, clamped as MuJoCo clamps them"""
+    invweight0: tuple[float, ...]
+    """MuJoCo's ``dof_invweight0``: the diagonal of ``M⁻¹`` at ``qpos0``, the scale of the regularizer ``R``"""
+    qpos0: tuple[float, ...]
+    """the model's reference pose (``nq``), where ``invweight0`` was taken"""
+    implicit_damping: tuple[float, ...] = ()
+    """per dof (``nv``, or empty for none): the damping the integrator treats implicitly, MuJoCo's ``dof_damping``
+    for its Euler, implicit and implicitfast integrators (unless the model disables damping or Euler's implicit
+    damping); implicitfast's actuator velocity terms are not included"""
+    timestep: float = 0.0
+    """MuJoCo's time step ``h``"""
+
+    def __post_init__(self) -> None:
+        n = len(self.dof)
+        for name in ("qpos", "low", "high", "margin", "stiffness", "damping", "solimp", "invweight0"):
+            if len(getattr(self, name)) != n:
+                raise InvalidInputError(f"LimitConstraints.{name} has {len(getattr(self, name))} entries, expected {n}")
+
+    def __len__(self) -> int:
+        return len(self.dof)
+
+    @classmethod
+    def from_model(cls, model: mujoco.MjModel) -> LimitConstraints:
+        """Read the limit constraints of a compiled model (none where the model disables limits or constraints)."""
+        rows: list[tuple[Any, ...]] = []
+        if not model.opt.disableflags & _NO_LIMITS:
+            refsafe = not model.opt.disableflags & _NO_REFSAFE
+            for j in range(model.njnt):
+                if not model.jnt_limited[j] or model.jnt_type[j] not in (_HINGE, _SLIDE):
+                    continue
+                d0, dwidth, width, mid, power = (float(x) for x in model.jnt_solimp[j])
+                solimp = (min(max(d0, MIN_IMP), MAX_IMP), min(max(dwidth, MIN_IMP), MAX_IMP), max(width, 0.0),
+                          min(max(mid, MIN_IMP), MAX_IMP), max(power, 1.0))
+                k, b = reference_gains(tuple(model.jnt_solref[j]), solimp, float(model.opt.timestep), refsafe)
+                dof = int(model.jnt_dofadr[j])
+                rows.append((int(model.jnt_qposadr[j]), dof, float(model.jnt_range[j, 0]), float(model.jnt_range[j, 1]),
+                             float(model.jnt_margin[j]), k, b, solimp, float(model.dof_invweight0[dof])))
+        columns = list(zip(*rows)) if rows else [()] * 9
+        return cls(*(tuple(c) for c in columns), qpos0=tuple(float(x) for x in model.qpos0),  # type: ignore[arg-type]
+                   implicit_damping=implicit_damping(model), timestep=float(model.opt.timestep))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LimitConstraints:
+        try:
+            return cls(tuple(map(int, d["qpos"])), tuple(map(int, d["dof"])),
+                       *(tuple(map(float, d[k])) for k in ("low", "high", "margin", "stiffness", "damping")),
+                       tuple(tuple(map(float, s)) for s in d["solimp"]),  # type: ignore[misc]
+                       tuple(map(float, d["invweight0"])), tuple(map(float, d["qpos0"])),
+                       tuple(map(float, d["implicit_damping"])), float(d["timestep"]))
+        except (KeyError, TypeError, ValueError) as e:
+            raise InvalidInputError(f"not a limit-constraints record: {e!r}") from None
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str) -> LimitConstraints:
+        return cls.from_dict(json.loads(text))
