@@ -68,11 +68,13 @@ def _near_limits(model: mujoco.MjModel, limits: LimitConstraints, n: int, seed: 
 
 def _solve_like_mujoco(model: mujoco.MjModel, data: mujoco.MjData, solver: LimitSolver,
                        limits: LimitConstraints) -> np.ndarray:
-    """Our solve with MuJoCo's own ``M⁻¹``, unconstrained acceleration and ``invweight0``."""
+    """Our solve with MuJoCo's own ``M⁻¹``, ``invweight0`` and acceleration without the limits (and without the
+    damping, where the step treats it implicitly: ``qacc_smooth + M⁻¹ D v``)."""
     minv = np.zeros((model.nv, model.nv))
     mujoco.mj_solveM(model, data, minv, np.eye(model.nv))
+    a_net = data.qacc_smooth + minv @ (np.array(limits.implicit_damping or np.zeros(model.nv)) * data.qvel)
     t = lambda x: torch.as_tensor(np.array(x))[None]  # noqa: E731
-    out = solver(t(data.qpos), t(data.qvel), t(data.qacc_smooth), t(minv), t(limits.invweight0))
+    out = solver(t(data.qpos), t(data.qvel), t(a_net), t(minv), t(limits.invweight0))
     return out[0].numpy()
 
 
@@ -197,38 +199,48 @@ def test_limit_constraints_need_the_structured_model() -> None:
     spec = make_system("reacher-easy").spec()
     with pytest.raises(InvalidInputError, match="with_mechanics"):
         ModelConfig(limit_constraints=True).limits_of(spec)
+    # a model step of several physics steps: the constraint's spring would act over the longer step
+    hopper = with_mechanics(make_system("hopper-hop").spec(), limits=True, actuation=True)
+    assert hopper.substeps == 4
+    with pytest.raises(InvalidInputError, match="--substeps 4"):
+        build_model(hopper, replace(TINY, limit_constraints=True))
+    assert build_model(hopper, replace(TINY, limit_constraints=True, substeps=4)).limit_solver is not None
 
 
 def test_model_with_limit_constraints(reacher_data: mosim.Dataset, tmp_path) -> None:
-    """Away from the limit the model's acceleration is its networks', implicitly damped; past it the constraint pushes back (a wrist
-    driven on into its limit slows down); a trained checkpoint keeps the constraints and predicts the same after
-    loading."""
+    """The action acts through MuJoCo's actuator force, integrated with the damping implicit, as in MuJoCo's step;
+    past the limit the constraint pushes back (a wrist driven on into its limit slows down); a trained checkpoint
+    keeps the constraints and the actuation and predicts the same after loading."""
     from mosim.presets import get_preset
     from mosim.training.trainer import train
 
     cfg = replace(TINY, limit_constraints=True)
-    spec = with_mechanics(reacher_data.spec, limits=True)
+    spec = with_mechanics(reacher_data.spec, limits=True, actuation=True)
     stats = compute_normalization(reacher_data)
     model = build_model(spec, cfg, stats).double()
     plain = build_model(reacher_data.spec, TINY, stats).double()
     plain.load_state_dict(model.state_dict())
-    a = torch.zeros(1, 2, dtype=torch.float64)
-    inside_q, v = torch.tensor([[0.3, 1.0]], dtype=torch.float64), torch.tensor([[0.5, 8.0]], dtype=torch.float64)
-    p, _, _ = model.normalized_inputs(inside_q, v, a)
+    q, v = torch.tensor([[0.3, 1.0]], dtype=torch.float64), torch.tensor([[0.5, 2.0]], dtype=torch.float64)
+    a1, a2 = torch.tensor([[0.2, -0.1]], dtype=torch.float64), torch.tensor([[-0.4, 0.3]], dtype=torch.float64)
+    p = model.normalized_inputs(q, v, a1)[0]
     scale = model.acceleration_norm.std
     minv = scale.unsqueeze(-1) * model.predictor.inverse_inertia(p) * scale
     damping = torch.tensor(spec.limits.implicit_damping, dtype=torch.float64)
     assert damping.tolist() == [0.01, 0.01]
-    want = implicitly_damped(plain.acceleration(inside_q, v, a), minv, damping, 0.02)  # no limit force: damping only
-    assert torch.allclose(model.acceleration(inside_q, v, a), want)
-    assert not torch.allclose(want, plain.acceleration(inside_q, v, a))
+    gear = torch.tensor([0.05, 0.05], dtype=torch.float64)  # reacher's motors
+    force = (a1 - a2) * gear
+    want = implicitly_damped(force @ minv[0], minv, damping, 0.02)
+    torch.testing.assert_close(model.acceleration(q, v, a1) - model.acceleration(q, v, a2), want)
     past_q = torch.tensor([[0.3, 2.85]], dtype=torch.float64)  # past the wrist's upper limit, moving further out
-    assert model.acceleration(past_q, v, a)[0, 1] < plain.acceleration(past_q, v, a)[0, 1] - 100.0
+    fast = torch.tensor([[0.5, 8.0]], dtype=torch.float64)
+    pushed = model.acceleration(past_q, fast, a1)
+    model.limit_solver.high.fill_(10.0)  # the same model with the limit moved out of reach
+    assert pushed[0, 1] < model.acceleration(past_q, fast, a1)[0, 1] - 50.0
 
     preset = replace(get_preset("tiny"), model=cfg, schedule="end_to_end", val_every_steps=10)
     result = train(reacher_data, cfg, preset.train_config(max_steps=20), tmp_path / "run", progress=False)
     sim = mosim.load(result.best_path)
-    assert sim.spec.limits == make_system("reacher-easy").limits
+    assert sim.spec.limits == make_system("reacher-easy").limits and sim.spec.actuation is not None
     q0, v0, actions = reacher_data.qpos[:4, 0], reacher_data.qvel[:4, 0], reacher_data.action[:4, :10]
     q, _ = sim.rollout(q0, v0, actions)
     q2, _ = mosim.load(result.best_path).rollout(q0, v0, actions)

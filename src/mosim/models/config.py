@@ -69,8 +69,10 @@ class ModelConfig:
     limit_constraints: bool = False
     """structured only: add MuJoCo's joint-limit constraint forces to the predicted acceleration, solved as MuJoCo
     solves them (:mod:`mosim.models.limits`) with the predictor's ``M(q)`` as the inverse inertia, instead of
-    leaving the networks to learn the jump a limit hit makes. Needs the spec's limit constraints
-    (:func:`mosim.systems.with_mechanics`; training adds them, and the checkpoint keeps them)"""
+    leaving the networks to learn the jump a limit hit makes. So that the data determine ``M``, the actuators'
+    force is taken as known (MuJoCo's ``qfrc_actuator``, :mod:`mosim.models.actuation`) in place of ``tau(a)``.
+    Needs the spec's limit constraints and actuation (:func:`mosim.systems.with_mechanics`; training adds them,
+    and the checkpoint keeps them)"""
     contact_features: bool = False
     """feed each collision geom's height above the floor and the velocity of its lowest point
     (:mod:`mosim.models.contact`) with the velocity features. Needs the spec's contact geometry
@@ -128,6 +130,9 @@ class ModelConfig:
             if getattr(self, name) and self.kind not in ("structured", "plain_ode", "plain_delta"):
                 raise InvalidInputError(f"{name} is for the kinds structured, plain_ode and plain_delta, "
                                         f"got kind {self.kind!r}")
+        if self.limit_constraints and self.force_sees_action:
+            raise InvalidInputError("limit_constraints takes the actuators' force as known, in place of tau(a): drop "
+                                    "force_sees_action (mosim train without --force-sees-action) or limit_constraints")
         if self.limit_constraints and self.kind != "structured":
             raise InvalidInputError(f"limit_constraints needs the structured model's M(q), got kind {self.kind!r}: "
                                     "use kind='structured' or drop limit_constraints (mosim train --no-limit-constraints)")
@@ -167,14 +172,15 @@ class ModelConfig:
                 "pass mosim.systems.with_geometry(spec)")
         return spec.geometry
 
-    def actuation_of(self, spec: SystemSpec) -> Actuation | None:
-        """The actuation the features of a model of ``spec`` use (``None`` without :attr:`actuator_features`)."""
-        if not self.actuator_features:
+    def actuation_of(self, spec: SystemSpec, known: bool = False) -> Actuation | None:
+        """The actuation the features of a model of ``spec`` use (``None`` without :attr:`actuator_features`), or,
+        with ``known``, the one whose forces the model takes as known (``None`` without :attr:`limit_constraints`)."""
+        if not (self.limit_constraints if known else self.actuator_features):
             return None
         if spec.actuation is None:
             raise InvalidInputError(
-                f"actuator_features needs the actuation of {spec.system_id!r}, and the spec has none: "
-                "pass mosim.systems.with_actuation(spec)")
+                f"{'limit_constraints' if known else 'actuator_features'} needs the actuation of "
+                f"{spec.system_id!r}, and the spec has none: pass mosim.systems.with_actuation(spec)")
         return spec.actuation
 
     def limits_of(self, spec: SystemSpec) -> LimitConstraints | None:

@@ -9,16 +9,23 @@ structured predictor's ``M(q)``) as the inertia the constraint pushes against:
 
     a = a0 + M⁻¹ Jᵀ f,   f >= 0 minimizing  1/2 fᵀ (A + R) f + fᵀ (J a0 - aref),   A = J M⁻¹ Jᵀ.
 
-Then, as MuJoCo's Euler integrator does, the joints' damping ``D`` is treated implicitly: the step integrates
-``(I + h M⁻¹ D)⁻¹ a``. For the smooth part that changes nothing a learned ``M`` could not absorb, but the constraint
-must be solved with the inertia before it: on reacher's wrist ``h D`` is as large as the inertia, and solving with
-the damped inertia gives velocity errors twice the size of the limit's own effect.
+Where MuJoCo's integrator treats the joints' damping ``D`` implicitly (its Euler step), the damping is split out of
+the networks' job as well: they predict the acceleration of every force but the damping, ``a_net``; the damping
+force is known, so ``a0 = a_net - M⁻¹ D v``; and the step integrates ``(I + h M⁻¹ D)⁻¹ a``, as MuJoCo's does. On
+reacher's wrist ``h D`` is as large as the inertia: the damping force alone gives accelerations five times the
+data's range, which the implicit step then all but cancels, and solving the limit with the damped inertia instead
+gives velocity errors twice the size of the limit's own effect.
 
 One active limit is solved exactly; several (cheetah's legs) by projected Gauss-Seidel sweeps. With MuJoCo's own
-``M⁻¹`` and ``a0`` (``qacc_smooth``) it reproduces MuJoCo's step (tested). The learned ``M`` is known only up
-to the scale the data leave free, so the regularizer ``R = (1 - imp) / imp · A0`` takes ``A0`` from that same
-``M`` at MuJoCo's reference pose ``qpos0``, where MuJoCo takes its ``invweight0``: the ratio ``A / A0``, which sets
-the constraint's strength, is then scale-free.
+``M⁻¹`` and ``a0`` (``qacc_smooth``) it reproduces MuJoCo's step (tested).
+
+Trajectories alone do not determine a learned ``M``: ``b(q, v)``, ``tau(a)`` and the correctors absorb any
+choice, and the limits' forces, which do depend on it, act on 1% of reacher's steps. Learned that way (``tau(a)`` a
+network), the wrist's ``M`` drifted to 10x to 50x MuJoCo's, and the limits' response with it (reacher, 2-minute
+runs: 100-step error 0.0023 to 0.046 against 2.1e-4 without the constraint). So a model with the constraint takes
+the actuators' force as known, MuJoCo's ``qfrc_actuator`` of the model file (:mod:`mosim.models.actuation`), in
+place of ``tau(a)``: how the acceleration answers the action then measures ``M`` on the actuated joints, in
+MuJoCo's units, and ``R`` uses MuJoCo's ``invweight0`` as it is.
 """
 
 from __future__ import annotations
@@ -84,8 +91,11 @@ def limit_acceleration(q: Tensor, v: Tensor, a0: Tensor, minv: Tensor, diag0: Te
 def implicitly_damped(acc: Tensor, minv: Tensor, damping: Tensor, timestep: float) -> Tensor:
     """``(I + h M⁻¹ D)⁻¹ acc``: the acceleration MuJoCo's Euler step integrates, ``(M + h D)⁻¹ M acc``, for
     ``acc (..., nv)``, ``minv (..., nv, nv)`` and the dofs' damping ``D = diag(damping (nv,))``."""
-    eye = torch.eye(acc.shape[-1], dtype=acc.dtype, device=acc.device)
-    return torch.linalg.solve(eye + timestep * minv * damping, acc)
+    low = acc.dtype in (torch.bfloat16, torch.float16)  # no low-precision solve: in float32, then back
+    work = torch.float32 if low else acc.dtype
+    eye = torch.eye(acc.shape[-1], dtype=work, device=acc.device)
+    matrix = eye + timestep * minv.to(work) * damping.to(work)
+    return torch.linalg.solve(matrix, acc.to(work).unsqueeze(-1)).squeeze(-1).to(acc.dtype)
 
 
 class LimitSolver(nn.Module):
@@ -100,8 +110,8 @@ class LimitSolver(nn.Module):
         self.register_buffer("qpos_index", torch.tensor(limits.qpos, dtype=torch.long), persistent=False)
         self.register_buffer("dof_index", torch.tensor(limits.dof, dtype=torch.long), persistent=False)
         self.register_buffer("qpos0", torch.tensor(limits.qpos0, dtype=torch.float64), persistent=False)
-        self.register_buffer("damping_implicit", torch.tensor(limits.implicit_damping, dtype=torch.float64),
-                             persistent=False)
+        for name, value in (("damping_implicit", limits.implicit_damping), ("invweight0", limits.invweight0)):
+            self.register_buffer(name, torch.tensor(value, dtype=torch.float64), persistent=False)
         for name in self._NAMES:
             value = torch.tensor(getattr(limits, name), dtype=torch.float64).reshape(len(limits), *(
                 (5,) if name == "solimp" else ()))
@@ -110,12 +120,23 @@ class LimitSolver(nn.Module):
     def __len__(self) -> int:
         return len(self.limits)
 
-    def forward(self, q: Tensor, v: Tensor, a0: Tensor, minv: Tensor, diag0: Tensor) -> Tensor:
-        """The acceleration the step integrates: the limits' forces added to ``a0``, the damping implicit."""
+    @property
+    def damps(self) -> bool:
+        """Whether the damping is split out and integrated implicitly (MuJoCo's Euler step of a damped robot)."""
+        return bool(self.damping_implicit.numel())
+
+    def forward(self, q: Tensor, v: Tensor, a_net: Tensor, minv: Tensor, diag0: Tensor) -> Tensor:
+        """The acceleration the step integrates from ``a_net (..., nv)``, the acceleration of every force but the
+        damping where :attr:`damps` (of every force but the limits' otherwise): the damping force and the limits'
+        forces added, the damping implicit."""
         consts = (getattr(self, n).to(q.dtype) for n in self._NAMES)
+        a0 = a_net
+        if self.damps:
+            damping = self.damping_implicit.to(q.dtype)
+            a0 = a_net - (minv @ (damping * v).unsqueeze(-1)).squeeze(-1)
         acc = limit_acceleration(q, v, a0, minv, diag0, self.qpos_index, self.dof_index, *consts, sweeps=self.sweeps)
-        if self.damping_implicit.numel():
-            acc = implicitly_damped(acc, minv, self.damping_implicit.to(acc.dtype), self.limits.timestep)
+        if self.damps:
+            acc = implicitly_damped(acc, minv, damping, self.limits.timestep)
         return acc
 
     def extra_repr(self) -> str:

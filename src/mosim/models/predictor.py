@@ -102,8 +102,13 @@ class StructuredPredictor(nn.Module):
         """``M (..., nv, nv)``, symmetric positive definite."""
         return inverse_inertia(self.cholesky_factor(p), self.eps)
 
-    def generalized_force(self, p: Tensor, w: Tensor, u: Tensor) -> Tensor:
-        """``b(p, w) + tau(u)``, or ``f(p, w, u)`` when the force network sees the action (normalized units)."""
+    def generalized_force(self, p: Tensor, w: Tensor, u: Tensor, actuation: Tensor | None = None) -> Tensor:
+        """``b(p, w) + tau(u)``, or ``f(p, w, u)`` when the force network sees the action (normalized units);
+        ``b(p, w) + actuation`` where the actuators' force is given (``(..., nv)``, normalized units)."""
+        if actuation is not None:
+            if self.actuation is None:
+                raise InvalidInputError("a given actuator force needs b(q, v) + tau(a) (force_sees_action=False)")
+            return self.force(torch.cat((p, w), dim=-1)) + actuation
         if self.actuation is None:
             return self.force(torch.cat((p, w, u), dim=-1))
         return self.force(torch.cat((p, w), dim=-1)) + self.actuation(u)
@@ -111,10 +116,12 @@ class StructuredPredictor(nn.Module):
     def forward(self, p: Tensor, w: Tensor, u: Tensor) -> Tensor:
         return self.with_cholesky_factor(p, w, u)[0]
 
-    def with_cholesky_factor(self, p: Tensor, w: Tensor, u: Tensor) -> tuple[Tensor, Tensor]:
-        """The acceleration and the ``L`` it used (``M = L Lᵀ + eps I``), for what needs the same ``M``."""
+    def with_cholesky_factor(self, p: Tensor, w: Tensor, u: Tensor,
+                             actuation: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """The acceleration and the ``L`` it used (``M = L Lᵀ + eps I``), for what needs the same ``M``; the
+        actuators' force given (:meth:`generalized_force`) or ``tau(u)``."""
         chol = self.cholesky_factor(p)
-        return apply_inverse_inertia(chol, self.generalized_force(p, w, u), self.eps), chol
+        return apply_inverse_inertia(chol, self.generalized_force(p, w, u, actuation), self.eps), chol
 
 
 class PlainODEPredictor(StateActionResNet):

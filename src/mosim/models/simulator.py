@@ -6,12 +6,14 @@ accelerations); :meth:`NeuralSimulator.acceleration` returns raw units (``acc_st
 :meth:`~NeuralSimulator.step` integrates the raw acceleration with :func:`mosim.integrators.step`.
 A fresh model predicts ``y ≈ 0``, i.e. the mean acceleration of the data.
 
-With ``ModelConfig.limit_constraints`` the networks' acceleration is the one without joint limits, and MuJoCo's
-limit constraint (:mod:`mosim.models.limits`), solved with the predictor's ``M(q)``, adds the limits' forces.
+With ``ModelConfig.limit_constraints`` the networks' acceleration is the one without joint limits (and without the
+damping, where MuJoCo's step treats it implicitly), and :mod:`mosim.models.limits` adds the limits' forces, solved
+with the predictor's ``M(q)`` as MuJoCo solves them, and the damping; the data bound then applies to the result.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -22,6 +24,7 @@ from mosim.errors import InvalidInputError
 from mosim.integrators import INTEGRATORS
 from mosim.integrators import step as integrate_step
 from mosim.models.base import DynamicsModel
+from mosim.models.actuation import ActuatorForces
 from mosim.models.config import PRESETS, ModelConfig, model_preset
 from mosim.models.corrector import Corrector
 from mosim.models.features import StateFeatures
@@ -87,7 +90,15 @@ class NeuralSimulator(DynamicsModel):
         )
         self._active = c.n_correctors
         limits = c.limits_of(spec)
+        if limits is not None and not math.isclose(spec.dt / c.substeps, limits.timestep, rel_tol=1e-9):
+            raise InvalidInputError(
+                f"limit_constraints solves MuJoCo's constraint for its time step ({limits.timestep:g} s), and this model "
+                f"integrates steps of {spec.dt / c.substeps:g} s ({spec.system_id!r} steps {spec.substeps} physics steps "
+                f"per model step): set substeps={round(spec.dt / limits.timestep)} (mosim train --substeps "
+                f"{round(spec.dt / limits.timestep)}) or drop limit_constraints")
         self.limit_solver = LimitSolver(limits) if limits is not None and len(limits) else None
+        # the actuators' force known (from the model file), so that the data identify M (:mod:`mosim.models.limits`)
+        self.known_actuation = ActuatorForces(c.actuation_of(spec, known=True)) if self.limit_solver else None
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, config: ModelConfig | None = None, **kwargs: Any) -> NeuralSimulator:
@@ -139,28 +150,21 @@ class NeuralSimulator(DynamicsModel):
             raise InvalidInputError(f"n_correctors must be in [0, {len(self.correctors)}], got {n}")
         p, w, u = self.normalized_inputs(q, v, a)
         chol = None
-        if self.limit_solver is None:
+        if self.known_actuation is None:
             y = self.predictor(p, w, u)
-        else:
-            y, chol = self.predictor.with_cholesky_factor(p, w, u)
+        else:  # the force in normalized units is S times the raw one (the module docstring of predictor)
+            force = self.features.to_heading(q, self.known_actuation(q, v, a)) * self.acceleration_norm.std.to(q)
+            y, chol = self.predictor.with_cholesky_factor(p, w, u, force)
         for corrector in self.correctors[:n]:
             y = y + corrector(p, w, u)
-        return self.acceleration_norm.bound(y), chol
-
-    def _limit_scale(self, like: Tensor) -> Tensor:
-        """The regularizer's scale per limit: the raw ``M⁻¹``'s diagonal at MuJoCo's ``qpos0``
-        (:mod:`mosim.models.limits`)."""
-        assert self.limit_solver is not None
-        q0 = self.limit_solver.qpos0.to(like)
-        p0 = self.position_norm.bound(self.position_norm(self.features.positions(q0)))
-        diag = torch.diagonal(self.predictor.inverse_inertia(p0), dim1=-2, dim2=-1)
-        dofs = self.limit_solver.dof_index
-        return diag[dofs] * self.acceleration_norm.std[dofs].to(like) ** 2
+        if self.limit_solver is None:
+            y = self.acceleration_norm.bound(y)
+        return y, chol  # with the limit solver, the bound applies to what it makes of y (_acceleration)
 
     def normalized_acceleration(self, qpos: Any, qvel: Any, action: Any, n_correctors: int | None = None) -> Tensor:
         """The networks' prediction in normalized units ``(..., nv)``, in the frame the networks see
-        (:meth:`StateFeatures.to_heading`); without the limit constraints' forces, which :meth:`acceleration`
-        adds."""
+        (:meth:`StateFeatures.to_heading`); with the limit constraints, without the limits' forces and the damping
+        (:mod:`mosim.models.limits`), which :meth:`acceleration` adds."""
         return self._normalized_acceleration(*self.check_inputs(qpos, qvel, action), n_correctors)
 
     def acceleration(self, qpos: Any, qvel: Any, action: Any, n_correctors: int | None = None) -> Tensor:
@@ -172,11 +176,13 @@ class NeuralSimulator(DynamicsModel):
     def _acceleration(self, q: Tensor, v: Tensor, a: Tensor, n_correctors: int | None) -> Tensor:
         y, chol = self._smooth_acceleration(q, v, a, n_correctors)
         acc = self.acceleration_norm.denormalize(y)
-        if self.limit_solver is not None:  # in raw units, where M⁻¹ = S M S (S: the acceleration's std)
+        if self.limit_solver is not None:  # in raw units
             assert chol is not None
-            scale = self.acceleration_norm.std.to(acc)
+            norm, solver = self.acceleration_norm, self.limit_solver
+            scale = norm.std.to(acc)  # M in raw units: S M S (the module docstring of predictor)
             minv = scale.unsqueeze(-1) * inverse_inertia(chol, self.predictor.eps) * scale
-            acc = self.limit_solver(q, v, acc, minv, self._limit_scale(acc))
+            acc = solver(q, self.features.to_heading(q, v), acc, minv, solver.invweight0.to(acc))
+            acc = norm.denormalize(norm.bound(norm.normalize(acc)))
         return self.features.to_world(q, acc)
 
     def _step(self, q: Tensor, v: Tensor, a: Tensor) -> tuple[Tensor, Tensor]:
