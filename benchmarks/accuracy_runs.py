@@ -212,12 +212,25 @@ ENSEMBLES: dict[str, tuple[list[str], str]] = {
 # MuJoCo's joint-limit constraint solved with the model's own M(q) (--limit-constraints) instead of learned by the
 # networks: reacher's structured model trails the plain network on the mean because of a few wrist-limit windows
 # (the groups "table", "schedule", "share"). The prediction benchmark's 5 minutes, with and without, side by side on
-# one core each
+# one core each; then cheetah
 CONSTRAINT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     f"reacher-constraint/structured-5-min{suffix}": ("constraint", "reacher-easy", "reacher",
                                                      ["--budget-min", "5", *args])
-    for suffix, args in (("", ["--limit-constraints"]), ("-without", []),
-                         ("-seed-1", ["--limit-constraints", "--seed", "1"]), ("-without-seed-1", ["--seed", "1"]))
+    for suffix, args in (("", ["--limit-constraints"]), ("-without", ["--no-limit-constraints"]),
+                         ("-seed-1", ["--limit-constraints", "--seed", "1"]),
+                         ("-without-seed-1", ["--no-limit-constraints", "--seed", "1"]))
+} | {  # acrobot: no limits, the actuators' force known (--known-actuation); its controls are the group "share"'s
+    # planned 5-minute runs (the same preset otherwise)
+    f"acrobot-constraint/known-actuation-5-min{seed_name}": ("constraint", "acrobot-swingup", "acrobot",
+                                                            ["--budget-min", "5", "--known-actuation", *seed_args])
+    for seed_name, seed_args in (("", []), ("-seed-1", ["--seed", "1"]))
+} | {  # cartpole: the cart's rail is a limited slide; RK4 data, so no implicit damping
+    f"cartpole-constraint/structured-5-min{suffix}": ("constraint", "cartpole-balance", "cartpole",
+                                                      ["--budget-min", "5", *args])
+    for suffix, args in (("", ["--limit-constraints"]), ("-without", ["--no-limit-constraints"]))
+} | {  # cheetah: six limited joints, and feet on the floor (contacts stay with the networks); the ablations' 10 minutes
+    f"cheetah-constraint/structured-10-min{suffix}": ("constraint", "cheetah-run", "cheetah", ["--budget-min", "10", *args])
+    for suffix, args in (("", ["--limit-constraints"]), ("-without", ["--no-limit-constraints"]))
 }
 
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)

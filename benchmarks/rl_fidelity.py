@@ -32,6 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # rl_results: the runs
 
 # task -> {model label: model (pretrained name or checkpoint)}
 MODELS = {
+    # results/rl_fidelity.md's "pretrained" reacher rows were measured with the model of 2026-11-27, kept as
+    # benchmarks/models/reacher-easy-2026-11-27.pt; the pretrained reacher-easy solves its wrist's limit since
+    # 2026-11-28 (ModelConfig.limit_constraints)
     "reacher-easy": {"pretrained": "reacher-easy", "2026-11-25": "benchmarks/models/reacher-easy-2026-11-25.pt"},
     "cartpole-balance": {"pretrained": "cartpole-balance",
                          "2026-11-25": "benchmarks/models/cartpole-balance-2026-11-25.pt"},

@@ -68,8 +68,13 @@ PRESETS: dict[str, Preset] = {
     # group "share"); the prediction benchmark's 5-minute row, retrained with it, 6.7e-5 (7.5e-5 before). On reacher
     # the two rules tied at 5 minutes; its preset keeps the plateau rule.
     "acrobot": Preset(model_preset("small", n_correctors=1, integrator="constant_acceleration"), min_stage_share=1.0),
-    "cartpole": Preset(model_preset("small", n_correctors=1)),
-    "reacher": Preset(model_preset("small", n_correctors=1)),
+    # cartpole too: its cart's rail is a limited slide (RK4 data: no implicit damping); 5 min, side by side: 2.9e-5
+    # at H=100 against 1.8e-4 without (group "constraint")
+    "cartpole": Preset(model_preset("small", n_correctors=1, limit_constraints=True)),
+    # reacher solves its wrist's limit as MuJoCo does, with the damping implicit and the actuators' force known, so
+    # the data identify M(q) (ModelConfig.limit_constraints; 2026-11-28, 5 min, one core each, side by side: 2.6e-7
+    # and 8.9e-6 at H=100 against 9.2e-5 without; results/accuracy.md, group "constraint")
+    "reacher": Preset(model_preset("small", n_correctors=1, limit_constraints=True)),
     "pendulum": Preset(model_preset("small", n_correctors=0), budget_min=3.0),
     # The bigger models train end to end: in a CPU budget the staged schedule leaves each network too little time.
     # cheetah-run, 20 min: 0.30 at H=100 against 0.43 staged; 5 min: hopper 0.69 against 0.91, panda 0.12 against

@@ -192,8 +192,12 @@ def test_limit_solve_gradients() -> None:
 
 def test_limit_constraints_need_the_structured_model() -> None:
     for kind in ("plain_ode", "plain_delta"):
-        with pytest.raises(InvalidInputError, match="structured model's M"):
-            ModelConfig(kind=kind, limit_constraints=True)
+        for name in ("limit_constraints", "known_actuation"):
+            with pytest.raises(InvalidInputError, match="structured model's M"):
+                ModelConfig(kind=kind, **{name: True})
+    with pytest.raises(InvalidInputError, match="force_sees_action"):
+        ModelConfig(known_actuation=True, force_sees_action=True)
+    assert ModelConfig(limit_constraints=True).uses_known_actuation
     with pytest.raises(InvalidInputError, match="dopri5"):
         ModelConfig(integrator="dopri5", limit_constraints=True)
     spec = make_system("reacher-easy").spec()
@@ -245,3 +249,17 @@ def test_model_with_limit_constraints(reacher_data: mosim.Dataset, tmp_path) -> 
     q, _ = sim.rollout(q0, v0, actions)
     q2, _ = mosim.load(result.best_path).rollout(q0, v0, actions)
     assert torch.equal(torch.as_tensor(q), torch.as_tensor(q2))
+
+
+def test_known_actuation_without_limits(reacher_data: mosim.Dataset) -> None:
+    """known_actuation alone: the action acts through MuJoCo's actuator force and M, with no limit solve."""
+    cfg = replace(TINY, known_actuation=True)
+    spec = with_mechanics(reacher_data.spec, actuation=True)
+    model = build_model(spec, cfg, compute_normalization(reacher_data)).double()
+    assert model.limit_solver is None and model.known_actuation is not None
+    q, v = torch.tensor([[0.3, 1.0]], dtype=torch.float64), torch.tensor([[0.5, 2.0]], dtype=torch.float64)
+    a1, a2 = torch.tensor([[0.2, -0.1]], dtype=torch.float64), torch.tensor([[-0.4, 0.3]], dtype=torch.float64)
+    scale = model.acceleration_norm.std
+    minv = scale.unsqueeze(-1) * model.predictor.inverse_inertia(model.normalized_inputs(q, v, a1)[0]) * scale
+    want = ((a1 - a2) * 0.05) @ minv[0]  # reacher's motors: gear 0.05
+    torch.testing.assert_close(model.acceleration(q, v, a1) - model.acceleration(q, v, a2), want)

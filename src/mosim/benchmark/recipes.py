@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from mosim.models import ModelConfig
+from mosim.models.config import STRUCTURE_ONLY
 from mosim.presets import get_preset
 from mosim.registry import lookup
 from mosim.training.config import StageConfig, TrainConfig
@@ -59,14 +60,16 @@ def _rssm_with(batch_size: int, lr: float) -> Callable[[str, float, int], Recipe
     return make
 
 
-BASELINE_INPUTS = {"contact_features": False, "actuator_features": False}
+BASELINE_INPUTS = {"contact_features": False, "actuator_features": False, **STRUCTURE_ONLY}
 """``ModelConfig`` fields that keep a model on the ``(q, v, a)`` inputs of the baselines it stands for (the plain
-network, the original's recipe): none of the inputs read from the robot's MuJoCo model that some presets use"""
+network, the original's recipe): none of what some presets read from the robot's MuJoCo model (inputs, the limit
+constraints, the actuators' force)"""
+
 
 RECIPES: dict[str, Callable[[str, float, int], Recipe]] = {
     "mosim": _mosim,
     "plain": _variant(schedule="end_to_end", kind="plain_delta", **BASELINE_INPUTS),
-    "plain-ode": _variant(schedule="end_to_end", kind="plain_ode"),
+    "plain-ode": _variant(schedule="end_to_end", kind="plain_ode", **STRUCTURE_ONLY),
     "end-to-end": _variant(schedule="end_to_end"),
     "ensemble": _ensemble,
     "rssm": _rssm_with(batch_size=16, lr=1e-4),

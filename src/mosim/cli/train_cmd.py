@@ -59,6 +59,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit-constraints", action=argparse.BooleanOptionalAction, default=None,
                    help="structured: add MuJoCo's joint-limit constraint forces, solved with the model's M(q), to the "
                         "networks' acceleration (default: the preset's)")
+    p.add_argument("--known-actuation", action=argparse.BooleanOptionalAction, default=None,
+                   help="structured: tau(a) is the force MuJoCo's actuators apply (from the model file), so the data "
+                        "identify M(q); implied by --limit-constraints (default: the preset's)")
     p.add_argument("--contact-features", action=argparse.BooleanOptionalAction, default=None,
                    help="feed each collision geom's height above the floor and the speed of its lowest point "
                         "(default: the preset's)")
@@ -107,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from mosim.errors import InvalidInputError
     from mosim.loading import load
     from mosim.models import model_preset
+    from mosim.models.config import STRUCTURE_ONLY
     from mosim.presets import get_preset
     from mosim.training.trainer import train
 
@@ -122,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
                                     "force_sees_action": args.force_sees_action or None,
                                     "limit_velocity_features": args.limit_velocity_features,
                                     "limit_constraints": args.limit_constraints,
+                                    "known_actuation": args.known_actuation,
                                     "contact_features": args.contact_features,
                                     "actuator_features": args.actuator_features,
                                     "heading_frame": args.heading_frame, "action_hidden": args.action_hidden}.items()
@@ -134,12 +139,15 @@ def run(args: argparse.Namespace) -> int:
     if args.loss == "one_step":
         over["horizon"] = 1
     model = preset.model
+    if model_over.get("kind", model.kind) != "structured":  # the structured model's own parts of a preset: off
+        for name in STRUCTURE_ONLY:
+            model_over.setdefault(name, False)
     if args.size is not None:
         model = model_preset(args.size, kind=model.kind, n_correctors=model.n_correctors, integrator=model.integrator,
                              activation=model.activation, substeps=model.substeps,
                              force_sees_action=model.force_sees_action, contact_features=model.contact_features,
                              actuator_features=model.actuator_features, heading_frame=model.heading_frame,
-                             limit_constraints=model.limit_constraints)
+                             limit_constraints=model.limit_constraints, known_actuation=model.known_actuation)
     preset = replace(preset, model=replace(model, **model_over), **over)
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
                               compile=args.compile, init_from=args.init_from,

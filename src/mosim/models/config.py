@@ -24,6 +24,8 @@ the normalized one-step state change (:class:`~mosim.models.delta.PlainDeltaMode
 ``rssm`` (DreamerV3's RSSM, :class:`~mosim.baselines.rssm.RSSMModel`, sized by :attr:`ModelConfig.rssm`) and
 ``ensemble`` (PETS / MBPO, :class:`~mosim.baselines.ensemble.EnsembleModel`, :attr:`ModelConfig.ensemble`)."""
 BASELINE_KINDS = ("rssm", "ensemble")
+STRUCTURE_ONLY = {"limit_constraints": False, "known_actuation": False}
+"""``ModelConfig`` fields that only the structured model has, turned off: for the other kinds made from a preset"""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,10 @@ class ModelConfig:
     force is taken as known (MuJoCo's ``qfrc_actuator``, :mod:`mosim.models.actuation`) in place of ``tau(a)``.
     Needs the spec's limit constraints and actuation (:func:`mosim.systems.with_mechanics`; training adds them,
     and the checkpoint keeps them)"""
+    known_actuation: bool = False
+    """structured only: ``tau(a)`` is the force MuJoCo's actuators apply (``qfrc_actuator`` of the model file,
+    :mod:`mosim.models.actuation`) instead of a network, so that how the acceleration answers the action measures
+    ``M(q)`` in MuJoCo's units (trajectories alone leave it undetermined). Implied by :attr:`limit_constraints`"""
     contact_features: bool = False
     """feed each collision geom's height above the floor and the velocity of its lowest point
     (:mod:`mosim.models.contact`) with the velocity features. Needs the spec's contact geometry
@@ -130,12 +136,16 @@ class ModelConfig:
             if getattr(self, name) and self.kind not in ("structured", "plain_ode", "plain_delta"):
                 raise InvalidInputError(f"{name} is for the kinds structured, plain_ode and plain_delta, "
                                         f"got kind {self.kind!r}")
-        if self.limit_constraints and self.force_sees_action:
-            raise InvalidInputError("limit_constraints takes the actuators' force as known, in place of tau(a): drop "
-                                    "force_sees_action (mosim train without --force-sees-action) or limit_constraints")
-        if self.limit_constraints and self.kind != "structured":
-            raise InvalidInputError(f"limit_constraints needs the structured model's M(q), got kind {self.kind!r}: "
-                                    "use kind='structured' or drop limit_constraints (mosim train --no-limit-constraints)")
+        for name in ("limit_constraints", "known_actuation"):
+            if not getattr(self, name):
+                continue
+            flag = "--no-" + name.replace("_", "-")
+            if self.force_sees_action:
+                raise InvalidInputError(f"{name} takes the actuators' force as known, in place of tau(a): drop "
+                                        f"force_sees_action (mosim train without --force-sees-action) or {name}")
+            if self.kind != "structured":
+                raise InvalidInputError(f"{name} needs the structured model's M(q), got kind {self.kind!r}: "
+                                        f"use kind='structured' or drop {name} (mosim train {flag})")
         if self.limit_velocity_features and self.limit_features is False:
             raise InvalidInputError("limit_velocity_features needs the limit features: drop limit_features=False "
                                     "(mosim train --no-limit-features) or the limit velocity features")
@@ -174,12 +184,12 @@ class ModelConfig:
 
     def actuation_of(self, spec: SystemSpec, known: bool = False) -> Actuation | None:
         """The actuation the features of a model of ``spec`` use (``None`` without :attr:`actuator_features`), or,
-        with ``known``, the one whose forces the model takes as known (``None`` without :attr:`limit_constraints`)."""
-        if not (self.limit_constraints if known else self.actuator_features):
+        with ``known``, the one whose forces the model takes as known (``None`` without :attr:`uses_known_actuation`)."""
+        if not (self.uses_known_actuation if known else self.actuator_features):
             return None
         if spec.actuation is None:
             raise InvalidInputError(
-                f"{'limit_constraints' if known else 'actuator_features'} needs the actuation of "
+                f"{'known_actuation' if known else 'actuator_features'} needs the actuation of "
                 f"{spec.system_id!r}, and the spec has none: pass mosim.systems.with_actuation(spec)")
         return spec.actuation
 
@@ -192,6 +202,11 @@ class ModelConfig:
                 f"limit_constraints needs the joint-limit constraints of {spec.system_id!r}, and the spec has none: "
                 "pass mosim.systems.with_mechanics(spec, limits=True)")
         return spec.limits
+
+    @property
+    def uses_known_actuation(self) -> bool:
+        """:attr:`known_actuation`, or implied by :attr:`limit_constraints`."""
+        return self.known_actuation or self.limit_constraints
 
     @property
     def uses_limit_features(self) -> bool:

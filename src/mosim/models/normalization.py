@@ -301,7 +301,8 @@ def model_inputs(dataset: Dataset, config: ModelConfig) -> tuple[SystemSpec, Nor
     :attr:`~mosim.models.config.ModelConfig.limit_constraints`; the checkpoint then keeps them), and the
     normalization statistics of the training split for those features."""
     spec = with_mechanics(dataset.spec, geometry=config.contact_features,
-                          actuation=config.actuator_features or config.limit_constraints, limits=config.limit_constraints)
+                          actuation=config.actuator_features or config.uses_known_actuation,
+                          limits=config.limit_constraints)
     stats = compute_normalization(dataset, limit_features=config.uses_limit_features,
                                   geometry=config.geometry_of(spec), actuation=config.actuation_of(spec),
                                   heading_frame=config.uses_heading_frame,

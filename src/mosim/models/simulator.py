@@ -98,7 +98,8 @@ class NeuralSimulator(DynamicsModel):
                 f"{round(spec.dt / limits.timestep)}) or drop limit_constraints")
         self.limit_solver = LimitSolver(limits) if limits is not None and len(limits) else None
         # the actuators' force known (from the model file), so that the data identify M (:mod:`mosim.models.limits`)
-        self.known_actuation = ActuatorForces(c.actuation_of(spec, known=True)) if self.limit_solver else None
+        known = c.actuation_of(spec, known=True)
+        self.known_actuation = ActuatorForces(known) if known is not None else None
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, config: ModelConfig | None = None, **kwargs: Any) -> NeuralSimulator:
