@@ -36,6 +36,8 @@ MODELS = {
     # benchmarks/models/reacher-easy-2026-11-27.pt; the pretrained reacher-easy solves its wrist's limit since
     # 2026-11-28 (ModelConfig.limit_constraints)
     "reacher-easy": {"pretrained": "reacher-easy", "2026-11-25": "benchmarks/models/reacher-easy-2026-11-25.pt"},
+    # likewise cartpole's "pretrained" rows: the model of 2026-11-27, kept as
+    # benchmarks/models/cartpole-balance-2026-11-27.pt (the pretrained one solves its cart's limit since 2026-11-28)
     "cartpole-balance": {"pretrained": "cartpole-balance",
                          "2026-11-25": "benchmarks/models/cartpole-balance-2026-11-25.pt"},
     "acrobot-swingup": {"pretrained": "acrobot-swingup",

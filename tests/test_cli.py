@@ -68,6 +68,19 @@ def test_train_options_reach_the_saved_config_and_init_from_checks_the_model(tmp
     r = subprocess.run([sys.executable, "-m", "mosim.cli", *common, "--out", str(tmp_path / "c"), "--init-from", best],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "another model config" in r.stderr and "Traceback" not in r.stderr
+    # the reacher preset solves the wrist's limit; --kind plain_delta leaves that structured-only part out, and the
+    # limit constraints and the actuation reach the saved spec of a structured run
+    reacher = ["train", "--data", str(data), "--preset", "reacher", "--max-steps", "2", "--no-score", "--quiet"]
+    assert main([*reacher, "--out", str(tmp_path / "d"), "--kind", "plain_delta"]) == 0
+    assert not json.loads((tmp_path / "d" / "config.json").read_text())["model_config"]["limit_constraints"]
+    assert main([*reacher, "--out", str(tmp_path / "e")]) == 0
+    saved = json.loads((tmp_path / "e" / "config.json").read_text())
+    assert saved["model_config"]["limit_constraints"] and saved["spec"]["limits"]["dof"] == [1]
+    assert saved["spec"]["actuation"]["gain"] == [1.0, 1.0]
+    capsys.readouterr()
+    r = subprocess.run([sys.executable, "-m", "mosim.cli", *reacher, "--out", str(tmp_path / "f"), "--kind",
+                        "plain_delta", "--limit-constraints"], capture_output=True, text=True)
+    assert r.returncode == 2 and "structured model's M" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_train_scores_on_another_files_test_split_and_skips_a_file_without_one(tmp_path, capsys):

@@ -109,7 +109,6 @@ class LimitSolver(nn.Module):
         self.limits, self.sweeps = limits, int(sweeps)
         self.register_buffer("qpos_index", torch.tensor(limits.qpos, dtype=torch.long), persistent=False)
         self.register_buffer("dof_index", torch.tensor(limits.dof, dtype=torch.long), persistent=False)
-        self.register_buffer("qpos0", torch.tensor(limits.qpos0, dtype=torch.float64), persistent=False)
         for name, value in (("damping_implicit", limits.implicit_damping), ("invweight0", limits.invweight0)):
             self.register_buffer(name, torch.tensor(value, dtype=torch.float64), persistent=False)
         for name in self._NAMES:
