@@ -183,7 +183,7 @@ class NeuralSimulator(DynamicsModel):
             scale = norm.std.to(acc)  # M in raw units: S M S (the module docstring of predictor)
             minv = scale.unsqueeze(-1) * inverse_inertia(chol, self.predictor.eps) * scale
             acc = solver(q, self.features.to_heading(q, v), acc, minv, solver.invweight0.to(acc))
-            acc = norm.denormalize(norm.bound(norm.normalize(acc)))
+            acc = norm.bound_raw(acc)
         return self.features.to_world(q, acc)
 
     def _step(self, q: Tensor, v: Tensor, a: Tensor) -> tuple[Tensor, Tensor]:
