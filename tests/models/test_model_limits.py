@@ -68,13 +68,13 @@ def _near_limits(model: mujoco.MjModel, limits: LimitConstraints, n: int, seed: 
 
 def _solve_like_mujoco(model: mujoco.MjModel, data: mujoco.MjData, solver: LimitSolver,
                        limits: LimitConstraints) -> np.ndarray:
-    """Our solve with MuJoCo's own ``M⁻¹``, ``invweight0`` and acceleration without the limits (and without the
+    """Our solve with MuJoCo's own ``M⁻¹`` and acceleration without the limits (and without the
     damping, where the step treats it implicitly: ``qacc_smooth + M⁻¹ D v``)."""
     minv = np.zeros((model.nv, model.nv))
     mujoco.mj_solveM(model, data, minv, np.eye(model.nv))
     a_net = data.qacc_smooth + minv @ (np.array(limits.implicit_damping or np.zeros(model.nv)) * data.qvel)
     t = lambda x: torch.as_tensor(np.array(x))[None]  # noqa: E731
-    out = solver(t(data.qpos), t(data.qvel), t(a_net), t(minv), t(limits.invweight0))
+    out = solver(t(data.qpos), t(data.qvel), t(a_net), t(minv))
     return out[0].numpy()
 
 
@@ -157,8 +157,7 @@ def test_no_limits_where_the_model_disables_them() -> None:
     limits = LimitConstraints.from_model(model)
     assert len(limits) == 0
     a0 = torch.randn(3, model.nv)
-    out = LimitSolver(limits)(torch.zeros(3, model.nq), torch.zeros(3, model.nv), a0, torch.eye(model.nv).expand(3, -1, -1),
-                              torch.zeros(3, 0))
+    out = LimitSolver(limits)(torch.zeros(3, model.nq), torch.zeros(3, model.nv), a0, torch.eye(model.nv).expand(3, -1, -1))
     assert torch.equal(out, a0)
 
 
@@ -185,9 +184,8 @@ def test_limit_solve_gradients() -> None:
     mujoco.mj_solveM(model, data, minv, np.eye(model.nv))
     chol = torch.linalg.cholesky(torch.tensor(minv))[None].requires_grad_()
     a0 = torch.tensor(data.qacc_smooth)[None].requires_grad_()
-    diag0 = torch.tensor(limits.invweight0)[None]
-    assert (solver(q, v, a0, torch.tensor(minv)[None], diag0) - a0).abs().min() > 1.0  # the forces act
-    assert torch.autograd.gradcheck(lambda a, c: solver(q, v, a, c @ c.transpose(-1, -2), diag0), (a0, chol))
+    assert (solver(q, v, a0, torch.tensor(minv)[None]) - a0).abs().min() > 1.0  # the forces act
+    assert torch.autograd.gradcheck(lambda a, c: solver(q, v, a, c @ c.transpose(-1, -2)), (a0, chol))
 
 
 def test_limit_constraints_need_the_structured_model() -> None:

@@ -124,7 +124,7 @@ class LimitSolver(nn.Module):
         """Whether the damping is split out and integrated implicitly (MuJoCo's Euler step of a damped robot)."""
         return bool(self.damping_implicit.numel())
 
-    def forward(self, q: Tensor, v: Tensor, a_net: Tensor, minv: Tensor, diag0: Tensor) -> Tensor:
+    def forward(self, q: Tensor, v: Tensor, a_net: Tensor, minv: Tensor) -> Tensor:
         """The acceleration the step integrates from ``a_net (..., nv)``, the acceleration of every force but the
         damping where :attr:`damps` (of every force but the limits' otherwise): the damping force and the limits'
         forces added, the damping implicit."""
@@ -133,6 +133,7 @@ class LimitSolver(nn.Module):
         if self.damps:
             damping = self.damping_implicit.to(q.dtype)
             a0 = a_net - (minv @ (damping * v).unsqueeze(-1)).squeeze(-1)
+        diag0 = self.invweight0.to(q.dtype)  # MuJoCo's scale of R: the model's M is in MuJoCo's units
         acc = limit_acceleration(q, v, a0, minv, diag0, self.qpos_index, self.dof_index, *consts, sweeps=self.sweeps)
         if self.damps:
             acc = implicitly_damped(acc, minv, damping, self.limits.timestep)

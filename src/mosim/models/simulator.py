@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
 from mosim.data.dataset import Dataset
@@ -182,7 +181,7 @@ class NeuralSimulator(DynamicsModel):
             norm, solver = self.acceleration_norm, self.limit_solver
             scale = norm.std.to(acc)  # M in raw units: S M S (the module docstring of predictor)
             minv = scale.unsqueeze(-1) * inverse_inertia(chol, self.predictor.eps) * scale
-            acc = solver(q, self.features.to_heading(q, v), acc, minv, solver.invweight0.to(acc))
+            acc = solver(q, self.features.to_heading(q, v), acc, minv)
             acc = norm.bound_raw(acc)
         return self.features.to_world(q, acc)
 
