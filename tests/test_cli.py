@@ -52,8 +52,9 @@ def test_train_options_reach_the_saved_config_and_init_from_checks_the_model(tmp
     common = ["train", "--data", str(data), "--preset", "tiny", "--max-steps", "4", "--no-score", "--quiet"]
     assert main([*common, "--out", str(tmp_path / "a"), "--size", "small", "--ema", "0.9",
                  "--speed-sampling", "2", "--limit-sampling", "3", "--contact-features", "--action-hidden", "none",
-                 "--min-stage-share", "0.5"]) == 0
+                 "--min-stage-share", "0.5", "--blocks", "3"]) == 0
     saved = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert [saved["model_config"][f"{n}_blocks"] for n in ("inertia", "force", "corrector")] == [3, 3, 3]
     assert saved["model_config"]["action_hidden"] == []  # a linear tau(a)
     assert saved["model_config"]["force_width"] == 64 and saved["model_config"]["n_correctors"] == 1
     assert saved["model_config"]["contact_features"] and saved["spec"]["geometry"]["pair_geom"]
@@ -61,7 +62,7 @@ def test_train_options_reach_the_saved_config_and_init_from_checks_the_model(tmp
     assert saved["train_config"]["limit_sampling"] == 3.0 and saved["train_config"]["min_stage_share"] == 0.5
     best = str(tmp_path / "a" / "best.pt")
     assert main([*common, "--out", str(tmp_path / "b"), "--size", "small", "--init-from", best,
-                 "--contact-features", "--action-hidden", ""]) == 0
+                 "--contact-features", "--action-hidden", "", "--blocks", "3"]) == 0
     assert json.loads((tmp_path / "b" / "config.json").read_text())["train_config"]["init_from"] == best
     capsys.readouterr()
     # a checkpoint of another model: a one-line error naming it

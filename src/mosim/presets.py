@@ -73,8 +73,11 @@ PRESETS: dict[str, Preset] = {
     "cartpole": Preset(model_preset("small", n_correctors=1, limit_constraints=True)),
     # reacher solves its wrist's limit as MuJoCo does, with the damping implicit and the actuators' force known, so
     # the data identify M(q) (ModelConfig.limit_constraints; 2026-11-28, 5 min, one core each, side by side: 2.6e-7
-    # and 8.9e-6 at H=100 against 9.2e-5 without; results/accuracy.md, group "constraint")
-    "reacher": Preset(model_preset("small", n_correctors=1, limit_constraints=True)),
+    # and 8.9e-6 at H=100 against 9.2e-5 without; results/accuracy.md, group "constraint"). What is left for the
+    # networks is smooth: without the corrector and with one residual block per network (two seeds, 5 min: 2.3e-6
+    # and 1.4e-5; two blocks 1.9e-6 twice; the plain network 2.3e-5 in 20 min) its compiled batch-4096 rollout runs
+    # 1.5x MuJoCo's on two cores, against 0.74x with the corrector and two blocks (1.0x without the corrector)
+    "reacher": Preset(model_preset("small", n_correctors=0, inertia_blocks=1, force_blocks=1, limit_constraints=True)),
     "pendulum": Preset(model_preset("small", n_correctors=0), budget_min=3.0),
     # The bigger models train end to end: in a CPU budget the staged schedule leaves each network too little time.
     # cheetah-run, 20 min: 0.30 at H=100 against 0.43 staged; 5 min: hopper 0.69 against 0.91, panda 0.12 against

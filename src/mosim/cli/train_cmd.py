@@ -37,6 +37,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-steps", type=int, default=None, help="total gradient steps instead of a time budget")
     p.add_argument("--size", default=None, choices=("tiny", "small", "medium", "large"),
                    help="network sizes (mosim.models.PRESETS) instead of the preset's; its other settings stay")
+    p.add_argument("--blocks", type=int, default=None, help="residual blocks of every network (the inertia, force and "
+                   "corrector networks) instead of the size's")
     p.add_argument("--activation", default=None, help="activation of every network: silu (the default), softplus, "
                    "tanh, relu or elu")
     p.add_argument("--kind", default=None, help="model kind: structured, plain_ode or plain_delta")
@@ -129,7 +131,10 @@ def run(args: argparse.Namespace) -> int:
                                     "known_actuation": args.known_actuation,
                                     "contact_features": args.contact_features,
                                     "actuator_features": args.actuator_features,
-                                    "heading_frame": args.heading_frame, "action_hidden": args.action_hidden}.items()
+                                    "heading_frame": args.heading_frame, "action_hidden": args.action_hidden,
+                                    **({} if args.blocks is None else {
+                                        f"{net}_blocks": args.blocks for net in ("inertia", "force", "corrector")}),
+                                    }.items()
                   if v is not None}
     over = {k: v for k, v in {"schedule": args.schedule, "loss": args.loss, "horizon": args.horizon, "lr": args.lr,
                               "batch_size": args.batch_size, "budget_min": args.budget_min,
