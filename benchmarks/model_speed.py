@@ -411,8 +411,8 @@ def report(cache: Path, out: Path) -> None:
                   "mj_step loop; else mujoco.rollout, 2 threads) | mosim / MuJoCo | compiled / MuJoCo |",
                   "|---|---|---|---|---|---|---|"]
         lines += [f"| {r['system']} | {r['batch']} | {r['mosim']:,.0f} | {r.get('compiled', float('nan')):,.0f} | "
-                  f"{r['mujoco']:,.0f} | {r['mosim'] / r['mujoco']:.2f}x | "
-                  f"{r.get('compiled', float('nan')) / r['mujoco']:.2f}x |" for r in rollout]
+                  f"{r['mujoco']:,.0f} | {r['mosim'] / r['mujoco']:.2g}x | "
+                  f"{r.get('compiled', float('nan')) / r['mujoco']:.2g}x |" for r in rollout]
         big = [r for r in rollout if r["batch"] == 4096]
         faster = [r["system"] for r in big if r.get("compiled", r["mosim"]) > r["mujoco"]]
         slower = [r["system"] for r in big if r["system"] not in faster]

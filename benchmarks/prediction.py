@@ -156,7 +156,7 @@ def report(args: argparse.Namespace) -> None:
         finite = ours == ours and ours != float("inf")
         summary.append(
             f"| {s} | {fmt(ours)} | {best_m} {fmt(others[best_m]) if best_m else ''} | "
-            f"{f'{ours / others[best_m]:.2f}x' if finite and best_m else '-'} | "
+            f"{f'{ours / others[best_m]:.2g}x' if finite and best_m else '-'} | "
             f"{f'{rssm / ours:.1f}x' if finite else '-'} | "
             f"{table[(s, 'mosim')][100].get('equivalent_horizon') or '-' if (s, 'mosim') in table else '-'} | "
             f"{'-' if paper is None else f'{paper[0]:g} / {paper[1]:g}'} | "

@@ -91,3 +91,71 @@ def test_limit_weights_closed_form_and_draws(small_dataset):
     expected = float((weights * (weights > 1)).sum() / weights.sum())
     assert 0 < expected < 1
     assert float(hit.float().mean()) == pytest.approx(expected, abs=0.01)
+
+
+def _go2_windows(n: int, length: int) -> "Windows":
+    """``n`` windows of go2 (a free joint) stepped by MuJoCo from its random initial states, float64."""
+    import mujoco
+
+    from mosim.training.windows import Windows
+
+    system = make_system("go2")
+    qs, vs = [], []
+    for seed in range(n):
+        q, v = system.reset(seed)
+        system.set_state(q, v)
+        traj_q, traj_v = [q], [v]
+        for _ in range(length):
+            mujoco.mj_step(system.model, system.data)
+            traj_q.append(system.data.qpos.copy())
+            traj_v.append(system.data.qvel.copy())
+        qs.append(np.stack(traj_q))
+        vs.append(np.stack(traj_v))
+    return Windows(torch.tensor(np.stack(qs)), torch.tensor(np.stack(vs)), torch.zeros(n, length, system.nu,
+                                                                                       dtype=torch.float64))
+
+
+def test_perturb_start_moves_the_whole_window_by_one_tangent_step_and_only_the_first_velocity():
+    from mosim.models.tangent import position_difference
+    from mosim.training.windows import perturb_start
+
+    windows = _go2_windows(3, 4)
+    layout = make_system("go2").layout
+    nv = layout.nv
+    q_scale = torch.linspace(0.01, 0.1, nv, dtype=torch.float64)
+    v_scale = torch.linspace(0.5, 2.0, nv, dtype=torch.float64)
+    out = perturb_start(windows, layout, q_scale, v_scale, 0.3, torch.Generator().manual_seed(0))
+    again = perturb_start(windows, layout, q_scale, v_scale, 0.3, torch.Generator().manual_seed(0))
+    assert torch.equal(out.qpos, again.qpos) and torch.equal(out.qvel, again.qvel)  # the generator decides
+    moved = position_difference(layout, windows.qpos, out.qpos)  # (B, L+1, nv)
+    torch.testing.assert_close(moved, moved[:, :1].expand_as(moved), atol=1e-9, rtol=0)  # one shift per window
+    assert (moved[:, 0].abs() > 0).all()
+    quat = out.qpos[..., 3:7]
+    torch.testing.assert_close(quat.norm(dim=-1), torch.ones(quat.shape[:-1], dtype=torch.float64))
+    assert not torch.equal(out.qvel[:, 0], windows.qvel[:, 0])
+    assert torch.equal(out.qvel[:, 1:], windows.qvel[:, 1:]) and torch.equal(out.action, windows.action)
+    unchanged = perturb_start(windows, layout, q_scale, v_scale, 0.0, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(unchanged.qpos, windows.qpos, atol=1e-12, rtol=0)
+
+
+def test_perturb_start_noise_has_the_asked_scale_per_entry(small_dataset):
+    from mosim.models.tangent import position_difference
+    from mosim.training.windows import perturb_start
+
+    layout = small_dataset.spec.layout
+    sampler = WindowSampler(small_dataset, "train", torch.device("cpu"), dtype=torch.float64)
+    windows = sampler.sample(40_000, 1, torch.Generator().manual_seed(2))
+    q_scale, v_scale = torch.tensor([0.01, 0.05], dtype=torch.float64), torch.tensor([0.3, 3.0], dtype=torch.float64)
+    out = perturb_start(windows, layout, q_scale, v_scale, 0.5, torch.Generator().manual_seed(3))
+    dq = position_difference(layout, windows.qpos[:, 0], out.qpos[:, 0])
+    dv = out.qvel[:, 0] - windows.qvel[:, 0]
+    torch.testing.assert_close(dq.std(0), 0.5 * q_scale, rtol=0.02, atol=0)
+    torch.testing.assert_close(dv.std(0), 0.5 * v_scale, rtol=0.02, atol=0)
+    assert dq.mean(0).abs().max() < 0.02 * 0.5 * q_scale.max()
+
+
+def test_negative_input_noise_is_refused():
+    from mosim.training.config import StageConfig, TrainConfig
+
+    with pytest.raises(InvalidInputError, match="input_noise"):
+        TrainConfig(stages=(StageConfig(name="all", max_steps=1),), input_noise=-0.1)

@@ -95,6 +95,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "1 + S * (standardized start speed)^2: more of the rare fast states (default 0: uniform)")
     p.add_argument("--limit-sampling", type=float, default=0.0, help="draw training windows during whose first "
                    "step a joint limit acts 1 + S times as often: more of the rare limit hits (default 0)")
+    p.add_argument("--input-noise", type=float, default=0.0, help="std of Gaussian noise on each training window's "
+                   "start state, in units of each entry's one-step change; the model learns to bring a perturbed "
+                   "velocity back to the data (default 0: the states as recorded)")
     p.add_argument("--ema", type=float, default=None, help="keep and validate an exponential moving average "
                    "of the weights with this decay per step (e.g. 0.999; 0: off)")
     p.add_argument("--init-from", default=None, help="start from the weights of this checkpoint (same system "
@@ -132,8 +135,7 @@ def run(args: argparse.Namespace) -> int:
                                     "contact_features": args.contact_features,
                                     "actuator_features": args.actuator_features,
                                     "heading_frame": args.heading_frame, "action_hidden": args.action_hidden,
-                                    **({} if args.blocks is None else {
-                                        f"{net}_blocks": args.blocks for net in ("inertia", "force", "corrector")}),
+                                    **{f"{net}_blocks": args.blocks for net in ("inertia", "force", "corrector")},
                                     }.items()
                   if v is not None}
     over = {k: v for k, v in {"schedule": args.schedule, "loss": args.loss, "horizon": args.horizon, "lr": args.lr,
@@ -157,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
                               compile=args.compile, init_from=args.init_from,
                               speed_sampling=args.speed_sampling, limit_sampling=args.limit_sampling,
+                              input_noise=args.input_noise,
                               error_scale=args.error_scale,
                               **({} if args.ema is None else {"ema_decay": args.ema}))
     out = Path(args.out or f"runs/{ds.spec.system_id}-{preset_name.split('-')[0]}")

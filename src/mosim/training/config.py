@@ -101,6 +101,10 @@ class TrainConfig:
     limit_sampling: float = 0.0
     """draw the training windows whose first transition has a joint limit acting (at either end) ``1 +
     limit_sampling`` times as often (:func:`~mosim.training.windows.limit_weights`); adds to speed sampling"""
+    input_noise: float = 0.0
+    """std of Gaussian noise added to each training window's start state, in units of each entry's one-step change
+    (the loss's scales; :func:`~mosim.training.windows.perturb_start`): the model is asked to bring the velocity back
+    to the data from a perturbed state, as its own rollouts must. 0: the windows as recorded"""
     error_scale: str = "standardized"
     """how the trajectory loss weighs the state entries' errors (:data:`~mosim.training.losses.ERROR_SCALES`):
     ``standardized``, each by the std of its one-step change, or ``raw``, all positions by one scale and all
@@ -123,6 +127,8 @@ class TrainConfig:
             raise InvalidInputError(f"TrainConfig.min_stage_share must be in [0, 1], got {self.min_stage_share}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise InvalidInputError(f"TrainConfig.ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.input_noise < 0:
+            raise InvalidInputError(f"TrainConfig.input_noise must be >= 0, got {self.input_noise}")
         from mosim.training.losses import ERROR_SCALES
 
         lookup(ERROR_SCALES, self.error_scale, "error scale")

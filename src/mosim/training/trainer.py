@@ -38,7 +38,7 @@ from mosim.training.checkpoint import load_checkpoint, save_checkpoint
 from mosim.training.config import StageConfig, TrainConfig
 from mosim.training.logger import RunLogger
 from mosim.training.losses import ERROR_SCALES, rollout_mse_per_window, trajectory_loss
-from mosim.training.windows import Windows, WindowSampler, fixed_windows
+from mosim.training.windows import Windows, WindowSampler, fixed_windows, perturb_start
 
 
 class TrainingDivergedError(MosimError):
@@ -166,6 +166,12 @@ def train(
     flag = {"stop": False}
     rollout_loss = training_loss_fn(model, q_scale, v_scale, config.compile)
 
+    def draw(length: int) -> Windows:
+        batch = sampler.sample(config.batch_size, length, gen)
+        if config.input_noise:
+            batch = perturb_start(batch, spec.layout, q_scale, v_scale, config.input_noise, gen)
+        return batch
+
     def save(path: Path, full: bool) -> None:
         payload = {**header, "model_state": model.state_dict(), "active_correctors": model.active_correctors,
                    "stage_name": config.stages[min(state["stage"], len(config.stages) - 1)].name}
@@ -186,7 +192,7 @@ def train(
                 elif ema is not None and state["stage_step"] == 0:
                     ema.reset(model)
                 bar.set_description(f"train [{stage.name}]")
-                stopped = _run_stage(model, stage, config, sampler, val, rollout_loss, opt, gen, state, logger,
+                stopped = _run_stage(model, stage, config, draw, val, rollout_loss, opt, state, logger,
                                      save, run_dir, flag, stop_after_steps, bar, ema)
                 if stopped:
                     save(last, full=True)
@@ -266,8 +272,8 @@ def training_loss_fn(model: torch.nn.Module, q_scale: torch.Tensor, v_scale: tor
     return lambda b: loss(b.qpos[:, 0], b.qvel[:, 0], b.action, b.qpos, b.qvel)
 
 
-def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSampler, val: Windows,
-               rollout_loss, opt, gen, state, logger, save, run_dir: Path, flag, stop_after_steps, bar,
+def _run_stage(model, stage: StageConfig, config: TrainConfig, draw: Callable[[int], Windows], val: Windows,
+               rollout_loss, opt, state, logger, save, run_dir: Path, flag, stop_after_steps, bar,
                ema: WeightAverage | None = None) -> bool:
     """Train one stage from ``state``; return True when stopped early (interrupt or ``stop_after_steps``)."""
     losses: list[float] = []
@@ -283,7 +289,7 @@ def _run_stage(model, stage: StageConfig, config: TrainConfig, sampler: WindowSa
         lr = cosine_lr(stage.lr, progress(), config.min_lr_ratio)
         for g in opt.param_groups:
             g["lr"] = lr
-        loss = rollout_loss(sampler.sample(config.batch_size, stage.horizon, gen))
+        loss = rollout_loss(draw(stage.horizon))
         if not torch.isfinite(loss):
             raise TrainingDivergedError(
                 f"the training loss became {loss.item()} at step {state['step']} (stage {stage.name!r}); training "

@@ -15,6 +15,7 @@ from torch import Tensor
 
 from mosim.data.dataset import Dataset
 from mosim.errors import InvalidInputError
+from mosim.integrators.positions import integrate_positions
 from mosim.models.features import FeatureIndex
 from mosim.systems.layout import JointLayout
 
@@ -106,6 +107,26 @@ def limit_weights(qpos: Tensor, layout: JointLayout, beta: float) -> Tensor:
     them more often."""
     active = at_limit(qpos, layout)
     return 1.0 + beta * (active[:, :-1] | active[:, 1:]).float()
+
+
+def perturb_start(windows: Windows, layout: JointLayout, q_scale: Tensor, v_scale: Tensor, sigma: float,
+                  generator: torch.Generator) -> Windows:
+    """``windows`` with Gaussian noise on their start states, for training (``TrainConfig.input_noise``).
+
+    A learned simulator's rollout feeds it its own, slightly wrong states; trained only on recorded states it has
+    never seen one, and its errors compound (the training noise of Sanchez-Gonzalez et al., 2020, "Learning to
+    simulate complex physics with graph networks"). Each window's start velocity gets noise of std ``sigma *
+    v_scale`` and its positions a tangent displacement of std ``sigma * q_scale`` (``(nv,)`` each, the one-step
+    changes' scales), integrated as MuJoCo integrates positions, so quaternions stay unit. The displacement moves
+    the whole window's positions (the targets shift with it: a position error persists, the model is not asked to
+    undo it in a step); the velocity targets stay as recorded, so the model learns to bring a perturbed velocity
+    back to the data's. The noise is drawn on the CPU from ``generator`` (checkpointed: a resumed run draws the
+    same)."""
+    b, nv = windows.qvel.shape[0], windows.qvel.shape[-1]
+    dq, dv = (torch.randn(b, nv, generator=generator).to(windows.qvel) * sigma * s for s in (q_scale, v_scale))
+    qpos = integrate_positions(layout, windows.qpos, dq.unsqueeze(1).expand_as(windows.qvel), 1.0)
+    qvel = torch.cat([windows.qvel[:, :1] + dv.unsqueeze(1), windows.qvel[:, 1:]], dim=1)
+    return Windows(qpos, qvel, windows.action)
 
 
 def gather(qpos: Tensor, qvel: Tensor, action: Tensor, ep: Tensor, t0: Tensor, length: int) -> Windows:
