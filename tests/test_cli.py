@@ -52,7 +52,7 @@ def test_train_options_reach_the_saved_config_and_init_from_checks_the_model(tmp
     common = ["train", "--data", str(data), "--preset", "tiny", "--max-steps", "4", "--no-score", "--quiet"]
     assert main([*common, "--out", str(tmp_path / "a"), "--size", "small", "--ema", "0.9",
                  "--speed-sampling", "2", "--limit-sampling", "3", "--contact-features", "--action-hidden", "none",
-                 "--min-stage-share", "0.5", "--blocks", "3", "--input-noise", "0.5"]) == 0
+                 "--min-stage-share", "0.5", "--blocks", "3", "--input-noise", "0.5", "--val-every", "2"]) == 0
     saved = json.loads((tmp_path / "a" / "config.json").read_text())
     assert [saved["model_config"][f"{n}_blocks"] for n in ("inertia", "force", "corrector")] == [3, 3, 3]
     assert saved["model_config"]["action_hidden"] == []  # a linear tau(a)
@@ -60,7 +60,7 @@ def test_train_options_reach_the_saved_config_and_init_from_checks_the_model(tmp
     assert saved["model_config"]["contact_features"] and saved["spec"]["geometry"]["pair_geom"]
     assert saved["train_config"]["ema_decay"] == 0.9 and saved["train_config"]["speed_sampling"] == 2.0
     assert saved["train_config"]["limit_sampling"] == 3.0 and saved["train_config"]["min_stage_share"] == 0.5
-    assert saved["train_config"]["input_noise"] == 0.5
+    assert saved["train_config"]["input_noise"] == 0.5 and saved["train_config"]["val_every_steps"] == 2
     best = str(tmp_path / "a" / "best.pt")
     assert main([*common, "--out", str(tmp_path / "b"), "--size", "small", "--init-from", best,
                  "--contact-features", "--action-hidden", "", "--blocks", "3"]) == 0

@@ -81,6 +81,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-stage-share", type=float, default=None, help="share of a stage's planned budget it trains "
                    "before a plateau (the preset's patience) may end it, in [0, 1] (default: the preset's)")
     p.add_argument("--batch-size", type=int, default=None, help="windows per gradient step")
+    p.add_argument("--val-every", type=int, default=None, help="gradient steps between validations (the preset's: "
+                   "500); each validation rolls 256 validation windows out 100 steps, time the budget counts")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--members", type=int, default=1, help="train an ensemble of this many runs of the recipe, seeds "
                    "SEED, SEED+1, ..., into OUT/member-k, each with the budget given, and score their rollouts "
@@ -140,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
                   if v is not None}
     over = {k: v for k, v in {"schedule": args.schedule, "loss": args.loss, "horizon": args.horizon, "lr": args.lr,
                               "batch_size": args.batch_size, "budget_min": args.budget_min,
-                              "min_stage_share": args.min_stage_share}.items() if v is not None}
+                              "min_stage_share": args.min_stage_share,
+                              "val_every_steps": args.val_every}.items() if v is not None}
     if args.loss == "rollout" and args.horizon is None and preset.horizon == 1:
         over["horizon"] = 8
     if args.loss == "one_step":
