@@ -8,7 +8,7 @@ Everything goes under --out (default runs/own_robot): data.h5, the run folder wi
 command that renders the prediction next to MuJoCo. The same steps from the shell:
 
     mosim collect --mjcf my_robot.xml --episodes 50 --steps 500 --out runs/own_robot/data.h5
-    mosim train --data runs/own_robot/data.h5 --preset reacher --budget-min 10 --out runs/own_robot/run
+    mosim train --data runs/own_robot/data.h5 --preset small --budget-min 10 --out runs/own_robot/run
     mosim render --model runs/own_robot/run/best.pt --data runs/own_robot/data.h5 --out runs/own_robot/video.mp4
 """
 
@@ -58,7 +58,7 @@ def main() -> None:
         preset = get_preset("tiny", val_every_steps=15)
         config = preset.train_config(max_steps=30, val_windows=8)
     else:
-        preset = get_preset("reacher", budget_min=args.budget_min)  # a small model with one corrector
+        preset = get_preset("small", budget_min=args.budget_min)  # a small model with one corrector
         config = preset.train_config()
     result = train(data, preset.model, config, out / "run", resume=False, progress=not args.tiny)
     print(f"trained {result.steps} steps; best validation rollout MSE {result.best_val_mse:.4g} -> {result.best_path}")

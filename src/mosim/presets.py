@@ -106,6 +106,11 @@ PRESETS: dict[str, Preset] = {
     "panda": Preset(model_preset("medium", n_correctors=1, actuator_features=True), schedule="end_to_end"),
     "humanoid": Preset(model_preset("medium", n_correctors=3), schedule="end_to_end"),
     "tiny": Preset(model_preset("tiny"), budget_min=0.5, batch_size=128, val_every_steps=50),
+    # For robots of one's own (docs/adding-a-robot.md): the model sizes alone, nothing read from a MuJoCo model
+    # beyond the joint layout, any model step. small: staged as the small systems' presets; medium: end to end as the
+    # robots' presets, at their learning rate.
+    "small": Preset(model_preset("small", n_correctors=1)),
+    "medium": Preset(model_preset("medium", n_correctors=1), schedule="end_to_end", lr=2e-3),
 }
 
 

@@ -36,3 +36,14 @@ def test_min_stage_share_reaches_the_train_config():
     assert get_preset("acrobot").train_config().min_stage_share == 1.0  # its stages keep their planned shares
     assert get_preset("reacher").train_config().min_stage_share == 0.0
     assert get_preset("reacher", min_stage_share=0.5).train_config().min_stage_share == 0.5
+
+
+@pytest.mark.parametrize("name", ["small", "medium"])
+def test_generic_presets_read_nothing_from_the_robots_model(name):
+    """A robot of one's own gets a model of a size, with no part that needs MuJoCo constants or a model step equal to
+    the physics step (the reacher preset's limit constraints do)."""
+    model = get_preset(name).model
+    assert model.kind == "structured" and model.n_correctors == 1
+    assert not (model.limit_constraints or model.uses_known_actuation or model.contact_features
+                or model.actuator_features)
+    assert model.force_width == {"small": 64, "medium": 128}[name]

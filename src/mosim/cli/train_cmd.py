@@ -30,8 +30,8 @@ def _widths(text: str) -> tuple[int, ...]:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="dataset .h5 file (from mosim collect)")
-    p.add_argument("--preset", default=None, help="recipe: acrobot, cartpole, reacher, pendulum, cheetah, hopper, go2, panda, humanoid, tiny "
-                   "(default: from the system id)")
+    p.add_argument("--preset", default=None, help="recipe: acrobot, cartpole, reacher, pendulum, cheetah, hopper, go2, panda, humanoid; small or medium "
+                   "for a robot of your own; tiny (default: from the system id)")
     p.add_argument("--out", default=None, help="run folder (default: runs/<system>-<preset>)")
     p.add_argument("--budget-min", type=float, default=None, help="total wall-clock budget in minutes")
     p.add_argument("--max-steps", type=int, default=None, help="total gradient steps instead of a time budget")
