@@ -317,7 +317,7 @@ def time_to_accuracy(data: str, minutes: float, root: Path, jobs: int = 2, val_e
     for name, _ in procs:
         (root / name / "done").write_text("")
     logs = {n: list(csv.DictReader(open(root / n / "log.csv"))) for n in runs}
-    trained = date.fromtimestamp((root / "ours" / "log.csv").stat().st_mtime).isoformat()  # reused runs keep theirs
+    measured_on = date.fromtimestamp((root / "ours" / "log.csv").stat().st_mtime).isoformat()  # reused runs keep theirs
     target = min(float(r["val_mse"]) for r in logs["original"])
 
     def first_time(log: list[dict]) -> tuple[float, int]:
@@ -330,7 +330,7 @@ def time_to_accuracy(data: str, minutes: float, root: Path, jobs: int = 2, val_e
     t_orig, s_orig = first_time(logs["original"])
     return {"target_val_mse": target, "ours_s": t_ours, "ours_samples": s_ours, "original_s": t_orig,
             "original_samples": s_orig, "speedup": t_orig / t_ours,
-            "ours_final": min(float(r["val_mse"]) for r in logs["ours"]), "date": trained, "val_every": val_every}
+            "ours_final": min(float(r["val_mse"]) for r in logs["ours"]), "date": measured_on, "val_every": val_every}
 
 
 def main() -> None:

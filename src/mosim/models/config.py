@@ -182,16 +182,14 @@ class ModelConfig:
                 "pass mosim.systems.with_geometry(spec)")
         return spec.geometry
 
-    def actuation_of(self, spec: SystemSpec, known: bool = False) -> Actuation | None:
-        """The actuation the features of a model of ``spec`` use (``None`` without :attr:`actuator_features`), or,
-        with ``known``, the one whose forces the model takes as known (``None`` without :attr:`uses_known_actuation`)."""
-        if not (self.uses_known_actuation if known else self.actuator_features):
-            return None
-        if spec.actuation is None:
-            raise InvalidInputError(
-                f"{'known_actuation' if known else 'actuator_features'} needs the actuation of "
-                f"{spec.system_id!r}, and the spec has none: pass mosim.systems.with_actuation(spec)")
-        return spec.actuation
+    def actuation_of(self, spec: SystemSpec) -> Actuation | None:
+        """The actuation the features of a model of ``spec`` use (``None`` without :attr:`actuator_features`)."""
+        return _spec_actuation(spec, "actuator_features") if self.actuator_features else None
+
+    def known_actuation_of(self, spec: SystemSpec) -> Actuation | None:
+        """The actuation whose forces a model of ``spec`` takes as known (``None`` without
+        :attr:`uses_known_actuation`)."""
+        return _spec_actuation(spec, "known_actuation") if self.uses_known_actuation else None
 
     def limits_of(self, spec: SystemSpec) -> LimitConstraints | None:
         """The limit constraints a model of ``spec`` solves (``None`` without :attr:`limit_constraints`)."""
@@ -258,6 +256,13 @@ class ModelConfig:
         d.setdefault("heading_frame", False)  # likewise: world-frame velocities
         d.setdefault("activation", "softplus")  # the default until 2026-11-27
         return cls.from_dict(d)
+
+
+def _spec_actuation(spec: SystemSpec, needed_by: str) -> Actuation:
+    if spec.actuation is None:
+        raise InvalidInputError(f"{needed_by} needs the actuation of {spec.system_id!r}, and the spec has none: "
+                                "pass mosim.systems.with_actuation(spec)")
+    return spec.actuation
 
 
 PRESETS: dict[str, ModelConfig] = {

@@ -97,7 +97,7 @@ class NeuralSimulator(DynamicsModel):
                 f"{round(spec.dt / limits.timestep)}) or drop limit_constraints")
         self.limit_solver = LimitSolver(limits) if limits is not None and len(limits) else None
         # the actuators' force known (from the model file), so that the data identify M (:mod:`mosim.models.limits`)
-        known = c.actuation_of(spec, known=True)
+        known = c.known_actuation_of(spec)
         self.known_actuation = ActuatorForces(known) if known is not None else None
 
     @classmethod
