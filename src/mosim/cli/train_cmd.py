@@ -61,6 +61,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit-constraints", action=argparse.BooleanOptionalAction, default=None,
                    help="structured: add MuJoCo's joint-limit constraint forces, solved with the model's M(q), to the "
                         "networks' acceleration (default: the preset's)")
+    p.add_argument("--contact-constraints", action=argparse.BooleanOptionalAction, default=None,
+                   help="structured: add MuJoCo's floor contact forces (friction pyramids of spheres and capsules), "
+                        "solved with the joint limits and the model's M(q), to the networks' acceleration; implies "
+                        "--limit-constraints (default: the preset's)")
+    p.add_argument("--contact-slots", type=int, default=None,
+                   help="with --contact-constraints: solve the N candidate contact points nearest the floor (0: all)")
     p.add_argument("--known-actuation", action=argparse.BooleanOptionalAction, default=None,
                    help="structured: tau(a) is the force MuJoCo's actuators apply (from the model file), so the data "
                         "identify M(q); implied by --limit-constraints (default: the preset's)")
@@ -134,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
                                     "limit_velocity_features": args.limit_velocity_features,
                                     "limit_constraints": args.limit_constraints,
                                     "known_actuation": args.known_actuation,
+                                    "contact_constraints": args.contact_constraints,
+                                    "contact_slots": args.contact_slots,
                                     "contact_features": args.contact_features,
                                     "actuator_features": args.actuator_features,
                                     "heading_frame": args.heading_frame, "action_hidden": args.action_hidden,
@@ -157,7 +165,8 @@ def run(args: argparse.Namespace) -> int:
                              activation=model.activation, substeps=model.substeps,
                              force_sees_action=model.force_sees_action, contact_features=model.contact_features,
                              actuator_features=model.actuator_features, heading_frame=model.heading_frame,
-                             limit_constraints=model.limit_constraints, known_actuation=model.known_actuation)
+                             limit_constraints=model.limit_constraints, known_actuation=model.known_actuation,
+                             contact_constraints=model.contact_constraints, contact_slots=model.contact_slots)
     preset = replace(preset, model=replace(model, **model_over), **over)
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
                               compile=args.compile, init_from=args.init_from,

@@ -11,7 +11,9 @@ from mosim.models.networks import ACTIVATIONS
 from mosim.registry import lookup
 from mosim.systems.base import SystemSpec
 from mosim.systems.actuation import Actuation
+from mosim.systems.contacts import FloorContacts
 from mosim.systems.geometry import ContactGeometry
+from mosim.systems.layout import FREE
 from mosim.systems.limits import LimitConstraints
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ the normalized one-step state change (:class:`~mosim.models.delta.PlainDeltaMode
 ``rssm`` (DreamerV3's RSSM, :class:`~mosim.baselines.rssm.RSSMModel`, sized by :attr:`ModelConfig.rssm`) and
 ``ensemble`` (PETS / MBPO, :class:`~mosim.baselines.ensemble.EnsembleModel`, :attr:`ModelConfig.ensemble`)."""
 BASELINE_KINDS = ("rssm", "ensemble")
-STRUCTURE_ONLY = {"limit_constraints": False, "known_actuation": False}
+STRUCTURE_ONLY = {"limit_constraints": False, "known_actuation": False, "contact_constraints": False}
 """``ModelConfig`` fields that only the structured model has, turned off: for the other kinds made from a preset"""
 
 
@@ -79,6 +81,16 @@ class ModelConfig:
     """structured only: ``tau(a)`` is the force MuJoCo's actuators apply (``qfrc_actuator`` of the model file,
     :mod:`mosim.models.actuation`) instead of a network, so that how the acceleration answers the action measures
     ``M(q)`` in MuJoCo's units (trajectories alone leave it undetermined). Implied by :attr:`limit_constraints`"""
+    contact_constraints: bool = False
+    """structured only: add MuJoCo's floor contact forces to the predicted acceleration, solved as MuJoCo solves
+    them (:mod:`mosim.models.contacts`: the friction pyramids of the geoms touching the floor, with the joint limits)
+    with the predictor's ``M(q)``, instead of leaving the networks to learn the jumps of landing and slipping.
+    Implies :attr:`limit_constraints` (and with it the actuators' force as known). Needs the spec's contact geometry
+    and :class:`~mosim.systems.contacts.FloorContacts` (training adds them, and the checkpoint keeps them); spheres
+    and capsules on pyramidal cones, robots without a free joint"""
+    contact_slots: int = 0
+    """with :attr:`contact_constraints`: how many of the candidate contact points (a sphere's centre, a capsule's two
+    ends) nearest the floor are solved at a step, ``0`` for all of them"""
     contact_features: bool = False
     """feed each collision geom's height above the floor and the velocity of its lowest point
     (:mod:`mosim.models.contact`) with the velocity features. Needs the spec's contact geometry
@@ -127,7 +139,8 @@ class ModelConfig:
             ("joint-limit", self.limit_features, "limit_features=False, mosim train --no-limit-features"),
             ("contact", self.contact_features, "contact_features=False, mosim train --no-contact-features"),
             ("limit velocity", self.limit_velocity_features, "limit_velocity_features=False"),
-            ("limit constraint", self.limit_constraints, "limit_constraints=False"))
+            ("limit constraint", self.limit_constraints, "limit_constraints=False"),
+            ("contact constraint", self.contact_constraints, "contact_constraints=False"))
             if on]
         if self.integrator == "dopri5" and discontinuous and self.kind in ("structured", "plain_ode"):
             raise InvalidInputError(f"dopri5 needs dynamics continuous in the state, and the {' and the '.join(discontinuous)} "
@@ -136,7 +149,9 @@ class ModelConfig:
             if getattr(self, name) and self.kind not in ("structured", "plain_ode", "plain_delta"):
                 raise InvalidInputError(f"{name} is for the kinds structured, plain_ode and plain_delta, "
                                         f"got kind {self.kind!r}")
-        for name in ("limit_constraints", "known_actuation"):
+        if self.contact_slots < 0:
+            raise InvalidInputError(f"ModelConfig.contact_slots must be >= 0 (0: all), got {self.contact_slots}")
+        for name in ("limit_constraints", "known_actuation", "contact_constraints"):
             if not getattr(self, name):
                 continue
             flag = "--no-" + name.replace("_", "-")
@@ -192,8 +207,8 @@ class ModelConfig:
         return _spec_actuation(spec, "known_actuation") if self.uses_known_actuation else None
 
     def limits_of(self, spec: SystemSpec) -> LimitConstraints | None:
-        """The limit constraints a model of ``spec`` solves (``None`` without :attr:`limit_constraints`)."""
-        if not self.limit_constraints:
+        """The limit constraints a model of ``spec`` solves (``None`` without :attr:`uses_limit_constraints`)."""
+        if not self.uses_limit_constraints:
             return None
         if spec.limits is None:
             raise InvalidInputError(
@@ -201,10 +216,30 @@ class ModelConfig:
                 "pass mosim.systems.with_mechanics(spec, limits=True)")
         return spec.limits
 
+    def contacts_of(self, spec: SystemSpec) -> tuple[ContactGeometry, FloorContacts] | None:
+        """The geometry and the floor contacts a model of ``spec`` solves (``None`` without
+        :attr:`contact_constraints`)."""
+        if not self.contact_constraints:
+            return None
+        if spec.geometry is None or spec.contacts is None:
+            raise InvalidInputError(
+                f"contact_constraints needs the contact geometry and floor contacts of {spec.system_id!r}, and the spec "
+                "lacks them: pass mosim.systems.with_mechanics(spec, contacts=True)")
+        if self.uses_heading_frame and spec.layout.joints_of_type(FREE):
+            raise InvalidInputError(
+                f"contact_constraints is not solved for robots with a free joint ({spec.system_id!r}) yet: drop it "
+                "(mosim train --no-contact-constraints)")
+        return spec.geometry, spec.contacts
+
+    @property
+    def uses_limit_constraints(self) -> bool:
+        """:attr:`limit_constraints`, or implied by :attr:`contact_constraints`."""
+        return self.limit_constraints or self.contact_constraints
+
     @property
     def uses_known_actuation(self) -> bool:
-        """:attr:`known_actuation`, or implied by :attr:`limit_constraints`."""
-        return self.known_actuation or self.limit_constraints
+        """:attr:`known_actuation`, or implied by :attr:`limit_constraints` or :attr:`contact_constraints`."""
+        return self.known_actuation or self.uses_limit_constraints
 
     @property
     def uses_limit_features(self) -> bool:

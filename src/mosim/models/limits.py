@@ -30,10 +30,16 @@ MuJoCo's units, and ``R`` uses MuJoCo's ``invweight0`` as it is.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import Tensor, nn
 
+from mosim.models.newton import join_rows, solve_rows
 from mosim.systems.limits import LimitConstraints
+
+if TYPE_CHECKING:
+    from mosim.models.contacts import ContactSolver
 
 
 def impedance(r: Tensor, solimp: Tensor) -> Tensor:
@@ -88,6 +94,23 @@ def limit_acceleration(q: Tensor, v: Tensor, a0: Tensor, minv: Tensor, diag0: Te
     return a0 + (columns @ force.unsqueeze(-1)).squeeze(-1)
 
 
+def limit_rows(q: Tensor, v: Tensor, diag0: Tensor, qpos_index: Tensor, dof_index: Tensor, low: Tensor,
+               high: Tensor, margin: Tensor, stiffness: Tensor, damping: Tensor, solimp: Tensor,
+               nv: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The limits as rows for :func:`mosim.models.newton.solve_rows`: ``J (..., L, nv)`` (``±e_dof``), ``aref``,
+    ``R`` and whether each acts ``(..., L)``; arguments as :func:`limit_acceleration`'s."""
+    x = q[..., qpos_index]
+    to_low, to_high = x - low, high - x
+    lower = to_low <= to_high
+    pos = torch.where(lower, to_low, to_high)
+    sign = torch.where(lower, 1.0, -1.0).to(q.dtype)
+    r = pos - margin
+    imp = impedance(r, solimp)
+    aref = -damping * (sign * v[..., dof_index]) - stiffness * imp * r
+    unit = torch.nn.functional.one_hot(dof_index, nv).to(q.dtype)           # (L, nv)
+    return sign.unsqueeze(-1) * unit, aref, (1 - imp) / imp * diag0, pos < margin
+
+
 def implicitly_damped(acc: Tensor, minv: Tensor, damping: Tensor, timestep: float) -> Tensor:
     """``(I + h M⁻¹ D)⁻¹ acc``: the acceleration MuJoCo's Euler step integrates, ``(M + h D)⁻¹ M acc``, for
     ``acc (..., nv)``, ``minv (..., nv, nv)`` and the dofs' damping ``D = diag(damping (nv,))``."""
@@ -104,9 +127,11 @@ class LimitSolver(nn.Module):
 
     _NAMES = ("low", "high", "margin", "stiffness", "damping", "solimp")
 
-    def __init__(self, limits: LimitConstraints, sweeps: int = 4) -> None:
+    def __init__(self, limits: LimitConstraints, sweeps: int = 4, contacts: ContactSolver | None = None,
+                 newton_iterations: int = 6) -> None:
         super().__init__()
         self.limits, self.sweeps = limits, int(sweeps)
+        self.contacts, self.newton_iterations = contacts, int(newton_iterations)
         self.register_buffer("qpos_index", torch.tensor(limits.qpos, dtype=torch.long), persistent=False)
         self.register_buffer("dof_index", torch.tensor(limits.dof, dtype=torch.long), persistent=False)
         for name, value in (("damping_implicit", limits.implicit_damping), ("invweight0", limits.invweight0)):
@@ -134,10 +159,17 @@ class LimitSolver(nn.Module):
             damping = self.damping_implicit.to(q.dtype)
             a0 = a_net - (minv @ (damping * v).unsqueeze(-1)).squeeze(-1)
         diag0 = self.invweight0.to(q.dtype)  # MuJoCo's scale of R: the model's M is in MuJoCo's units
-        acc = limit_acceleration(q, v, a0, minv, diag0, self.qpos_index, self.dof_index, *consts, sweeps=self.sweeps)
+        if self.contacts is None:
+            acc = limit_acceleration(q, v, a0, minv, diag0, self.qpos_index, self.dof_index, *consts,
+                                     sweeps=self.sweeps)
+        else:  # the limits' rows and the contacts' together, by Newton's method (mosim.models.contacts)
+            rows = limit_rows(q, v, diag0, self.qpos_index, self.dof_index, *consts, nv=v.shape[-1])
+            jac, aref, reg, active = join_rows(rows, self.contacts(q, v))
+            acc = solve_rows(a0, minv, jac, aref, reg, active, self.newton_iterations)
         if self.damps:
             acc = implicitly_damped(acc, minv, damping, self.limits.timestep)
         return acc
 
     def extra_repr(self) -> str:
-        return f"limits={len(self.limits)}, sweeps={self.sweeps}"
+        contacts = "" if self.contacts is None else f", newton_iterations={self.newton_iterations}"
+        return f"limits={len(self.limits)}, sweeps={self.sweeps}{contacts}"

@@ -298,11 +298,12 @@ def model_inputs(dataset: Dataset, config: ModelConfig) -> tuple[SystemSpec, Nor
     """What a fresh model of ``config`` on ``dataset`` is built from: the dataset's spec, with the contact geometry,
     the actuation and the limit constraints the model needs (:attr:`~mosim.models.config.ModelConfig.contact_features`,
     :attr:`~mosim.models.config.ModelConfig.actuator_features`,
-    :attr:`~mosim.models.config.ModelConfig.limit_constraints`; the checkpoint then keeps them), and the
+    :attr:`~mosim.models.config.ModelConfig.limit_constraints`,
+    :attr:`~mosim.models.config.ModelConfig.contact_constraints`; the checkpoint then keeps them), and the
     normalization statistics of the training split for those features."""
-    spec = with_mechanics(dataset.spec, geometry=config.contact_features,
+    spec = with_mechanics(dataset.spec, geometry=config.contact_features or config.contact_constraints,
                           actuation=config.actuator_features or config.uses_known_actuation,
-                          limits=config.limit_constraints)
+                          limits=config.uses_limit_constraints, contacts=config.contact_constraints)
     stats = compute_normalization(dataset, limit_features=config.uses_limit_features,
                                   geometry=config.geometry_of(spec), actuation=config.actuation_of(spec),
                                   heading_frame=config.uses_heading_frame,

@@ -9,6 +9,7 @@ A fresh model predicts ``y ≈ 0``, i.e. the mean acceleration of the data.
 With ``ModelConfig.limit_constraints`` the networks' acceleration is the one without joint limits (and without the
 damping, where MuJoCo's step treats it implicitly), and :mod:`mosim.models.limits` adds the limits' forces, solved
 with the predictor's ``M(q)`` as MuJoCo solves them, and the damping; the data bound then applies to the result.
+``ModelConfig.contact_constraints`` adds the floor contacts' forces the same way (:mod:`mosim.models.contacts`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from mosim.models.actuation import ActuatorForces
 from mosim.models.config import PRESETS, ModelConfig, model_preset
 from mosim.models.corrector import Corrector
 from mosim.models.features import StateFeatures
+from mosim.models.contacts import ContactSolver
 from mosim.models.limits import LimitSolver
 from mosim.models.normalization import NormalizationStats, Normalizer, bound_state, model_inputs
 from mosim.models.predictor import PlainODEPredictor, StructuredPredictor, inverse_inertia
@@ -95,7 +97,12 @@ class NeuralSimulator(DynamicsModel):
                 f"integrates steps of {spec.dt / c.substeps:g} s ({spec.system_id!r} steps {spec.substeps} physics steps "
                 f"per model step): set substeps={round(spec.dt / limits.timestep)} (mosim train --substeps "
                 f"{round(spec.dt / limits.timestep)}) or drop limit_constraints")
-        self.limit_solver = LimitSolver(limits) if limits is not None and len(limits) else None
+        solved = c.contacts_of(spec)
+        contacts = None
+        if solved is not None:
+            contacts = ContactSolver(*solved, nv=spec.nv, slots=c.contact_slots or 10**9)
+        self.limit_solver = (LimitSolver(limits, contacts=contacts)
+                             if limits is not None and (len(limits) or contacts is not None) else None)
         # the actuators' force known (from the model file), so that the data identify M (:mod:`mosim.models.limits`)
         known = c.known_actuation_of(spec)
         self.known_actuation = ActuatorForces(known) if known is not None else None

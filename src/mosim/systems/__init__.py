@@ -7,6 +7,7 @@ from dataclasses import replace
 from mosim.errors import InvalidInputError, MosimError
 from mosim.systems.actuation import Actuation
 from mosim.systems.base import System, SystemSpec
+from mosim.systems.contacts import FloorContacts
 from mosim.systems.dmc import DMCSystem, dmc_task_ids, is_dmc_id
 from mosim.systems.geometry import ContactGeometry
 from mosim.systems.layout import JointLayout
@@ -33,12 +34,13 @@ def make_system(system_id: str, substeps: int | None = None) -> System:
 
 
 def with_mechanics(spec: SystemSpec, geometry: bool = False, actuation: bool = False,
-                   limits: bool = False) -> SystemSpec:
+                   limits: bool = False, contacts: bool = False) -> SystemSpec:
     """``spec`` with the parts of the robot's MuJoCo model asked for that it lacks (a dataset's spec keeps
-    none): its :class:`ContactGeometry`, its :class:`Actuation` and its :class:`LimitConstraints`, read from the
+    none): its :class:`ContactGeometry`, its :class:`Actuation`, its :class:`LimitConstraints` and its
+    :class:`FloorContacts` (which come with the geometry they belong to), read from the
     system made again from its id (once, whatever is asked)."""
-    missing = {name for name, wanted in (("geometry", geometry), ("actuation", actuation), ("limits", limits))
-               if wanted and getattr(spec, name) is None}
+    wants = (("geometry", geometry or contacts), ("actuation", actuation), ("limits", limits), ("contacts", contacts))
+    missing = {name for name, wanted in wants if wanted and getattr(spec, name) is None}
     if not missing:
         return spec
     try:
@@ -48,7 +50,10 @@ def with_mechanics(spec: SystemSpec, geometry: bool = False, actuation: bool = F
     problems = spec.mismatches(system.spec())
     if problems:
         raise InvalidInputError(f"the system {spec.system_id!r} made here differs from the spec's: {problems}")
-    return replace(spec, **{name: getattr(system, name) for name in missing})
+    parts = {name: getattr(system, name) for name in missing if name != "contacts"}
+    if "contacts" in missing:  # for the pairs of the spec's own geometry, where it has one
+        parts["contacts"] = FloorContacts.from_model(system.model, spec.geometry or parts["geometry"])
+    return replace(spec, **parts)
 
 
 def with_geometry(spec: SystemSpec) -> SystemSpec:
@@ -66,5 +71,5 @@ def list_systems() -> list[str]:
     return sorted(MENAGERIE_ROBOTS) + dmc_task_ids()
 
 
-__all__ = ["Actuation", "ContactGeometry", "DMCSystem", "JointLayout", "LimitConstraints", "MJCFSystem", "System", "SystemSpec",
+__all__ = ["Actuation", "ContactGeometry", "DMCSystem", "FloorContacts", "JointLayout", "LimitConstraints", "MJCFSystem", "System", "SystemSpec",
            "list_systems", "make_system", "with_actuation", "with_geometry", "with_mechanics"]

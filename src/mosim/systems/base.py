@@ -19,6 +19,7 @@ import numpy as np
 
 from mosim.errors import InvalidInputError
 from mosim.systems.actuation import Actuation
+from mosim.systems.contacts import FloorContacts
 from mosim.systems.geometry import ContactGeometry
 from mosim.systems.layout import JointLayout
 from mosim.systems.limits import LimitConstraints
@@ -56,14 +57,17 @@ class SystemSpec:
     limits: LimitConstraints | None = field(default=None, compare=False)
     """the joint-limit constraints (:meth:`System.limits`), kept where a model needs them
     (``ModelConfig.limit_constraints``); like :attr:`geometry`, not in a dataset's spec and not compared"""
+    contacts: FloorContacts | None = field(default=None, compare=False)
+    """the floor contact constraints of :attr:`geometry`'s pairs (:meth:`System.contacts`), kept where a model needs
+    them (``ModelConfig.contact_constraints``); like :attr:`geometry`, not in a dataset's spec and not compared"""
 
     def to_json(self) -> str:
         d = asdict(self)
         d["layout"] = json.loads(self.layout.to_json())
-        for name in ("geometry", "actuation", "limits"):  # absent unless set: the JSON of specs without them stays as it was
+        for name in ("geometry", "actuation", "limits", "contacts"):  # absent unless set: the JSON of specs without them stays as it was
             if getattr(self, name) is None:
                 del d[name]
-        for name in ("actuation", "limits"):
+        for name in ("actuation", "limits", "contacts"):
             if getattr(self, name) is not None:
                 d[name] = getattr(self, name).to_dict()
         return json.dumps(d, sort_keys=True)
@@ -78,6 +82,8 @@ class SystemSpec:
             d["actuation"] = Actuation.from_dict(d["actuation"])
         if d.get("limits") is not None:
             d["limits"] = LimitConstraints.from_dict(d["limits"])
+        if d.get("contacts") is not None:
+            d["contacts"] = FloorContacts.from_dict(d["contacts"])
         d["action_low"] = tuple(float(x) for x in d["action_low"])
         d["action_high"] = tuple(float(x) for x in d["action_high"])
         return cls(**d)
@@ -183,6 +189,12 @@ class System(ABC):
     def limits(self) -> LimitConstraints:
         """The joint-limit constraints of the model (hinges and slides)."""
         return LimitConstraints.from_model(self.model)
+
+    @property
+    def contacts(self) -> FloorContacts:
+        """The floor contact constraints of :attr:`geometry`'s pairs (a clear error for what they do not cover, see
+        :class:`FloorContacts`)."""
+        return FloorContacts.from_model(self.model, self.geometry)
 
     def _action_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Actuator control ranges; unlimited actuators get [-1, 1]."""

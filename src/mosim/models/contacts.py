@@ -1,0 +1,203 @@
+"""MuJoCo's floor contacts in torch, solved with a learned inverse inertia.
+
+On the robots that run on a floor (cheetah, hopper) the contacts are where the dynamics jump: a foot landing loses
+its speed into the floor within a step or two, and friction holds it or lets it slip, a nonlinear function of the
+whole state that the networks fitted poorly even when shown each geom's height and speed
+(:mod:`mosim.models.contact`; cheetah-run's best single model stayed 1.5x above its target). Here the contacts are
+not learned: as for the joint limits (:mod:`mosim.models.limits`), the networks predict the acceleration without
+them, ``a0``, and MuJoCo's soft contact constraint (:mod:`mosim.systems.contacts`) adds their forces, found with the
+model's own ``M⁻¹``:
+
+    a = a0 + M⁻¹ Jᵀ f,   f >= 0 minimizing  1/2 fᵀ (A + R) f + fᵀ (J a0 - aref),   A = J M⁻¹ Jᵀ,
+
+over the rows of the friction pyramids of the touching geoms and of the active joint limits together, by
+Newton's method on MuJoCo's primal problem (:func:`mosim.models.newton.solve_rows`, as MuJoCo's default
+solver). The geometry is the robot's own forward kinematics
+(:func:`body_jacobians`, MuJoCo's ``mj_kinematics`` and ``mj_jac``): each candidate contact point (a sphere's centre,
+a capsule's two end spheres) gets its distance to the floor, MuJoCo's contact point halfway into the penetration,
+and its Jacobian in the contact frame. Of the candidates, the ``slots`` nearest the floor are solved (a fixed count,
+so that a batch is one tensor): the rest must be clear of it, which the training data tell (the most contacts at
+once in it, :func:`mosim.training.windows`).
+
+With MuJoCo's own ``M⁻¹`` and ``qacc_smooth`` it reproduces MuJoCo's step (tests/models/test_model_contacts.py).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from mosim.models.contact import ContactFeatures, _apply, _compose, axis_angle_rotmat
+from mosim.models.limits import impedance
+from mosim.models.quaternion import quat_to_rotmat
+from mosim.systems.contacts import MIN_VAL, FloorContacts
+from mosim.systems.geometry import CAPSULE, ContactGeometry
+from mosim.systems.layout import BALL, FREE, HINGE, SLIDE
+
+ROWS_PER_CONTACT = 4
+"""the edges of a condim-3 friction pyramid"""
+
+
+def body_jacobians(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor],
+                   nv: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Every body's pose and Jacobians at the state ``q (..., nq)``: ``pos (..., nbody, 3)``, ``rot (..., nbody, 3,
+    3)``, and ``ang``, ``lin (..., nbody, 3, nv)`` such that a point ``p`` fixed to body ``b`` moves with velocity
+    ``(lin[b] + ang[b] x p) v`` (column by column), as :func:`mosim.models.contact.forward_kinematics` computes the
+    velocities (``consts``: :meth:`ContactFeatures.constants`)."""
+    batch = q.shape[:-1]
+    zero = q.new_zeros((*batch, 3))
+    world_rot = torch.eye(3, dtype=q.dtype, device=q.device).expand(*batch, 3, 3)
+    pos: list[Tensor] = []
+    rot: list[Tensor] = []
+    angs: list[list[Tensor | None]] = []
+    lins: list[list[Tensor | None]] = []
+    for b, parent in enumerate(geometry.body_parent):
+        p_pos, p_rot = (zero, world_rot) if parent < 0 else (pos[parent], rot[parent])
+        ang = [None] * nv if parent < 0 else list(angs[parent])
+        lin = [None] * nv if parent < 0 else list(lins[parent])
+        x = p_pos + _apply(p_rot, consts["body_pos"][b])
+        r = _compose(p_rot, consts["body_rot"][b])
+        for j in geometry.body_joints[b]:
+            t, qa, va = geometry.joint_type[j], geometry.joint_qpos[j], geometry.joint_qvel[j]
+            if t == FREE:
+                x, r = q[..., qa:qa + 3], quat_to_rotmat(q[..., qa + 3:qa + 7])
+                for k in range(3):
+                    unit = zero.clone()
+                    unit[..., k] = 1.0
+                    lin[va + k] = unit
+                    ang[va + 3 + k] = r[..., :, k]
+                    lin[va + 3 + k] = torch.linalg.cross(x, r[..., :, k])
+                continue
+            anchor = x + _apply(r, consts["joint_pos"][j])
+            axis = _apply(r, consts["joint_axis"][j])
+            if t == SLIDE:
+                x = x + axis * (q[..., qa] - geometry.joint_qpos0[j]).unsqueeze(-1)
+                lin[va] = axis
+                continue
+            if t == HINGE:
+                r = _compose(r, axis_angle_rotmat(consts["joint_axis"][j], q[..., qa] - geometry.joint_qpos0[j]))
+                axes = [(va, axis)]
+            elif t == BALL:
+                r = _compose(r, quat_to_rotmat(q[..., qa:qa + 4]))
+                axes = [(va + k, r[..., :, k]) for k in range(3)]
+            x = anchor - _apply(r, consts["joint_pos"][j])
+            for dof, w in axes:
+                ang[dof], lin[dof] = w, torch.linalg.cross(anchor, w)
+        pos.append(x)
+        rot.append(r)
+        angs.append(ang)
+        lins.append(lin)
+
+    def stacked(columns: list[list[Tensor | None]]) -> Tensor:
+        return torch.stack([torch.stack([zero if c is None else c for c in cols], dim=-1) for cols in columns], -3)
+
+    return torch.stack(pos, -2), torch.stack(rot, -3), stacked(angs), stacked(lins)
+
+
+def contact_candidates(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor],
+                       nv: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Every candidate contact: its pair ``(K,)`` (a long tensor), its distance to the floor ``(..., K)``, the
+    Jacobian of MuJoCo's contact point (halfway into the penetration) ``(..., K, 3, nv)``, world frame, and the
+    direction its frame's first tangent follows ``(..., K, 3)``: a capsule's axis (MuJoCo aligns the frame of a
+    capsule's contacts with it), zero for a sphere (whose frame is the floor's). A sphere gives one candidate, a
+    capsule its two end spheres."""
+    pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv)
+    gb = consts["pair_body"]
+    center = pos[..., gb, :] + _apply(rot[..., gb, :, :], consts["pair_geom_pos"])
+    axis = _compose(rot[..., gb, :, :], consts["pair_geom_rot"])[..., :, 2]
+    capsule = [i for i, g in enumerate(geometry.pair_geom) if geometry.geom_shape[g] == CAPSULE]
+    half = consts["pair_size"][:, 1]
+    ends = [center]
+    pairs = [torch.arange(geometry.n_pairs, device=q.device)]
+    if capsule:
+        idx = torch.tensor(capsule, device=q.device)
+        offset = axis[..., idx, :] * half[idx, None]
+        ends = [center[..., idx, :] + offset, center[..., idx, :] - offset] + [
+            center[..., [i for i in range(geometry.n_pairs) if i not in capsule], :]]
+        pairs = [idx, idx, torch.tensor([i for i in range(geometry.n_pairs) if i not in capsule], device=q.device,
+                                        dtype=torch.long)]
+    pair = torch.cat(pairs)
+    point = torch.cat(ends, dim=-2)
+    along = torch.zeros_like(point)
+    if capsule:
+        along = torch.cat((axis[..., idx, :], axis[..., idx, :], along[..., 2 * len(capsule):, :]), dim=-2)
+    normal, radius = consts["pair_normal"][pair], consts["pair_size"][pair, 0]
+    dist = ((point - consts["pair_plane_point"][pair]) * normal).sum(-1) - radius
+    contact = point - normal * (radius + 0.5 * dist).unsqueeze(-1)
+    body = gb[pair]
+    jac = lin[..., body, :, :] + torch.linalg.cross(ang[..., body, :, :], contact.unsqueeze(-1).expand_as(
+        ang[..., body, :, :]), dim=-2)
+    return pair, dist, jac, along
+
+
+def contact_rows(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], slots: int,
+                 nv: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The pyramid rows of the ``slots`` candidates nearest the floor: ``J (..., 4 slots, nv)``, ``aref``, ``R`` and
+    whether each acts ``(..., 4 slots)`` (``consts``: :meth:`ContactSolver.constants`)."""
+    pair, dist, jac, along = contact_candidates(q, geometry, consts, nv)
+    k = min(slots, dist.shape[-1])
+    if k < dist.shape[-1]:
+        dist, chosen = torch.topk(dist, k, dim=-1, largest=False)
+        pair = pair[chosen]                                                   # (..., k)
+        jac = torch.gather(jac, -3, chosen[..., None, None].expand(*chosen.shape, 3, nv))
+        along = torch.gather(along, -2, chosen[..., None].expand(*chosen.shape, 3))
+    normal = consts["pair_normal"][pair]
+    t1 = along - normal * (along * normal).sum(-1, keepdim=True)  # MuJoCo's mju_makeFrame of (normal, along)
+    size = t1.norm(dim=-1, keepdim=True)
+    t1 = torch.where(size > 1e-6, t1 / size.clamp_min(1e-6), consts["tangent1"][pair])
+    normal = normal.expand_as(t1)
+    frame = torch.stack((normal, t1, torch.linalg.cross(normal, t1)), -2)
+    jf = frame @ jac                                                          # (..., k, 3, nv)
+    mu = consts["friction"][pair]
+    jn, jt = jf[..., :1, :], jf[..., 1:, :]
+    edges = torch.stack((jn + mu[..., None, None] * jt, jn - mu[..., None, None] * jt), dim=-2)  # (..., k, 2, 2, nv)
+    rows = edges.transpose(-3, -2).reshape(*dist.shape, ROWS_PER_CONTACT, nv)  # t1 +, t1 -, t2 +, t2 -
+    r = dist - consts["margin"][pair]
+    imp = impedance(r, consts["solimp"][pair])
+    r0 = ((1 - imp) / imp * consts["weight"][pair] * (1 + mu * mu)).clamp_min(MIN_VAL)
+    reg = 2 * mu * mu / consts["impratio"] * r0
+    active = dist < consts["margin"][pair]
+    vel = (rows @ v[..., None, :, None]).squeeze(-1)                         # (..., k, 4)
+    aref = -consts["damping"][pair, None] * vel - (consts["stiffness"][pair] * imp * r)[..., None]
+    flat = (*dist.shape[:-1], k * ROWS_PER_CONTACT)
+    return (rows.reshape(*flat, nv), aref.reshape(flat), reg[..., None].expand(*dist.shape, ROWS_PER_CONTACT).reshape(
+        flat), active[..., None].expand(*dist.shape, ROWS_PER_CONTACT).reshape(flat))
+
+
+class ContactSolver(nn.Module):
+    """The rows of :func:`contact_rows` for one :class:`ContactGeometry` and its :class:`FloorContacts`, their
+    constants as non-persistent buffers (the checkpoint keeps the two records, in the spec)."""
+
+    def __init__(self, geometry: ContactGeometry, contacts: FloorContacts, nv: int, slots: int) -> None:
+        super().__init__()
+        if len(contacts) != geometry.n_pairs:
+            raise ValueError(f"{len(contacts)} floor contacts for {geometry.n_pairs} geometry pairs")
+        self.geometry, self.contacts, self.nv, self.slots = geometry, contacts, int(nv), int(slots)
+        self.kinematics = ContactFeatures(geometry)
+        f64 = torch.float64
+        for name in ("friction", "stiffness", "damping", "margin", "weight"):
+            self.register_buffer(name, torch.tensor(getattr(contacts, name), dtype=f64), persistent=False)
+        self.register_buffer("solimp", torch.tensor(contacts.solimp, dtype=f64).reshape(-1, 5), persistent=False)
+        for name in ("tangent1", "tangent2"):
+            self.register_buffer(name, torch.tensor(getattr(contacts, name), dtype=f64).reshape(-1, 3),
+                                 persistent=False)
+        self.register_buffer("impratio", torch.tensor(max(contacts.impratio, MIN_VAL), dtype=f64), persistent=False)
+
+    @property
+    def candidates(self) -> int:
+        """Candidate contact points: one per sphere, two per capsule."""
+        return sum(2 if self.geometry.geom_shape[g] == CAPSULE else 1 for g in self.geometry.pair_geom)
+
+    def constants(self, dtype: torch.dtype) -> dict[str, Tensor]:
+        consts = dict(self.kinematics.constants(dtype))
+        for name in ("friction", "stiffness", "damping", "margin", "weight", "solimp", "tangent1", "tangent2",
+                     "impratio"):
+            consts[name] = getattr(self, name).to(dtype)
+        return consts
+
+    def forward(self, q: Tensor, v: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """:func:`contact_rows` of the state ``q (..., nq)``, ``v (..., nv)``."""
+        return contact_rows(q, v, self.geometry, self.constants(q.dtype), self.slots, self.nv)
+
+    def extra_repr(self) -> str:
+        return f"pairs={self.geometry.n_pairs}, candidates={self.candidates}, slots={self.slots}"

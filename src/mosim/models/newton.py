@@ -1,0 +1,41 @@
+"""MuJoCo's constraint problem solved by Newton's method, in torch: the joint limits' and the floor contacts' rows
+together (:mod:`mosim.models.limits`, :mod:`mosim.models.contacts`)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def join_rows(first: tuple[Tensor, ...], second: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """Two sets of rows ``(J (..., R, nv), aref, R, active (..., R))`` as one, the first broadcast to the second's
+    batch shape (the limits' Jacobian has no batch dimensions)."""
+    jac = torch.cat((first[0].expand(*second[0].shape[:-2], *first[0].shape[-2:]), second[0]), dim=-2)
+    rest = (torch.cat((a.expand(*b.shape[:-1], a.shape[-1]), b), dim=-1) for a, b in zip(first[1:], second[1:]))
+    return (jac, *rest)
+
+
+def solve_rows(a0: Tensor, minv: Tensor, jac: Tensor, aref: Tensor, reg: Tensor, active: Tensor,
+               iterations: int = 6) -> Tensor:
+    """The constrained acceleration ``(..., nv)`` of the rows ``jac (..., R, nv)`` (``aref``, ``reg``, ``active (...,
+    R)``), by Newton's method on MuJoCo's primal problem, from the unconstrained ``a0 (..., nv)``:
+
+        minimize  1/2 (a - a0)ᵀ M (a - a0) + sum over acting rows of  1/2 (J a - aref)² / R  where  J a < aref,
+
+    ``M = minv⁻¹``: each iteration solves the quadratic of the rows that push at the current ``a``, which is the
+    optimum once that set stops changing (four iterations reproduce MuJoCo's ``qacc`` to its solver's tolerance on
+    cheetah-run's states). Equal to ``a0 + M⁻¹ Jᵀ f``, ``f >= 0`` the rows' forces."""
+    low = a0.dtype in (torch.bfloat16, torch.float16)  # no low-precision solve: in float32, then back
+    work = torch.float32 if low else a0.dtype
+    a0w, jac, aref = a0.to(work), jac.to(work), aref.to(work)
+    mass = torch.linalg.inv(minv.to(work))
+    weight = torch.where(active, 1.0 / reg.to(work), torch.zeros_like(aref))
+    jt = jac.transpose(-1, -2)
+    a = a0w
+    for _ in range(iterations):
+        jar = (jac @ a.unsqueeze(-1)).squeeze(-1) - aref
+        w = torch.where(jar < 0, weight, torch.zeros_like(weight))
+        grad = (mass @ (a - a0w).unsqueeze(-1)).squeeze(-1) + (jt @ (w * jar).unsqueeze(-1)).squeeze(-1)
+        hessian = mass + jt @ (w.unsqueeze(-1) * jac)
+        a = a - torch.linalg.solve(hessian, grad.unsqueeze(-1)).squeeze(-1)
+    return a.to(a0.dtype)

@@ -1,0 +1,265 @@
+"""Floor contact constraints: our rows, parameters and solve against MuJoCo's own, and models that use them."""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+import pytest
+import torch
+
+from mosim.errors import InvalidInputError
+from mosim.models import ModelConfig, build_model, compute_normalization
+from mosim.models.contact import ContactFeatures
+from mosim.models.contacts import ContactSolver, body_jacobians
+from mosim.models.limits import LimitSolver
+from mosim.models.newton import solve_rows
+from mosim.systems import make_system, with_mechanics
+from mosim.systems.base import SystemSpec
+from mosim.systems.contacts import FloorContacts, make_frame
+from mosim.systems.geometry import ContactGeometry
+from mosim.systems.limits import LimitConstraints
+
+# Spheres and capsules on a floor, with the parameters MuJoCo mixes per pair: a geom of higher priority than the
+# floor (its own friction and solref win), solmix weights, a direct solref, margins and a gap, a damped joint; a
+# ball and a hinge joint on a slide-and-hinge base (no free joint: the models solve robots without one). The robot's
+# geoms touch the floor only (contacts between its own bodies are not solved).
+FLOOR_XML = """
+<mujoco>
+  <option timestep="0.005"/>
+  <default><geom contype="1" conaffinity="0"/></default>
+  <worldbody>
+    <geom name="floor" type="plane" size="5 5 .1" friction="0.8 0.01 0.001" solmix="2" conaffinity="1"/>
+    <body name="base" pos="0 0 .3">
+      <joint name="x" type="slide" axis="1 0 0"/>
+      <joint name="z" type="slide" axis="0 0 1"/>
+      <joint name="pitch" type="hinge" axis="0 1 0" damping="0.05"/>
+      <geom name="torso" type="capsule" fromto="-.2 0 0 .2 0 0" size=".05" solref="0.01 0.7"/>
+      <body name="arm" pos=".2 0 0">
+        <joint name="shoulder" type="ball"/>
+        <geom name="upper" type="capsule" fromto="0 0 0 0 0 -.2" size=".03" friction="1.2 0.01 0.001" margin="0.01"
+              gap="0.004" solimp="0.8 0.95 0.01 0.4 3"/>
+        <body name="fore" pos="0 0 -.2">
+          <joint name="elbow" type="hinge" axis="0 1 0" range="-1.5 1.5"/>
+          <geom name="hand" type="sphere" size=".04" priority="1" friction="0.5 0.01 0.001" solref="-8000 -60"/>
+        </body>
+      </body>
+      <body name="leg" pos="-.2 0 0">
+        <joint name="hip" type="hinge" axis="0 1 0" range="-1 1"/>
+        <geom name="foot" type="sphere" pos="0 0 -.25" size=".04" solmix="0.5"/>
+        <geom name="shin" type="capsule" fromto="0 0 0 0 0 -.2" size=".02"/>
+      </body>
+    </body>
+  </worldbody>
+  <actuator>
+    <motor joint="hip" ctrlrange="-1 1"/>
+    <motor joint="elbow" ctrlrange="-1 1"/>
+  </actuator>
+</mujoco>
+"""
+
+
+def _model(system: str) -> mujoco.MjModel:
+    return mujoco.MjModel.from_xml_string(FLOOR_XML) if system == "xml" else make_system(system).model
+
+
+def _contact_states(model: mujoco.MjModel, n: int, seed: int = 0):
+    """States with contacts from random-action rollouts (each after ``mj_forward``): random pushes and kicks so that
+    geoms land, slide and stick."""
+    rng = np.random.default_rng(seed)
+    data = mujoco.MjData(model)
+    mujoco.mj_resetData(model, data)
+    found = 0
+    for t in range(20000):
+        if t % 200 == 0:
+            mujoco.mj_resetData(model, data)
+            data.qvel[:] = rng.normal(size=model.nv)
+        data.ctrl[:] = rng.uniform(-1, 1, size=model.nu)
+        if rng.random() < 0.05:
+            data.qvel[:] += rng.normal(size=model.nv) * 2.0
+        mujoco.mj_step(model, data)
+        mujoco.mj_forward(model, data)
+        if data.ncon and rng.random() < 0.3:
+            yield data
+            found += 1
+            if found == n:
+                return
+
+
+def _solver(model: mujoco.MjModel) -> tuple[LimitSolver, LimitConstraints]:
+    geometry = ContactGeometry.from_model(model)
+    limits = LimitConstraints.from_model(model)
+    contacts = ContactSolver(geometry, FloorContacts.from_model(model, geometry), model.nv, slots=64)
+    return LimitSolver(limits, contacts=contacts).double(), limits
+
+
+def _as_mujoco(model: mujoco.MjModel, data: mujoco.MjData, solver: LimitSolver, limits: LimitConstraints) -> np.ndarray:
+    """Our step's acceleration with MuJoCo's own ``M⁻¹`` and acceleration without constraints (nor the damping where
+    the step treats it implicitly)."""
+    minv = np.zeros((model.nv, model.nv))
+    mujoco.mj_solveM(model, data, minv, np.eye(model.nv))
+    a_net = data.qacc_smooth + minv @ (np.array(limits.implicit_damping or np.zeros(model.nv)) * data.qvel)
+    t = lambda x: torch.as_tensor(np.array(x))[None]  # noqa: E731
+    return solver(t(data.qpos), t(data.qvel), t(a_net), t(minv))[0].numpy()
+
+
+def _step_acceleration(model: mujoco.MjModel, data: mujoco.MjData) -> np.ndarray:
+    after = mujoco.MjData(model)
+    after.qpos[:], after.qvel[:], after.ctrl[:] = data.qpos, data.qvel, data.ctrl
+    mujoco.mj_step(model, after)
+    return (after.qvel - data.qvel) / model.opt.timestep
+
+
+@pytest.mark.parametrize("system", ["cheetah-run", "hopper-hop", "xml"])
+def test_contact_acceleration_is_mujocos(system: str) -> None:
+    """With MuJoCo's M⁻¹ and unconstrained acceleration, the contacts' and limits' solve and the implicit damping give
+    the velocity change of MuJoCo's step, on states with one or several contacts (and limits) acting."""
+    model = _model(system)
+    solver, limits = _solver(model)
+    several = 0
+    for data in _contact_states(model, 40):
+        ours, want = _as_mujoco(model, data, solver, limits), _step_acceleration(model, data)
+        scale = np.abs(want).max() + 1.0
+        np.testing.assert_allclose(ours / scale, want / scale, atol=1e-6)
+        several += int(data.ncon > 1)
+    assert several >= 5
+
+
+def test_rows_and_parameters_are_mujocos() -> None:
+    """Each contact MuJoCo makes is one of our candidates, with its distance, friction, K, B and impedance mixed as
+    MuJoCo mixes them (priority, solmix, a direct solref, a margin), its rows equal MuJoCo's Jacobian rows
+    (as a set: the pyramid does not depend on the tangents' signs), and its R and aref MuJoCo's."""
+    model = _model("xml")
+    solver, _ = _solver(model)
+    seen: set[str] = set()
+    for data in _contact_states(model, 60, seed=3):
+        q, v = torch.tensor(data.qpos)[None], torch.tensor(data.qvel)[None]
+        assert solver.contacts is not None
+        jac, aref, reg, active = (x[0].numpy() for x in solver.contacts(q, v))
+        efc = [e for e in range(data.nefc) if data.efc_type[e] == mujoco.mjtConstraint.mjCNSTR_CONTACT_PYRAMIDAL]
+        assert active.sum() == len(efc)  # a contact within the gap has no rows
+        rows = data.efc_J.reshape(data.nefc, model.nv)
+        for e in efc:
+            err = np.abs(jac[active] - rows[e]).max(axis=1)
+            i = int(np.argmin(err))
+            assert err[i] < 1e-9
+            assert reg[active][i] == pytest.approx(data.efc_R[e], rel=1e-9)
+            assert aref[active][i] == pytest.approx(data.efc_aref[e], rel=1e-7, abs=1e-7)
+        for c in range(data.ncon):
+            if data.contact[c].efc_address >= 0:
+                seen.add(model.geom(data.contact[c].geom2).name)
+    assert {"hand", "foot"} <= seen and len(seen) >= 3
+
+
+def test_mixed_parameters_and_frame() -> None:
+    model = _model("xml")
+    geometry = ContactGeometry.from_model(model)
+    contacts = FloorContacts.from_model(model, geometry)
+    by_name = {geometry.geom_name[g]: i for i, g in enumerate(geometry.pair_geom)}
+    hand, upper, foot = by_name["hand"], by_name["upper"], by_name["foot"]
+    assert contacts.friction[hand] == 0.5            # the higher priority's
+    assert contacts.friction[upper] == 1.2           # else the larger
+    assert contacts.margin[upper] == 0.01  # the floor's 0 and its 0.01 added; its gap does not act
+    assert contacts.stiffness[hand] == pytest.approx(8000 / 0.95 ** 2)   # direct solref
+    # solmix: the floor's 2 against the foot's 0.5 weighs the floor's default solref 4:1 (both 0.02, 1)
+    assert contacts.solimp[foot][0] == pytest.approx(0.9)
+    assert make_frame((0.0, 0.0, 1.0)) == ((0.0, 1.0, 0.0), (-1.0, 0.0, 0.0))
+    again = SystemSpec.from_json(with_mechanics(make_system("cheetah-run").spec(), contacts=True).to_json())
+    assert again.contacts == make_system("cheetah-run").contacts and again.geometry is not None
+    assert FloorContacts.from_json(contacts.to_json()) == contacts
+    with pytest.raises(InvalidInputError, match="floor-contacts record"):
+        FloorContacts.from_dict({"friction": [1.0]})
+
+
+def test_body_jacobians_are_mujocos() -> None:
+    """Every body's point Jacobian (at its frame's origin and at a point off it) equals MuJoCo's ``mj_jac``, on a
+    robot with a free, a ball, a hinge and a slide joint."""
+    from model_helpers import ZOO_XML
+
+    model = mujoco.MjModel.from_xml_string(ZOO_XML)
+    geometry = ContactGeometry.from_model(model)
+    consts = ContactFeatures(geometry).constants(torch.float64)
+    data = mujoco.MjData(model)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        data.qpos[:] = model.qpos0 + rng.normal(size=model.nq) * 0.5
+        mujoco.mj_normalizeQuat(model, data.qpos)
+        mujoco.mj_kinematics(model, data)
+        mujoco.mj_comPos(model, data)
+        pos, _, ang, lin = body_jacobians(torch.tensor(data.qpos), geometry, consts, model.nv)
+        np.testing.assert_allclose(pos.numpy(), data.xpos[1:], atol=1e-12)
+        for b in range(1, model.nbody):
+            point = data.xpos[b] + rng.normal(size=3) * 0.1
+            jacp, jacr = np.zeros((3, model.nv)), np.zeros((3, model.nv))
+            mujoco.mj_jac(model, data, jacp, jacr, point, b)
+            ours = lin[b - 1] + torch.linalg.cross(ang[b - 1], torch.tensor(point)[:, None].expand(3, model.nv), dim=0)
+            np.testing.assert_allclose(ours.numpy(), jacp, atol=1e-12)
+            np.testing.assert_allclose(ang[b - 1].numpy(), jacr, atol=1e-12)
+
+
+def test_newton_solve_gradients() -> None:
+    """Gradients of the solve with respect to the unconstrained acceleration and M⁻¹ (float64, away from the kinks)."""
+    model = make_system("cheetah-run").model
+    solver, limits = _solver(model)
+    data = next(d for d in _contact_states(model, 50, seed=5) if d.ncon >= 2)
+    q, v = torch.tensor(data.qpos)[None], torch.tensor(data.qvel)[None]
+    minv = np.zeros((model.nv, model.nv))
+    mujoco.mj_solveM(model, data, minv, np.eye(model.nv))
+    chol = torch.linalg.cholesky(torch.tensor(minv))[None].requires_grad_()
+    a0 = torch.tensor(data.qacc_smooth)[None].requires_grad_()
+    assert (solver(q, v, a0, torch.tensor(minv)[None]) - a0).abs().max() > 1.0  # the forces act
+    assert torch.autograd.gradcheck(lambda a, c: solver(q, v, a, c @ c.transpose(-1, -2)), (a0, chol))
+
+
+def test_solve_without_acting_rows_is_the_unconstrained_acceleration() -> None:
+    a0 = torch.randn(4, 3, dtype=torch.float64)
+    minv = torch.eye(3, dtype=torch.float64).expand(4, 3, 3)
+    jac = torch.randn(4, 5, 3, dtype=torch.float64)
+    out = solve_rows(a0, minv, jac, torch.zeros(4, 5, dtype=torch.float64), torch.ones(4, 5, dtype=torch.float64),
+                     torch.zeros(4, 5, dtype=torch.bool))
+    assert torch.equal(out, a0)
+
+
+def test_what_the_contact_solve_does_not_cover_is_refused() -> None:
+    elliptic = mujoco.MjModel.from_xml_string(FLOOR_XML.replace('<option timestep="0.005"/>',
+                                                                '<option timestep="0.005" cone="elliptic"/>'))
+    with pytest.raises(InvalidInputError, match="elliptic"):
+        FloorContacts.from_model(elliptic)
+    boxed = mujoco.MjModel.from_xml_string(FLOOR_XML.replace('type="sphere" size=".04" priority', 'type="box" size=".04 .04 .04" priority'))
+    with pytest.raises(InvalidInputError, match="spheres and capsules.*hand"):
+        FloorContacts.from_model(boxed)
+    torsion = mujoco.MjModel.from_xml_string(FLOOR_XML.replace('solmix="0.5"', 'solmix="0.5" condim="4"'))
+    with pytest.raises(InvalidInputError, match="condim 3.*foot"):
+        FloorContacts.from_model(torsion)
+    for kind in ("plain_ode", "plain_delta"):
+        with pytest.raises(InvalidInputError, match="structured model's M"):
+            ModelConfig(kind=kind, contact_constraints=True)
+    with pytest.raises(InvalidInputError, match="dopri5"):
+        ModelConfig(integrator="dopri5", contact_constraints=True)
+    with pytest.raises(InvalidInputError, match="contact_slots"):
+        ModelConfig(contact_constraints=True, contact_slots=-1)
+    config = ModelConfig(contact_constraints=True)
+    assert config.uses_limit_constraints and config.uses_known_actuation
+    go2 = with_mechanics(make_system("go2").spec(), geometry=True)
+    with pytest.raises(InvalidInputError, match="free joint"):
+        config.contacts_of(go2.__class__(**{**go2.__dict__, "contacts": FloorContacts((), (), (), (), (), (), (), ())}))
+
+
+def test_a_model_with_contact_constraints_builds_steps_and_round_trips(tmp_path) -> None:
+    """A cheetah model with the contacts solved: built from the mechanics of its spec, its step differs from the
+    networks' alone where a foot is in the floor, and its spec round-trips with what the solve needs."""
+    from model_helpers import TINY
+
+    system = make_system("cheetah-run")
+    spec = with_mechanics(system.spec(), contacts=True, limits=True, actuation=True)
+    config = ModelConfig(**{**TINY.__dict__, "contact_constraints": True})
+    model = build_model(spec, config).double()
+    data = next(d for d in _contact_states(system.model, 5, seed=2))
+    q, v = torch.tensor(data.qpos)[None], torch.tensor(data.qvel)[None]
+    a = torch.zeros(1, system.nu, dtype=torch.float64)
+    assert model.limit_solver is not None and model.limit_solver.contacts is not None
+    q1, v1 = model.step(q, v, a)
+    assert torch.isfinite(q1).all() and torch.isfinite(v1).all()
+    again = SystemSpec.from_json(spec.to_json())
+    rebuilt = build_model(again, config).double()
+    rebuilt.load_state_dict(model.state_dict())
+    assert torch.equal(rebuilt.step(q, v, a)[1], v1)
