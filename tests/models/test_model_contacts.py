@@ -263,3 +263,32 @@ def test_a_model_with_contact_constraints_builds_steps_and_round_trips(tmp_path)
     rebuilt = build_model(again, config).double()
     rebuilt.load_state_dict(model.state_dict())
     assert torch.equal(rebuilt.step(q, v, a)[1], v1)
+
+
+def test_inertia_starts_at_mujocos_and_is_kept() -> None:
+    """inertia_start='mujoco': with the inertia network's output zero, M(q) is the diagonal of MuJoCo's inverse
+    inertia at the reference pose (normalized units: here identity normalizers); the offset is in the state dict,
+    and a state dict from before it (none) loads as the identity start."""
+    from model_helpers import TINY
+
+    system = make_system("cheetah-run")
+    spec = with_mechanics(system.spec(), contacts=True, limits=True, actuation=True)
+    config = ModelConfig(**{**TINY.__dict__, "contact_constraints": True, "inertia_start": "mujoco"})
+    model = build_model(spec, config).double()
+    for p in model.predictor.inertia.parameters():
+        torch.nn.init.zeros_(p)
+    p = torch.zeros(1, model.features.position_feature_dim, dtype=torch.float64)
+    want = np.diag(system.model.dof_invweight0) * (1 + config.eps)
+    np.testing.assert_allclose(model.predictor.inverse_inertia(p)[0].detach().numpy(), want, rtol=1e-6)  # float32 offset
+    state = model.state_dict()
+    assert "predictor.tril_offset" in state
+    plain = build_model(spec, ModelConfig(**{**TINY.__dict__, "contact_constraints": True})).double()
+    plain.load_state_dict(state)
+    assert torch.equal(plain.predictor.tril_offset, model.predictor.tril_offset)
+    del state["predictor.tril_offset"], state["predictor.eps_scale"]
+    plain.load_state_dict(state)
+    assert not plain.predictor.tril_offset.any() and (plain.predictor.eps_scale == 1).all()
+    with pytest.raises(InvalidInputError, match="inertia_start"):
+        ModelConfig(inertia_start="mujoco")
+    with pytest.raises(InvalidInputError, match="inertia_start"):
+        ModelConfig(inertia_start="guess", limit_constraints=True)

@@ -46,13 +46,14 @@ def lower_triangular(entries: Tensor, n: int, diag_offset: float = DIAG_OFFSET) 
     return out
 
 
-def inverse_inertia(chol: Tensor, eps: float) -> Tensor:
-    """``M = L Lᵀ + eps I``: symmetric positive definite for any ``L (..., n, n)`` when ``eps > 0``."""
+def inverse_inertia(chol: Tensor, eps: float | Tensor) -> Tensor:
+    """``M = L Lᵀ + eps I``: symmetric positive definite for any ``L (..., n, n)`` when ``eps > 0`` (a number, or
+    ``(n,)`` for ``diag(eps)``)."""
     eye = torch.eye(chol.shape[-1], dtype=chol.dtype, device=chol.device)
     return chol @ chol.transpose(-1, -2) + eps * eye
 
 
-def apply_inverse_inertia(chol: Tensor, force: Tensor, eps: float) -> Tensor:
+def apply_inverse_inertia(chol: Tensor, force: Tensor, eps: float | Tensor) -> Tensor:
     """``(L Lᵀ + eps I) f`` without forming the matrix: ``L (..., n, n)``, ``f (..., n) -> (..., n)``."""
     lt_f = (chol.transpose(-1, -2) @ force.unsqueeze(-1)).squeeze(-1)
     return (chol @ lt_f.unsqueeze(-1)).squeeze(-1) + eps * force
@@ -93,14 +94,40 @@ class StructuredPredictor(nn.Module):
         self.force = ResNet(position_dim + wdim + (nu if force_sees_action else 0), nv, force_width, force_blocks,
                             activation)
         self.actuation = None if force_sees_action else MLP(nu, nv, tuple(action_hidden), activation)
+        self.register_buffer("tril_offset", torch.zeros(tril_size(nv)))
+        self.register_buffer("eps_scale", torch.ones(nv))
+
+    def start_inertia_at(self, diagonal: Tensor) -> None:
+        """Make a zero network output give ``M = (1 + eps) diag(diagonal)`` (normalized units, ``diagonal (nv,) > 0``)
+        instead of ``(1 + eps) I``: an offset added to the entries of ``L``'s diagonal before their softplus, and the
+        floor ``eps I`` of ``M`` scaled to ``eps diag(diagonal)``. Where the actuators' force is known, MuJoCo's ``M⁻¹``
+        in normalized units can be far below ``eps`` (cheetah's legs: 1.5e-4 against 1e-3), which the unscaled floor
+        keeps ``M`` from reaching. Both kept in the state dict (:attr:`~mosim.models.config.ModelConfig.inertia_start`;
+        checkpoints from before them load with the identity start)."""
+        root = diagonal.to(torch.float64).clamp_min(1e-12).sqrt()
+        row, col = torch.tril_indices(self.nv, self.nv)
+        offset = torch.zeros(tril_size(self.nv), dtype=torch.float64)
+        offset[row == col] = root + torch.log(-torch.expm1(-root)) - DIAG_OFFSET  # softplus⁻¹(√d), less the default
+        self.tril_offset = offset.to(self.tril_offset)
+        self.eps_scale = diagonal.to(self.eps_scale)
+
+    def eps_diagonal(self, like: Tensor) -> Tensor:
+        """The floor of ``M``'s diagonal, ``eps`` times :meth:`start_inertia_at`'s diagonal (``eps`` where unset),
+        ``(nv,)`` in ``like``'s dtype."""
+        return self.eps * self.eps_scale.to(like)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        state_dict.setdefault(prefix + "tril_offset", torch.zeros_like(self.tril_offset))  # older checkpoints: none
+        state_dict.setdefault(prefix + "eps_scale", torch.ones_like(self.eps_scale))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def cholesky_factor(self, p: Tensor) -> Tensor:
         """``L (..., nv, nv)`` from normalized position features ``p (..., P)``."""
-        return lower_triangular(self.inertia(p), self.nv)
+        return lower_triangular(self.inertia(p) + self.tril_offset.to(p.dtype), self.nv)
 
     def inverse_inertia(self, p: Tensor) -> Tensor:
         """``M (..., nv, nv)``, symmetric positive definite."""
-        return inverse_inertia(self.cholesky_factor(p), self.eps)
+        return inverse_inertia(self.cholesky_factor(p), self.eps_diagonal(p))
 
     def generalized_force(self, p: Tensor, w: Tensor, u: Tensor, actuation: Tensor | None = None) -> Tensor:
         """``b(p, w) + tau(u)``, or ``f(p, w, u)`` when the force network sees the action (normalized units);
@@ -121,7 +148,7 @@ class StructuredPredictor(nn.Module):
         """The acceleration and the ``L`` it used (``M = L Lᵀ + eps I``), for what needs the same ``M``; the
         actuators' force given (:meth:`generalized_force`) or ``tau(u)``."""
         chol = self.cholesky_factor(p)
-        return apply_inverse_inertia(chol, self.generalized_force(p, w, u, actuation), self.eps), chol
+        return apply_inverse_inertia(chol, self.generalized_force(p, w, u, actuation), self.eps_diagonal(p)), chol
 
 
 class PlainODEPredictor(StateActionResNet):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
 from mosim.data.dataset import Dataset
@@ -103,6 +104,13 @@ class NeuralSimulator(DynamicsModel):
             contacts = ContactSolver(*solved, nv=spec.nv, slots=c.contact_slots or 10**9)
         self.limit_solver = (LimitSolver(limits, contacts=contacts)
                              if limits is not None and (len(limits) or contacts is not None) else None)
+        if c.inertia_start == "mujoco" and limits is not None:
+            if len(limits.dof_invweight0) != spec.nv:
+                raise InvalidInputError("inertia_start='mujoco' needs MuJoCo's dof_invweight0, which this spec's limit "
+                                        "constraints were read without: read them again (mosim.systems.with_mechanics)")  # MuJoCo's M⁻¹ diagonal at qpos0, normalized: / S²
+            assert isinstance(self.predictor, StructuredPredictor)
+            std = self.acceleration_norm.std.detach().to(torch.float64).cpu()
+            self.predictor.start_inertia_at(torch.tensor(limits.dof_invweight0, dtype=torch.float64) / std ** 2)
         # the actuators' force known (from the model file), so that the data identify M (:mod:`mosim.models.limits`)
         known = c.known_actuation_of(spec)
         self.known_actuation = ActuatorForces(known) if known is not None else None
@@ -187,7 +195,7 @@ class NeuralSimulator(DynamicsModel):
             assert chol is not None
             norm, solver = self.acceleration_norm, self.limit_solver
             scale = norm.std.to(acc)  # M in raw units: S M S (the module docstring of predictor)
-            minv = scale.unsqueeze(-1) * inverse_inertia(chol, self.predictor.eps) * scale
+            minv = scale.unsqueeze(-1) * inverse_inertia(chol, self.predictor.eps_diagonal(chol)) * scale
             acc = solver(q, self.features.to_heading(q, v), acc, minv)
             acc = norm.bound_raw(acc)
         return self.features.to_world(q, acc)

@@ -99,6 +99,9 @@ class LimitConstraints:
     damping); implicitfast's actuator velocity terms are not included"""
     timestep: float = 0.0
     """MuJoCo's time step ``h``"""
+    dof_invweight0: tuple[float, ...] = ()
+    """every dof's ``dof_invweight0`` (``nv``; empty in records from before it was kept): where a model's ``M(q)``
+    may start (``ModelConfig.inertia_start``)"""
 
     def __post_init__(self) -> None:
         n = len(self.dof)
@@ -127,7 +130,8 @@ class LimitConstraints:
                              float(model.jnt_margin[j]), k, b, solimp, float(model.dof_invweight0[dof])))
         columns = list(zip(*rows)) if rows else [()] * 9
         return cls(*(tuple(c) for c in columns), qpos0=tuple(float(x) for x in model.qpos0),  # type: ignore[arg-type]
-                   implicit_damping=implicit_damping(model), timestep=float(model.opt.timestep))
+                   implicit_damping=implicit_damping(model), timestep=float(model.opt.timestep),
+                   dof_invweight0=tuple(float(x) for x in model.dof_invweight0))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -139,7 +143,8 @@ class LimitConstraints:
                        *(tuple(map(float, d[k])) for k in ("low", "high", "margin", "stiffness", "damping")),
                        tuple(tuple(map(float, s)) for s in d["solimp"]),  # type: ignore[misc]
                        tuple(map(float, d["invweight0"])), tuple(map(float, d["qpos0"])),
-                       tuple(map(float, d["implicit_damping"])), float(d["timestep"]))
+                       tuple(map(float, d["implicit_damping"])), float(d["timestep"]),
+                       tuple(map(float, d.get("dof_invweight0", ()))))
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidInputError(f"not a limit-constraints record: {e!r}") from None
 
