@@ -262,6 +262,18 @@ BLOCK_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     for name, args in (("one-block", []), ("one-block-no-corrector", ["--correctors", "0"]))
 }
 
+# Cheetah's floor contacts solved as MuJoCo solves them, with the model's own M(q) (--contact-constraints, which
+# brings the limits' solve and the actuators' force known), M starting at MuJoCo's inverse-inertia diagonal
+# (--inertia-start mujoco); all the candidate contact points solved, or the 4 nearest the floor (a cheaper step).
+# The ablations' 10 minutes, against the preset trained the same afternoon
+CONTACT_SOLVE_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
+    f"cheetah-contact-solve/{name}-10-min": ("contact-solve", "cheetah-run", "cheetah", ["--budget-min", "10", *args])
+    for name, args in (("preset", []),
+                       ("contacts", ["--contact-constraints", "--inertia-start", "mujoco"]),
+                       ("contacts-slots-4", ["--contact-constraints", "--inertia-start", "mujoco",
+                                             "--contact-slots", "4"]))
+}
+
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
 RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "reacher/structured": ("table", "reacher-easy", "reacher", ["--budget-min", "20"]),
@@ -313,6 +325,7 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     **FINETUNE_RUNS,
     **NOISE_RUNS,
     **BLOCK_RUNS,
+    **CONTACT_SOLVE_RUNS,
     # the control: the same 20 minutes on the standard 240 training episodes, on the machine and day of the rows
     # above (the main table's rows are from another day and machine)
     "acrobot-large/structured-on-240": ("large", "acrobot-swingup", "acrobot", ["--budget-min", "20"]),
@@ -335,6 +348,7 @@ GROUPS = {"table": "Main table", "large": "Acrobot, reacher, cheetah and humanoi
           "blocks": "Cheetah-run: one residual block per network, with and without the corrector (a cheaper step)",
           "noise": "Cheetah-run: training noise on the start states (--input-noise, equal budgets)",
           "finetune": "Cheetah-run: the main table's 20-minute model trained 10 more minutes, rollout against one-step loss",
+          "contact-solve": "Cheetah-run: the floor contacts solved as MuJoCo does with the model's M(q) (--contact-constraints)",
           "ensemble": "Cheetah-run ensembles: four 15-minute members, their rollouts averaged (30 minutes of two cores)"}
 TRAIN_EPISODES = {"table": "240", "large": "1900",
                   "ensemble": f"240 ({ENSEMBLE_MEMBERS} members of 15 min, rollouts averaged)"}

@@ -85,6 +85,32 @@ def test_train_options_reach_the_saved_config_and_init_from_checks_the_model(tmp
     assert r.returncode == 2 and "structured model's M" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_contact_constraints_reach_the_saved_checkpoint_and_it_predicts_without_the_dataset(tmp_path, capsys):
+    import json
+
+    import numpy as np
+
+    import mosim
+
+    data = tmp_path / "cheetah.h5"
+    assert main(["collect", "--system", "cheetah-run", "--episodes", "6", "--steps", "30", "--out", str(data),
+                 "--workers", "1", "--quiet"]) == 0
+    assert main(["train", "--data", str(data), "--preset", "tiny", "--max-steps", "3", "--no-score", "--quiet",
+                 "--out", str(tmp_path / "a"), "--contact-constraints", "--inertia-start", "mujoco",
+                 "--contact-slots", "4"]) == 0
+    saved = json.loads((tmp_path / "a" / "config.json").read_text())
+    config = saved["model_config"]
+    assert config["contact_constraints"] and config["inertia_start"] == "mujoco" and config["contact_slots"] == 4
+    assert len(saved["spec"]["contacts"]["friction"]) == len(saved["spec"]["geometry"]["pair_geom"]) == 8
+    sim = mosim.load(str(tmp_path / "a" / "best.pt"))
+    ds = mosim.load_dataset(str(data))
+    qpos, qvel = sim.rollout(ds.qpos[:2, 0], ds.qvel[:2, 0], ds.action[:2, :5])
+    data.unlink()  # the checkpoint is self-contained
+    again = mosim.load(str(tmp_path / "a" / "best.pt")).rollout(ds.qpos[:2, 0], ds.qvel[:2, 0], ds.action[:2, :5])
+    assert np.isfinite(qpos).all() and np.array_equal(again[0], qpos) and np.array_equal(again[1], qvel)
+    capsys.readouterr()
+
+
 def test_train_scores_on_another_files_test_split_and_skips_a_file_without_one(tmp_path, capsys):
     import json
 
