@@ -272,6 +272,10 @@ CONTACT_SOLVE_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
                        ("contacts", ["--contact-constraints", "--inertia-start", "mujoco"]),
                        ("contacts-slots-4", ["--contact-constraints", "--inertia-start", "mujoco",
                                              "--contact-slots", "4"]))
+} | {  # the main table's 20 minutes
+    "cheetah-contact-solve/contacts-slots-4-20-min": ("contact-solve", "cheetah-run", "cheetah",
+                                                      ["--budget-min", "20", "--contact-constraints", "--inertia-start",
+                                                       "mujoco", "--contact-slots", "4"])
 }
 
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
