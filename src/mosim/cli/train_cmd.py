@@ -162,8 +162,8 @@ def run(args: argparse.Namespace) -> int:
         over["horizon"] = 1
     model = preset.model
     if model_over.get("kind", model.kind) != "structured":  # the structured model's own parts of a preset: off
-        for name in STRUCTURE_ONLY:
-            model_over.setdefault(name, False)
+        for name, off in STRUCTURE_ONLY.items():
+            model_over.setdefault(name, off)
     if args.size is not None:
         model = model_preset(args.size, kind=model.kind, n_correctors=model.n_correctors, integrator=model.integrator,
                              activation=model.activation, substeps=model.substeps,
