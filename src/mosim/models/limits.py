@@ -128,7 +128,7 @@ class LimitSolver(nn.Module):
     _NAMES = ("low", "high", "margin", "stiffness", "damping", "solimp")
 
     def __init__(self, limits: LimitConstraints, sweeps: int = 4, contacts: ContactSolver | None = None,
-                 newton_iterations: int = 6) -> None:
+                 newton_iterations: int = 4) -> None:
         super().__init__()
         self.limits, self.sweeps = limits, int(sweeps)
         self.contacts, self.newton_iterations = contacts, int(newton_iterations)

@@ -16,7 +16,7 @@ def join_rows(first: tuple[Tensor, ...], second: tuple[Tensor, ...]) -> tuple[Te
 
 
 def solve_rows(a0: Tensor, minv: Tensor, jac: Tensor, aref: Tensor, reg: Tensor, active: Tensor,
-               iterations: int = 6) -> Tensor:
+               iterations: int = 4) -> Tensor:
     """The constrained acceleration ``(..., nv)`` of the rows ``jac (..., R, nv)`` (``aref``, ``reg``, ``active (...,
     R)``), by Newton's method on MuJoCo's primal problem, from the unconstrained ``a0 (..., nv)``:
 
@@ -28,7 +28,7 @@ def solve_rows(a0: Tensor, minv: Tensor, jac: Tensor, aref: Tensor, reg: Tensor,
     low = a0.dtype in (torch.bfloat16, torch.float16)  # no low-precision solve: in float32, then back
     work = torch.float32 if low else a0.dtype
     a0w, jac, aref = a0.to(work), jac.to(work), aref.to(work)
-    mass = torch.linalg.inv(minv.to(work))
+    mass = torch.cholesky_inverse(torch.linalg.cholesky(minv.to(work)))
     weight = torch.where(active, 1.0 / reg.to(work), torch.zeros_like(aref))
     jt = jac.transpose(-1, -2)
     a = a0w
@@ -37,5 +37,5 @@ def solve_rows(a0: Tensor, minv: Tensor, jac: Tensor, aref: Tensor, reg: Tensor,
         w = torch.where(jar < 0, weight, torch.zeros_like(weight))
         grad = (mass @ (a - a0w).unsqueeze(-1)).squeeze(-1) + (jt @ (w * jar).unsqueeze(-1)).squeeze(-1)
         hessian = mass + jt @ (w.unsqueeze(-1) * jac)
-        a = a - torch.linalg.solve(hessian, grad.unsqueeze(-1)).squeeze(-1)
+        a = a - torch.cholesky_solve(grad.unsqueeze(-1), torch.linalg.cholesky(hessian)).squeeze(-1)  # SPD
     return a.to(a0.dtype)
