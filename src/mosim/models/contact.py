@@ -73,6 +73,25 @@ def _compose(a: Tensor, b: Tensor) -> Tensor:
     return a @ b
 
 
+def joint_frame(q: Tensor, x: Tensor, r: Tensor, j: int, geometry: ContactGeometry,
+                consts: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+    """A body's frame ``x (..., 3)``, ``r (..., 3, 3)`` moved by its joint ``j`` at the state ``q`` as MuJoCo's
+    ``mj_kinematics`` moves it, with the joint's anchor and axis in the world frame (both taken before the joint
+    turns the frame; ``None`` for a free joint, which sets the frame from ``q``)."""
+    t, qa = geometry.joint_type[j], geometry.joint_qpos[j]
+    if t == FREE:
+        return q[..., qa:qa + 3], quat_to_rotmat(q[..., qa + 3:qa + 7]), None, None
+    anchor = x + _apply(r, consts["joint_pos"][j])
+    axis = _apply(r, consts["joint_axis"][j])
+    if t == SLIDE:
+        return x + axis * (q[..., qa] - geometry.joint_qpos0[j]).unsqueeze(-1), r, anchor, axis
+    if t == HINGE:
+        r = _compose(r, axis_angle_rotmat(consts["joint_axis"][j], q[..., qa] - geometry.joint_qpos0[j]))
+    elif t == BALL:
+        r = _compose(r, quat_to_rotmat(q[..., qa:qa + 4]))
+    return anchor - _apply(r, consts["joint_pos"][j]), r, anchor, axis
+
+
 def forward_kinematics(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor]) -> BodyState:
     """Body poses and velocities of the state ``q (..., nq)``, ``v (..., nv)`` as MuJoCo's ``mj_kinematics``
     computes the poses (``consts``: :meth:`ContactFeatures.constants`)."""
@@ -89,25 +108,16 @@ def forward_kinematics(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: 
         x = p_pos + _apply(p_rot, consts["body_pos"][b])
         r = _compose(p_rot, consts["body_rot"][b])
         for j in geometry.body_joints[b]:
-            t, qa, va = geometry.joint_type[j], geometry.joint_qpos[j], geometry.joint_qvel[j]
+            t, va = geometry.joint_type[j], geometry.joint_qvel[j]
+            x, r, anchor, axis = joint_frame(q, x, r, j, geometry, consts)
             if t == FREE:
-                x, r = q[..., qa:qa + 3], quat_to_rotmat(q[..., qa + 3:qa + 7])
                 omega = _apply(r, v[..., va + 3:va + 6])
                 w, u = w + omega, u + v[..., va:va + 3] + torch.linalg.cross(x, omega)
                 continue
-            anchor = x + _apply(r, consts["joint_pos"][j])
-            axis = _apply(r, consts["joint_axis"][j])
             if t == SLIDE:
-                x = x + axis * (q[..., qa] - geometry.joint_qpos0[j]).unsqueeze(-1)
                 u = u + axis * v[..., va].unsqueeze(-1)
                 continue
-            if t == HINGE:
-                r = _compose(r, axis_angle_rotmat(consts["joint_axis"][j], q[..., qa] - geometry.joint_qpos0[j]))
-                omega = axis * v[..., va].unsqueeze(-1)
-            elif t == BALL:
-                r = _compose(r, quat_to_rotmat(q[..., qa:qa + 4]))
-                omega = _apply(r, v[..., va:va + 3])
-            x = anchor - _apply(r, consts["joint_pos"][j])
+            omega = axis * v[..., va].unsqueeze(-1) if t == HINGE else _apply(r, v[..., va:va + 3])
             w, u = w + omega, u + torch.linalg.cross(anchor, omega)
         pos.append(x)
         rot.append(r)

@@ -27,12 +27,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from mosim.models.contact import ContactFeatures, _apply, _compose, axis_angle_rotmat
+from mosim.models.contact import ContactFeatures, _apply, _compose, joint_frame
 from mosim.models.limits import impedance
-from mosim.models.quaternion import quat_to_rotmat
 from mosim.systems.contacts import MIN_VAL, FloorContacts
 from mosim.systems.geometry import CAPSULE, ContactGeometry
-from mosim.systems.layout import BALL, FREE, HINGE, SLIDE
+from mosim.systems.layout import FREE, HINGE, SLIDE
 
 ROWS_PER_CONTACT = 4
 """the edges of a condim-3 friction pyramid"""
@@ -58,9 +57,9 @@ def body_jacobians(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tenso
         x = p_pos + _apply(p_rot, consts["body_pos"][b])
         r = _compose(p_rot, consts["body_rot"][b])
         for j in geometry.body_joints[b]:
-            t, qa, va = geometry.joint_type[j], geometry.joint_qpos[j], geometry.joint_qvel[j]
+            t, va = geometry.joint_type[j], geometry.joint_qvel[j]
+            x, r, anchor, axis = joint_frame(q, x, r, j, geometry, consts)
             if t == FREE:
-                x, r = q[..., qa:qa + 3], quat_to_rotmat(q[..., qa + 3:qa + 7])
                 for k in range(3):
                     unit = zero.clone()
                     unit[..., k] = 1.0
@@ -68,20 +67,10 @@ def body_jacobians(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tenso
                     ang[va + 3 + k] = r[..., :, k]
                     lin[va + 3 + k] = torch.linalg.cross(x, r[..., :, k])
                 continue
-            anchor = x + _apply(r, consts["joint_pos"][j])
-            axis = _apply(r, consts["joint_axis"][j])
             if t == SLIDE:
-                x = x + axis * (q[..., qa] - geometry.joint_qpos0[j]).unsqueeze(-1)
                 lin[va] = axis
                 continue
-            if t == HINGE:
-                r = _compose(r, axis_angle_rotmat(consts["joint_axis"][j], q[..., qa] - geometry.joint_qpos0[j]))
-                axes = [(va, axis)]
-            elif t == BALL:
-                r = _compose(r, quat_to_rotmat(q[..., qa:qa + 4]))
-                axes = [(va + k, r[..., :, k]) for k in range(3)]
-            x = anchor - _apply(r, consts["joint_pos"][j])
-            for dof, w in axes:
+            for dof, w in [(va, axis)] if t == HINGE else [(va + k, r[..., :, k]) for k in range(3)]:
                 ang[dof], lin[dof] = w, torch.linalg.cross(anchor, w)
         pos.append(x)
         rot.append(r)
@@ -94,33 +83,30 @@ def body_jacobians(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tenso
     return torch.stack(pos, -2), torch.stack(rot, -3), stacked(angs), stacked(lins)
 
 
+def candidates(geometry: ContactGeometry) -> tuple[list[int], list[float], list[bool]]:
+    """The candidate contact points of a geometry's pairs: each one's pair, its offset from the geom's centre along
+    the geom's axis (a capsule's two ends: ``±`` its half length; a sphere's centre: 0) and whether it is a capsule's.
+    Capsules' first ends, their second ends, then the spheres."""
+    capsule = [i for i, g in enumerate(geometry.pair_geom) if geometry.geom_shape[g] == CAPSULE]
+    half = [geometry.geom_size[geometry.pair_geom[i]][1] for i in capsule]
+    spheres = [i for i in range(geometry.n_pairs) if i not in capsule]
+    return (capsule + capsule + spheres, half + [-h for h in half] + [0.0] * len(spheres),
+            [True] * 2 * len(capsule) + [False] * len(spheres))
+
+
 def contact_candidates(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor],
                        nv: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Every candidate contact: its pair ``(K,)`` (a long tensor), its distance to the floor ``(..., K)``, the
-    Jacobian of MuJoCo's contact point (halfway into the penetration) ``(..., K, 3, nv)``, world frame, and the
-    direction its frame's first tangent follows ``(..., K, 3)``: a capsule's axis (MuJoCo aligns the frame of a
-    capsule's contacts with it), zero for a sphere (whose frame is the floor's). A sphere gives one candidate, a
-    capsule its two end spheres."""
+    """Every candidate contact (:func:`candidates`, their constants in ``consts``: :meth:`ContactSolver.constants`):
+    its pair ``(K,)`` (a long tensor), its distance to the floor ``(..., K)``, the Jacobian of MuJoCo's contact point
+    (halfway into the penetration) ``(..., K, 3, nv)``, world frame, and the direction its frame's first tangent
+    follows ``(..., K, 3)``: a capsule's axis (MuJoCo aligns the frame of a capsule's contacts with it), zero for a
+    sphere (whose frame is the floor's)."""
     pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv)
-    gb = consts["pair_body"]
+    gb, pair = consts["pair_body"], consts["candidate_pair"]
     center = pos[..., gb, :] + _apply(rot[..., gb, :, :], consts["pair_geom_pos"])
-    axis = _compose(rot[..., gb, :, :], consts["pair_geom_rot"])[..., :, 2]
-    capsule = [i for i, g in enumerate(geometry.pair_geom) if geometry.geom_shape[g] == CAPSULE]
-    half = consts["pair_size"][:, 1]
-    ends = [center]
-    pairs = [torch.arange(geometry.n_pairs, device=q.device)]
-    if capsule:
-        idx = torch.tensor(capsule, device=q.device)
-        offset = axis[..., idx, :] * half[idx, None]
-        ends = [center[..., idx, :] + offset, center[..., idx, :] - offset] + [
-            center[..., [i for i in range(geometry.n_pairs) if i not in capsule], :]]
-        pairs = [idx, idx, torch.tensor([i for i in range(geometry.n_pairs) if i not in capsule], device=q.device,
-                                        dtype=torch.long)]
-    pair = torch.cat(pairs)
-    point = torch.cat(ends, dim=-2)
-    along = torch.zeros_like(point)
-    if capsule:
-        along = torch.cat((axis[..., idx, :], axis[..., idx, :], along[..., 2 * len(capsule):, :]), dim=-2)
+    axis = _compose(rot[..., gb, :, :], consts["pair_geom_rot"])[..., pair, :, 2]
+    point = center[..., pair, :] + axis * consts["candidate_offset"][:, None]
+    along = axis * consts["candidate_capsule"][:, None]
     normal, radius = consts["pair_normal"][pair], consts["pair_size"][pair, 0]
     dist = ((point - consts["pair_plane_point"][pair]) * normal).sum(-1) - radius
     contact = point - normal * (radius + 0.5 * dist).unsqueeze(-1)
@@ -182,17 +168,24 @@ class ContactSolver(nn.Module):
             self.register_buffer(name, torch.tensor(getattr(contacts, name), dtype=f64).reshape(-1, 3),
                                  persistent=False)
         self.register_buffer("impratio", torch.tensor(max(contacts.impratio, MIN_VAL), dtype=f64), persistent=False)
+        pair, offset, capsule = candidates(geometry)
+        self.register_buffer("candidate_pair", torch.tensor(pair, dtype=torch.long), persistent=False)
+        self.register_buffer("candidate_offset", torch.tensor(offset, dtype=f64), persistent=False)
+        self.register_buffer("candidate_capsule", torch.tensor(capsule, dtype=f64), persistent=False)
+
+    _NAMES = ("friction", "stiffness", "damping", "margin", "weight", "solimp", "tangent1", "tangent2", "impratio",
+              "candidate_pair", "candidate_offset", "candidate_capsule")
 
     @property
     def candidates(self) -> int:
         """Candidate contact points: one per sphere, two per capsule."""
-        return sum(2 if self.geometry.geom_shape[g] == CAPSULE else 1 for g in self.geometry.pair_geom)
+        return self.candidate_pair.numel()
 
     def constants(self, dtype: torch.dtype) -> dict[str, Tensor]:
         consts = dict(self.kinematics.constants(dtype))
-        for name in ("friction", "stiffness", "damping", "margin", "weight", "solimp", "tangent1", "tangent2",
-                     "impratio"):
-            consts[name] = getattr(self, name).to(dtype)
+        for name in self._NAMES:
+            value = getattr(self, name)
+            consts[name] = value.to(dtype) if value.is_floating_point() else value
         return consts
 
     def forward(self, q: Tensor, v: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:

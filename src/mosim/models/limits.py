@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
-from mosim.models.newton import join_rows, solve_rows
+from mosim.models.newton import join_rows, solve_dtype, solve_rows
 from mosim.systems.limits import LimitConstraints
 
 if TYPE_CHECKING:
@@ -70,18 +70,10 @@ def limit_acceleration(q: Tensor, v: Tensor, a0: Tensor, minv: Tensor, diag0: Te
     """
     if qpos_index.numel() == 0:
         return a0
-    x = q[..., qpos_index]
-    to_low, to_high = x - low, high - x
-    lower = to_low <= to_high
-    pos = torch.where(lower, to_low, to_high)
-    sign = torch.where(lower, 1.0, -1.0).to(q.dtype)
-    active = pos < margin
-    r = pos - margin
-    imp = impedance(r, solimp)
-    aref = -damping * (sign * v[..., dof_index]) - stiffness * imp * r
+    sign, aref, reg, active = limit_terms(q, v, diag0, qpos_index, dof_index, low, high, margin, stiffness, damping,
+                                          solimp)
     columns = minv[..., :, dof_index]                                   # M⁻¹ Jᵀ up to the signs, (..., nv, L)
     a_ll = columns[..., dof_index, :] * sign.unsqueeze(-1) * sign.unsqueeze(-2)   # A = J M⁻¹ Jᵀ, (..., L, L)
-    reg = (1 - imp) / imp * diag0
     gap = aref - sign * a0[..., dof_index]                              # aref - J a0
     n = qpos_index.numel()
     forces = [torch.zeros_like(gap[..., 0]) for _ in range(n)]
@@ -94,11 +86,11 @@ def limit_acceleration(q: Tensor, v: Tensor, a0: Tensor, minv: Tensor, diag0: Te
     return a0 + (columns @ force.unsqueeze(-1)).squeeze(-1)
 
 
-def limit_rows(q: Tensor, v: Tensor, diag0: Tensor, qpos_index: Tensor, dof_index: Tensor, low: Tensor,
-               high: Tensor, margin: Tensor, stiffness: Tensor, damping: Tensor, solimp: Tensor,
-               nv: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """The limits as rows for :func:`mosim.models.newton.solve_rows`: ``J (..., L, nv)`` (``±e_dof``), ``aref``,
-    ``R`` and whether each acts ``(..., L)``; arguments as :func:`limit_acceleration`'s."""
+def limit_terms(q: Tensor, v: Tensor, diag0: Tensor, qpos_index: Tensor, dof_index: Tensor, low: Tensor,
+                high: Tensor, margin: Tensor, stiffness: Tensor, damping: Tensor,
+                solimp: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Each limit's side (``+1`` at the lower end, the Jacobian row ``sign e_dof``), ``aref``, ``R`` and whether it
+    acts, ``(..., L)``; arguments as :func:`limit_acceleration`'s."""
     x = q[..., qpos_index]
     to_low, to_high = x - low, high - x
     lower = to_low <= to_high
@@ -107,15 +99,24 @@ def limit_rows(q: Tensor, v: Tensor, diag0: Tensor, qpos_index: Tensor, dof_inde
     r = pos - margin
     imp = impedance(r, solimp)
     aref = -damping * (sign * v[..., dof_index]) - stiffness * imp * r
+    return sign, aref, (1 - imp) / imp * diag0, pos < margin
+
+
+def limit_rows(q: Tensor, v: Tensor, diag0: Tensor, qpos_index: Tensor, dof_index: Tensor, low: Tensor,
+               high: Tensor, margin: Tensor, stiffness: Tensor, damping: Tensor, solimp: Tensor,
+               nv: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The limits as rows for :func:`mosim.models.newton.solve_rows`: ``J (..., L, nv)`` (``±e_dof``), ``aref``,
+    ``R`` and whether each acts ``(..., L)``; arguments as :func:`limit_acceleration`'s."""
+    sign, aref, reg, active = limit_terms(q, v, diag0, qpos_index, dof_index, low, high, margin, stiffness, damping,
+                                          solimp)
     unit = torch.nn.functional.one_hot(dof_index, nv).to(q.dtype)           # (L, nv)
-    return sign.unsqueeze(-1) * unit, aref, (1 - imp) / imp * diag0, pos < margin
+    return sign.unsqueeze(-1) * unit, aref, reg, active
 
 
 def implicitly_damped(acc: Tensor, minv: Tensor, damping: Tensor, timestep: float) -> Tensor:
     """``(I + h M⁻¹ D)⁻¹ acc``: the acceleration MuJoCo's Euler step integrates, ``(M + h D)⁻¹ M acc``, for
     ``acc (..., nv)``, ``minv (..., nv, nv)`` and the dofs' damping ``D = diag(damping (nv,))``."""
-    low = acc.dtype in (torch.bfloat16, torch.float16)  # no low-precision solve: in float32, then back
-    work = torch.float32 if low else acc.dtype
+    work = solve_dtype(acc.dtype)
     eye = torch.eye(acc.shape[-1], dtype=work, device=acc.device)
     matrix = eye + timestep * minv.to(work) * damping.to(work)
     return torch.linalg.solve(matrix, acc.to(work).unsqueeze(-1)).squeeze(-1).to(acc.dtype)
@@ -162,7 +163,7 @@ class LimitSolver(nn.Module):
         if self.contacts is None:
             acc = limit_acceleration(q, v, a0, minv, diag0, self.qpos_index, self.dof_index, *consts,
                                      sweeps=self.sweeps)
-        else:  # the limits' rows and the contacts' together, by Newton's method (mosim.models.contacts)
+        else:  # the limits' rows and the contacts' together, by Newton's method (mosim.models.newton)
             rows = limit_rows(q, v, diag0, self.qpos_index, self.dof_index, *consts, nv=v.shape[-1])
             jac, aref, reg, active = join_rows(rows, self.contacts(q, v))
             acc = solve_rows(a0, minv, jac, aref, reg, active, self.newton_iterations)

@@ -7,6 +7,11 @@ import torch
 from torch import Tensor
 
 
+def solve_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The dtype a linear solve runs in: ``dtype``, or float32 for bfloat16 and float16 (no low-precision solve)."""
+    return torch.float32 if dtype in (torch.bfloat16, torch.float16) else dtype
+
+
 def join_rows(first: tuple[Tensor, ...], second: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
     """Two sets of rows ``(J (..., R, nv), aref, R, active (..., R))`` as one, the first broadcast to the second's
     batch shape (the limits' Jacobian has no batch dimensions)."""
@@ -25,8 +30,7 @@ def solve_rows(a0: Tensor, minv: Tensor, jac: Tensor, aref: Tensor, reg: Tensor,
     ``M = minv⁻¹``: each iteration solves the quadratic of the rows that push at the current ``a``, which is the
     optimum once that set stops changing (four iterations reproduce MuJoCo's ``qacc`` to its solver's tolerance on
     cheetah-run's states). Equal to ``a0 + M⁻¹ Jᵀ f``, ``f >= 0`` the rows' forces."""
-    low = a0.dtype in (torch.bfloat16, torch.float16)  # no low-precision solve: in float32, then back
-    work = torch.float32 if low else a0.dtype
+    work = solve_dtype(a0.dtype)  # then back to a0's
     a0w, jac, aref = a0.to(work), jac.to(work), aref.to(work)
     mass = torch.cholesky_inverse(torch.linalg.cholesky(minv.to(work)))
     weight = torch.where(active, 1.0 / reg.to(work), torch.zeros_like(aref))

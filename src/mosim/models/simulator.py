@@ -107,9 +107,9 @@ class NeuralSimulator(DynamicsModel):
         if c.inertia_start == "mujoco" and limits is not None:
             if len(limits.dof_invweight0) != spec.nv:
                 raise InvalidInputError("inertia_start='mujoco' needs MuJoCo's dof_invweight0, which this spec's limit "
-                                        "constraints were read without: read them again (mosim.systems.with_mechanics)")  # MuJoCo's M⁻¹ diagonal at qpos0, normalized: / S²
+                                        "constraints were read without: read them again (mosim.systems.with_mechanics)")
             assert isinstance(self.predictor, StructuredPredictor)
-            std = self.acceleration_norm.std.detach().to(torch.float64).cpu()
+            std = self.acceleration_norm.std.detach().to(torch.float64).cpu()  # MuJoCo's M⁻¹ diagonal, normalized: / S²
             self.predictor.start_inertia_at(torch.tensor(limits.dof_invweight0, dtype=torch.float64) / std ** 2)
         # the actuators' force known (from the model file), so that the data identify M (:mod:`mosim.models.limits`)
         known = c.known_actuation_of(spec)
