@@ -278,6 +278,15 @@ CONTACT_SOLVE_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
                                                        "mujoco", "--contact-slots", "4"])
 }
 
+# M(q) computed from the model file's masses and inertias (--known-inertia), not learned, with the floor contacts
+# solved (the group "contact-solve"'s rows are the control): 10 minutes, and the main table's 20
+KNOWN_INERTIA_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
+    f"cheetah-known-inertia/contacts-{minutes}-min": ("known-inertia", "cheetah-run", "cheetah",
+                                                      ["--budget-min", str(minutes), "--contact-constraints",
+                                                       "--known-inertia"])
+    for minutes in (10, 20)
+}
+
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
 RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "reacher/structured": ("table", "reacher-easy", "reacher", ["--budget-min", "20"]),
@@ -330,6 +339,7 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     **NOISE_RUNS,
     **BLOCK_RUNS,
     **CONTACT_SOLVE_RUNS,
+    **KNOWN_INERTIA_RUNS,
     # the control: the same 20 minutes on the standard 240 training episodes, on the machine and day of the rows
     # above (the main table's rows are from another day and machine)
     "acrobot-large/structured-on-240": ("large", "acrobot-swingup", "acrobot", ["--budget-min", "20"]),
@@ -353,6 +363,7 @@ GROUPS = {"table": "Main table", "large": "Acrobot, reacher, cheetah and humanoi
           "noise": "Cheetah-run: training noise on the start states (--input-noise, equal budgets)",
           "finetune": "Cheetah-run: the main table's 20-minute model trained 10 more minutes, rollout against one-step loss",
           "contact-solve": "Cheetah-run: the floor contacts solved as MuJoCo does with the model's M(q) (--contact-constraints)",
+          "known-inertia": "Cheetah-run: M(q) computed from the model file's inertias (--known-inertia), contacts solved",
           "ensemble": "Cheetah-run ensembles: four 15-minute members, their rollouts averaged (30 minutes of two cores)"}
 TRAIN_EPISODES = {"table": "240", "large": "1900",
                   "ensemble": f"240 ({ENSEMBLE_MEMBERS} members of 15 min, rollouts averaged)"}

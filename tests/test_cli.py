@@ -111,6 +111,28 @@ def test_contact_constraints_reach_the_saved_checkpoint_and_it_predicts_without_
     capsys.readouterr()
 
 
+def test_known_inertia_reaches_the_saved_checkpoint(tmp_path, capsys):
+    import json
+
+    import numpy as np
+
+    import mosim
+
+    data = tmp_path / "cheetah.h5"
+    assert main(["collect", "--system", "cheetah-run", "--episodes", "6", "--steps", "30", "--out", str(data),
+                 "--workers", "1", "--quiet"]) == 0
+    assert main(["train", "--data", str(data), "--preset", "tiny", "--max-steps", "3", "--no-score", "--quiet",
+                 "--out", str(tmp_path / "a"), "--contact-constraints", "--known-inertia"]) == 0
+    saved = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert saved["model_config"]["known_inertia"] and len(saved["spec"]["inertias"]["mass"]) == 7
+    ds = mosim.load_dataset(str(data))
+    qpos, _ = mosim.load(str(tmp_path / "a" / "best.pt")).rollout(ds.qpos[:2, 0], ds.qvel[:2, 0], ds.action[:2, :5])
+    data.unlink()  # the checkpoint is self-contained
+    again, _ = mosim.load(str(tmp_path / "a" / "best.pt")).rollout(ds.qpos[:2, 0], ds.qvel[:2, 0], ds.action[:2, :5])
+    assert np.isfinite(qpos).all() and np.array_equal(again, qpos)
+    capsys.readouterr()
+
+
 def test_train_scores_on_another_files_test_split_and_skips_a_file_without_one(tmp_path, capsys):
     import json
 

@@ -68,6 +68,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--inertia-start", choices=("identity", "mujoco"), default=None,
                    help="structured, with --limit-constraints or --contact-constraints: start M(q) at the diagonal of "
                         "MuJoCo's inverse inertia at the reference pose (default: the preset's)")
+    p.add_argument("--known-inertia", action=argparse.BooleanOptionalAction, default=None,
+                   help="structured: M(q) is MuJoCo's, computed from the model file's body masses and inertias, not "
+                        "learned; the networks learn the forces (default: the preset's)")
     p.add_argument("--contact-slots", type=int, default=None,
                    help="with --contact-constraints: solve the N candidate contact points nearest the floor (0: all)")
     p.add_argument("--known-actuation", action=argparse.BooleanOptionalAction, default=None,
@@ -146,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
                                     "contact_constraints": args.contact_constraints,
                                     "contact_slots": args.contact_slots,
                                     "inertia_start": args.inertia_start,
+                                    "known_inertia": args.known_inertia,
                                     "contact_features": args.contact_features,
                                     "actuator_features": args.actuator_features,
                                     "heading_frame": args.heading_frame, "action_hidden": args.action_hidden,
@@ -171,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
                              actuator_features=model.actuator_features, heading_frame=model.heading_frame,
                              limit_constraints=model.limit_constraints, known_actuation=model.known_actuation,
                              contact_constraints=model.contact_constraints, contact_slots=model.contact_slots,
-                             inertia_start=model.inertia_start)
+                             inertia_start=model.inertia_start, known_inertia=model.known_inertia)
     preset = replace(preset, model=replace(model, **model_over), **over)
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
                               compile=args.compile, init_from=args.init_from,

@@ -12,6 +12,7 @@ from mosim.registry import lookup
 from mosim.systems.base import SystemSpec
 from mosim.systems.actuation import Actuation
 from mosim.systems.contacts import FloorContacts
+from mosim.systems.inertia import BodyInertias
 from mosim.systems.geometry import ContactGeometry
 from mosim.systems.layout import FREE
 from mosim.systems.limits import LimitConstraints
@@ -27,7 +28,7 @@ the normalized one-step state change (:class:`~mosim.models.delta.PlainDeltaMode
 ``ensemble`` (PETS / MBPO, :class:`~mosim.baselines.ensemble.EnsembleModel`, :attr:`ModelConfig.ensemble`)."""
 BASELINE_KINDS = ("rssm", "ensemble")
 STRUCTURE_ONLY = {"limit_constraints": False, "known_actuation": False, "contact_constraints": False,
-                  "inertia_start": "identity"}
+                  "inertia_start": "identity", "known_inertia": False}
 """``ModelConfig`` fields that only the structured model has, turned off: for the other kinds made from a preset"""
 
 
@@ -95,6 +96,12 @@ class ModelConfig:
     actuators' force as known, whose first steps otherwise push every joint with the wrong inertia (on cheetah-run
     100-step errors of 30 after 20 s of training, against 0.3 for the networks alone). Needs the limit constraints
     (:attr:`uses_limit_constraints`), which carry ``dof_invweight0``"""
+    known_inertia: bool = False
+    """structured only: ``M(q)`` is MuJoCo's, computed from the robot's kinematics and its bodies' masses and
+    inertias in the model file (:mod:`mosim.models.inertia`), instead of a network of the position features; the
+    networks learn the forces ``b(q, v)`` (and ``tau(a)`` where the actuation is not known), scaled by the
+    diagonal of ``M⁻¹`` at the reference pose. Needs the spec's contact geometry and
+    :class:`~mosim.systems.inertia.BodyInertias` (training adds them, and the checkpoint keeps them)"""
     contact_slots: int = 0
     """with :attr:`contact_constraints`: how many of the candidate contact points (a sphere's centre, a capsule's two
     ends) nearest the floor are solved at a step, ``0`` for all of them"""
@@ -161,13 +168,16 @@ class ModelConfig:
         if self.inertia_start == "mujoco" and not (self.kind == "structured" and self.uses_limit_constraints):
             raise InvalidInputError("inertia_start='mujoco' needs the structured model with limit_constraints or "
                                     "contact_constraints (they carry MuJoCo's dof_invweight0)")
+        if self.known_inertia and self.inertia_start != "identity":
+            raise InvalidInputError("known_inertia computes M(q), so it has no start: drop inertia_start="
+                                    f"{self.inertia_start!r} (mosim train without --inertia-start) or known_inertia")
         if self.contact_slots < 0:
             raise InvalidInputError(f"ModelConfig.contact_slots must be >= 0 (0: all), got {self.contact_slots}")
-        for name in ("limit_constraints", "known_actuation", "contact_constraints"):
+        for name in ("limit_constraints", "known_actuation", "contact_constraints", "known_inertia"):
             if not getattr(self, name):
                 continue
             flag = "--no-" + name.replace("_", "-")
-            if self.force_sees_action:
+            if self.force_sees_action and name != "known_inertia":
                 raise InvalidInputError(f"{name} takes the actuators' force as known, in place of tau(a): drop "
                                         f"force_sees_action (mosim train without --force-sees-action) or {name}")
             if self.kind != "structured":
@@ -242,6 +252,17 @@ class ModelConfig:
                 f"contact_constraints is not solved for robots with a free joint ({spec.system_id!r}) yet: drop it "
                 "(mosim train --no-contact-constraints)")
         return spec.geometry, spec.contacts
+
+    def inertia_of(self, spec: SystemSpec) -> tuple[ContactGeometry, BodyInertias] | None:
+        """The geometry and the bodies' inertias a model of ``spec`` computes ``M(q)`` from (``None`` without
+        :attr:`known_inertia`)."""
+        if not self.known_inertia:
+            return None
+        if spec.geometry is None or spec.inertias is None:
+            raise InvalidInputError(
+                f"known_inertia needs the contact geometry and body inertias of {spec.system_id!r}, and the spec "
+                "lacks them: pass mosim.systems.with_mechanics(spec, inertias=True)")
+        return spec.geometry, spec.inertias
 
     @property
     def uses_limit_constraints(self) -> bool:

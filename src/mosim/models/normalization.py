@@ -303,7 +303,8 @@ def model_inputs(dataset: Dataset, config: ModelConfig) -> tuple[SystemSpec, Nor
     normalization statistics of the training split for those features."""
     spec = with_mechanics(dataset.spec, geometry=config.contact_features or config.contact_constraints,
                           actuation=config.actuator_features or config.uses_known_actuation,
-                          limits=config.uses_limit_constraints, contacts=config.contact_constraints)
+                          limits=config.uses_limit_constraints, contacts=config.contact_constraints,
+                          inertias=config.known_inertia)
     stats = compute_normalization(dataset, limit_features=config.uses_limit_features,
                                   geometry=config.geometry_of(spec), actuation=config.actuation_of(spec),
                                   heading_frame=config.uses_heading_frame,

@@ -67,7 +67,12 @@ class StructuredPredictor(nn.Module):
     - ``b``: a ResNet of position and velocity features; ``tau``: an MLP of the action;
       both start near zero, so the initial prediction is near zero (the mean acceleration);
     - ``force_sees_action``: one ResNet ``f(p, w, u)`` in place of ``b + tau`` (forces that depend on the state and
-      the command together, such as position servos with force limits).
+      the command together, such as position servos with force limits);
+    - ``learned_inertia=False``: no network for ``L``, the model computes ``M`` (:mod:`mosim.models.inertia`) and
+      calls :meth:`generalized_force`.
+
+    The networks' forces are multiplied by a fixed per-dof scale (:meth:`scale_forces`; 1 unless set), so that they
+    stay of order one where ``M`` starts far from ``I``.
     """
 
     def __init__(
@@ -84,18 +89,21 @@ class StructuredPredictor(nn.Module):
         eps: float = 1e-3,
         force_sees_action: bool = False,
         velocity_dim: int | None = None,
+        learned_inertia: bool = True,
     ) -> None:
         super().__init__()
         wdim = nv if velocity_dim is None else velocity_dim
         if eps <= 0:
             raise InvalidInputError(f"eps must be > 0 for a positive definite M, got {eps}")
         self.nv, self.eps = nv, float(eps)
-        self.inertia = ResNet(position_dim, tril_size(nv), inertia_width, inertia_blocks, activation)
+        self.inertia = (ResNet(position_dim, tril_size(nv), inertia_width, inertia_blocks, activation)
+                        if learned_inertia else None)
         self.force = ResNet(position_dim + wdim + (nu if force_sees_action else 0), nv, force_width, force_blocks,
                             activation)
         self.actuation = None if force_sees_action else MLP(nu, nv, tuple(action_hidden), activation)
         self.register_buffer("tril_offset", torch.zeros(tril_size(nv)))
         self.register_buffer("eps_scale", torch.ones(nv))
+        self.register_buffer("force_scale", torch.ones(nv))
 
     def start_inertia_at(self, diagonal: Tensor) -> None:
         """Make a zero network output give ``M = (1 + eps) diag(diagonal)`` (normalized units, ``diagonal (nv,) > 0``)
@@ -110,6 +118,14 @@ class StructuredPredictor(nn.Module):
         offset[row == col] = root + torch.log(-torch.expm1(-root)) - DIAG_OFFSET  # softplus⁻¹(√d), less the default
         self.tril_offset = offset.to(self.tril_offset)
         self.eps_scale = diagonal.to(self.eps_scale)
+        self.scale_forces(1.0 / diagonal)
+
+    def scale_forces(self, scale: Tensor) -> None:
+        """Multiply the networks' forces by ``scale (nv,) > 0`` (normalized units; kept in the state dict): ``1 / d``
+        for an ``M`` near ``diag(d)``, so that the networks' outputs for accelerations of order one are of order one
+        (cheetah's legs in normalized units: ``d`` = 1.5e-4, forces of 7e3 otherwise). Checkpoints from before it load
+        with 1."""
+        self.force_scale = scale.to(self.force_scale)
 
     def eps_diagonal(self, like: Tensor) -> Tensor:
         """The floor of ``M``'s diagonal, ``eps`` times :meth:`start_inertia_at`'s diagonal (``eps`` where unset),
@@ -119,10 +135,13 @@ class StructuredPredictor(nn.Module):
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         state_dict.setdefault(prefix + "tril_offset", torch.zeros_like(self.tril_offset))  # older checkpoints: none
         state_dict.setdefault(prefix + "eps_scale", torch.ones_like(self.eps_scale))
+        state_dict.setdefault(prefix + "force_scale", torch.ones_like(self.force_scale))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def cholesky_factor(self, p: Tensor) -> Tensor:
         """``L (..., nv, nv)`` from normalized position features ``p (..., P)``."""
+        if self.inertia is None:
+            raise InvalidInputError("this predictor has no inertia network (learned_inertia=False): its model computes M")
         return lower_triangular(self.inertia(p) + self.tril_offset.to(p.dtype), self.nv)
 
     def inverse_inertia(self, p: Tensor) -> Tensor:
@@ -132,13 +151,14 @@ class StructuredPredictor(nn.Module):
     def generalized_force(self, p: Tensor, w: Tensor, u: Tensor, actuation: Tensor | None = None) -> Tensor:
         """``b(p, w) + tau(u)``, or ``f(p, w, u)`` when the force network sees the action (normalized units);
         ``b(p, w) + actuation`` where the actuators' force is given (``(..., nv)``, normalized units)."""
+        scale = self.force_scale.to(p.dtype)
         if actuation is not None:
             if self.actuation is None:
                 raise InvalidInputError("a given actuator force needs b(q, v) + tau(a) (force_sees_action=False)")
-            return self.force(torch.cat((p, w), dim=-1)) + actuation
+            return scale * self.force(torch.cat((p, w), dim=-1)) + actuation
         if self.actuation is None:
-            return self.force(torch.cat((p, w, u), dim=-1))
-        return self.force(torch.cat((p, w), dim=-1)) + self.actuation(u)
+            return scale * self.force(torch.cat((p, w, u), dim=-1))
+        return scale * (self.force(torch.cat((p, w), dim=-1)) + self.actuation(u))
 
     def forward(self, p: Tensor, w: Tensor, u: Tensor) -> Tensor:
         return self.with_cholesky_factor(p, w, u)[0]

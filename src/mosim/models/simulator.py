@@ -10,6 +10,7 @@ With ``ModelConfig.limit_constraints`` the networks' acceleration is the one wit
 damping, where MuJoCo's step treats it implicitly), and :mod:`mosim.models.limits` adds the limits' forces, solved
 with the predictor's ``M(q)`` as MuJoCo solves them, and the damping; the data bound then applies to the result.
 ``ModelConfig.contact_constraints`` adds the floor contacts' forces the same way (:mod:`mosim.models.contacts`).
+With ``ModelConfig.known_inertia`` the predictor's ``M(q)`` is MuJoCo's, computed (:mod:`mosim.models.inertia`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from mosim.models.config import PRESETS, ModelConfig, model_preset
 from mosim.models.corrector import Corrector
 from mosim.models.features import StateFeatures
 from mosim.models.contacts import ContactSolver
+from mosim.models.inertia import KnownInertia
 from mosim.models.limits import LimitSolver
 from mosim.models.normalization import NormalizationStats, Normalizer, bound_state, model_inputs
 from mosim.models.predictor import PlainODEPredictor, StructuredPredictor, inverse_inertia
@@ -83,6 +85,7 @@ class NeuralSimulator(DynamicsModel):
             self.predictor = StructuredPredictor(
                 pdim, nv, nu, c.inertia_width, c.inertia_blocks, c.force_width, c.force_blocks,
                 c.action_hidden, c.activation, c.eps, c.force_sees_action, velocity_dim=wdim,
+                learned_inertia=not c.known_inertia,
             )
         else:
             self.predictor = PlainODEPredictor(pdim, nv, nu, c.force_width, c.force_blocks, c.activation, wdim)
@@ -114,6 +117,13 @@ class NeuralSimulator(DynamicsModel):
         # the actuators' force known (from the model file), so that the data identify M (:mod:`mosim.models.limits`)
         known = c.known_actuation_of(spec)
         self.known_actuation = ActuatorForces(known) if known is not None else None
+        inertia = c.inertia_of(spec)
+        self.known_inertia = KnownInertia(*inertia, nv=spec.nv) if inertia is not None else None
+        if self.known_inertia is not None:  # the forces' scale: 1 / diag M⁻¹(qpos0), normalized (a checkpoint's loads)
+            with torch.no_grad():
+                minv0 = self._normalized_inverse_inertia(torch.tensor(inertia[1].qpos0, dtype=torch.float64))
+            assert isinstance(self.predictor, StructuredPredictor)
+            self.predictor.scale_forces(1.0 / torch.diagonal(minv0).to(torch.float64))
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, config: ModelConfig | None = None, **kwargs: Any) -> NeuralSimulator:
@@ -157,24 +167,43 @@ class NeuralSimulator(DynamicsModel):
     def _normalized_acceleration(self, q: Tensor, v: Tensor, a: Tensor, n_correctors: int | None) -> Tensor:
         return self._smooth_acceleration(q, v, a, n_correctors)[0]
 
+    def _normalized_inverse_inertia(self, q: Tensor) -> Tensor:
+        """MuJoCo's ``M(q)⁻¹`` (:attr:`known_inertia`) in the networks' frame and normalized units, ``S⁻¹ H M⁻¹ Hᵀ
+        S⁻¹`` (``S = diag(acc_std)``, ``H`` the heading frame's turn: :meth:`StateFeatures.to_heading`)."""
+        assert self.known_inertia is not None
+        minv = self.known_inertia(q)
+        qh = q.unsqueeze(-2)
+        minv = self.features.to_heading(qh, self.features.to_heading(qh, minv).transpose(-1, -2))
+        std = self.acceleration_norm.std.to(minv)
+        return minv / std.unsqueeze(-1) / std
+
     def _smooth_acceleration(self, q: Tensor, v: Tensor, a: Tensor,
                              n_correctors: int | None) -> tuple[Tensor, Tensor | None]:
-        """The networks' normalized acceleration, and the predictor's ``L`` where the limit solver needs it."""
+        """The networks' normalized acceleration, and the predictor's ``M⁻¹`` in raw units (the networks' frame)
+        where the limit solver needs it."""
         n = self._active if n_correctors is None else n_correctors
         if not 0 <= n <= len(self.correctors):
             raise InvalidInputError(f"n_correctors must be in [0, {len(self.correctors)}], got {n}")
         p, w, u = self.normalized_inputs(q, v, a)
-        chol = None
-        if self.known_actuation is None:
+        minv = None
+        scale = self.acceleration_norm.std.to(q)  # M in raw units: S M S (the module docstring of predictor)
+        force = None
+        if self.known_actuation is not None:  # the force in normalized units is S times the raw one
+            force = self.features.to_heading(q, self.known_actuation(q, v, a)) * scale
+        if self.known_inertia is not None:
+            minv_n = self._normalized_inverse_inertia(q)
+            y = (minv_n @ self.predictor.generalized_force(p, w, u, force).unsqueeze(-1)).squeeze(-1)
+            minv = scale.unsqueeze(-1) * minv_n * scale if self.limit_solver is not None else None
+        elif force is None:
             y = self.predictor(p, w, u)
-        else:  # the force in normalized units is S times the raw one (the module docstring of predictor)
-            force = self.features.to_heading(q, self.known_actuation(q, v, a)) * self.acceleration_norm.std.to(q)
+        else:
             y, chol = self.predictor.with_cholesky_factor(p, w, u, force)
+            minv = scale.unsqueeze(-1) * inverse_inertia(chol, self.predictor.eps_diagonal(chol)) * scale
         for corrector in self.correctors[:n]:
             y = y + corrector(p, w, u)
         if self.limit_solver is None:
             y = self.acceleration_norm.bound(y)
-        return y, chol  # with the limit solver, the bound applies to what it makes of y (_acceleration)
+        return y, minv  # with the limit solver, the bound applies to what it makes of y (_acceleration)
 
     def normalized_acceleration(self, qpos: Any, qvel: Any, action: Any, n_correctors: int | None = None) -> Tensor:
         """The networks' prediction in normalized units ``(..., nv)``, in the frame the networks see
@@ -189,15 +218,12 @@ class NeuralSimulator(DynamicsModel):
         return self._acceleration(q, v, a, n_correctors)
 
     def _acceleration(self, q: Tensor, v: Tensor, a: Tensor, n_correctors: int | None) -> Tensor:
-        y, chol = self._smooth_acceleration(q, v, a, n_correctors)
+        y, minv = self._smooth_acceleration(q, v, a, n_correctors)
         acc = self.acceleration_norm.denormalize(y)
         if self.limit_solver is not None:  # in raw units
-            assert chol is not None
-            norm, solver = self.acceleration_norm, self.limit_solver
-            scale = norm.std.to(acc)  # M in raw units: S M S (the module docstring of predictor)
-            minv = scale.unsqueeze(-1) * inverse_inertia(chol, self.predictor.eps_diagonal(chol)) * scale
-            acc = solver(q, self.features.to_heading(q, v), acc, minv)
-            acc = norm.bound_raw(acc)
+            assert minv is not None
+            acc = self.limit_solver(q, self.features.to_heading(q, v), acc, minv)
+            acc = self.acceleration_norm.bound_raw(acc)
         return self.features.to_world(q, acc)
 
     def _step(self, q: Tensor, v: Tensor, a: Tensor) -> tuple[Tensor, Tensor]:

@@ -10,6 +10,7 @@ from mosim.systems.base import System, SystemSpec
 from mosim.systems.contacts import FloorContacts
 from mosim.systems.dmc import DMCSystem, dmc_task_ids, is_dmc_id
 from mosim.systems.geometry import ContactGeometry
+from mosim.systems.inertia import BodyInertias
 from mosim.systems.layout import JointLayout
 from mosim.systems.limits import LimitConstraints
 from mosim.systems.mjcf import MENAGERIE_ROBOTS, MJCFSystem, load_menagerie, load_mjcf
@@ -34,12 +35,13 @@ def make_system(system_id: str, substeps: int | None = None) -> System:
 
 
 def with_mechanics(spec: SystemSpec, geometry: bool = False, actuation: bool = False,
-                   limits: bool = False, contacts: bool = False) -> SystemSpec:
+                   limits: bool = False, contacts: bool = False, inertias: bool = False) -> SystemSpec:
     """``spec`` with the parts of the robot's MuJoCo model asked for that it lacks (a dataset's spec keeps
-    none): its :class:`ContactGeometry`, its :class:`Actuation`, its :class:`LimitConstraints` and its
-    :class:`FloorContacts` (which come with the geometry they belong to), read from the
-    system made again from its id (once, whatever is asked)."""
-    wants = (("geometry", geometry or contacts), ("actuation", actuation), ("limits", limits), ("contacts", contacts))
+    none): its :class:`ContactGeometry`, its :class:`Actuation`, its :class:`LimitConstraints`, its
+    :class:`FloorContacts` and its :class:`BodyInertias` (both of which come with the geometry they belong to),
+    read from the system made again from its id (once, whatever is asked)."""
+    wants = (("geometry", geometry or contacts or inertias), ("actuation", actuation), ("limits", limits),
+             ("contacts", contacts), ("inertias", inertias))
     missing = {name for name, wanted in wants if wanted and getattr(spec, name) is None}
     if not missing:
         return spec
@@ -71,5 +73,5 @@ def list_systems() -> list[str]:
     return sorted(MENAGERIE_ROBOTS) + dmc_task_ids()
 
 
-__all__ = ["Actuation", "ContactGeometry", "DMCSystem", "FloorContacts", "JointLayout", "LimitConstraints", "MJCFSystem", "System", "SystemSpec",
+__all__ = ["Actuation", "BodyInertias", "ContactGeometry", "DMCSystem", "FloorContacts", "JointLayout", "LimitConstraints", "MJCFSystem", "System", "SystemSpec",
            "list_systems", "make_system", "with_actuation", "with_geometry", "with_mechanics"]

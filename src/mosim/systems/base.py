@@ -21,6 +21,7 @@ from mosim.errors import InvalidInputError
 from mosim.systems.actuation import Actuation
 from mosim.systems.contacts import FloorContacts
 from mosim.systems.geometry import ContactGeometry
+from mosim.systems.inertia import BodyInertias
 from mosim.systems.layout import JointLayout
 from mosim.systems.limits import LimitConstraints
 
@@ -60,14 +61,18 @@ class SystemSpec:
     contacts: FloorContacts | None = field(default=None, compare=False)
     """the floor contact constraints of :attr:`geometry`'s pairs (:meth:`System.contacts`), kept where a model needs
     them (``ModelConfig.contact_constraints``); like :attr:`geometry`, not in a dataset's spec and not compared"""
+    inertias: BodyInertias | None = field(default=None, compare=False)
+    """the bodies' mass properties (:meth:`System.inertias`), kept where a model computes ``M(q)`` from them
+    (``ModelConfig.known_inertia``, with :attr:`geometry`); like :attr:`geometry`, not in a dataset's spec and not
+    compared"""
 
     def to_json(self) -> str:
         d = asdict(self)
         d["layout"] = json.loads(self.layout.to_json())
-        for name in ("geometry", "actuation", "limits", "contacts"):  # absent unless set: the JSON of specs without them stays as it was
+        for name in ("geometry", "actuation", "limits", "contacts", "inertias"):  # absent unless set: the JSON of specs without them stays as it was
             if getattr(self, name) is None:
                 del d[name]
-        for name in ("actuation", "limits", "contacts"):
+        for name in ("actuation", "limits", "contacts", "inertias"):
             if getattr(self, name) is not None:
                 d[name] = getattr(self, name).to_dict()
         return json.dumps(d, sort_keys=True)
@@ -84,6 +89,8 @@ class SystemSpec:
             d["limits"] = LimitConstraints.from_dict(d["limits"])
         if d.get("contacts") is not None:
             d["contacts"] = FloorContacts.from_dict(d["contacts"])
+        if d.get("inertias") is not None:
+            d["inertias"] = BodyInertias.from_dict(d["inertias"])
         d["action_low"] = tuple(float(x) for x in d["action_low"])
         d["action_high"] = tuple(float(x) for x in d["action_high"])
         return cls(**d)
@@ -195,6 +202,11 @@ class System(ABC):
         """The floor contact constraints of :attr:`geometry`'s pairs (a clear error for what they do not cover, see
         :class:`FloorContacts`)."""
         return FloorContacts.from_model(self.model, self.geometry)
+
+    @property
+    def inertias(self) -> BodyInertias:
+        """The bodies' mass properties, from which MuJoCo computes ``M(q)`` (:class:`BodyInertias`)."""
+        return BodyInertias.from_model(self.model)
 
     def _action_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Actuator control ranges; unlimited actuators get [-1, 1]."""

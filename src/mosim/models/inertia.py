@@ -1,0 +1,83 @@
+"""MuJoCo's joint-space inertia ``M(q)`` in torch, from the model file's mass properties.
+
+A structured model's ``M(q)⁻¹`` is otherwise learned (:mod:`mosim.models.predictor`), and on the robots that run on
+a floor the data pin it down poorly: after 10 minutes of cheetah-run the learned one is 43% off MuJoCo's at the
+median state, its unactuated root's entries 20x too heavy (results/accuracy.md, "contact-solve"). Yet ``M(q)`` is no
+unknown of the dynamics: it is the robot's kinematics and its bodies' masses and inertias, all in the model file
+that made the data (:class:`~mosim.systems.inertia.BodyInertias`). With
+:attr:`~mosim.models.config.ModelConfig.known_inertia` it is computed,
+
+    M(q) = sum_b  m_b Jc_bᵀ Jc_b  +  Jw_bᵀ R_b I_b R_bᵀ Jw_b   +  diag(armature),
+
+from :func:`~mosim.models.contacts.body_jacobians` (MuJoCo's ``mj_kinematics`` and ``mj_jac``), equal to MuJoCo's
+``mj_fullM`` (tests/models/test_inertia.py), and the networks learn the forces ``b(q, v)`` only.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from mosim.models.contact import ContactFeatures, _apply, _compose
+from mosim.models.contacts import body_jacobians
+from mosim.models.newton import solve_dtype
+from mosim.models.quaternion import quat_to_rotmat
+from mosim.systems.geometry import ContactGeometry
+from mosim.systems.inertia import BodyInertias
+
+
+def mass_matrix(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], nv: int) -> Tensor:
+    """``M(q) (..., nv, nv)`` at the state ``q (..., nq)`` (``consts``: :meth:`KnownInertia.constants`)."""
+    pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv)
+    com = pos + _apply(rot, consts["com"])                                     # (..., nb, 3)
+    jc = lin + torch.linalg.cross(ang, com.unsqueeze(-1).expand_as(ang), dim=-2)  # (..., nb, 3, nv)
+    frame = _compose(rot, consts["inertia_rot"])                               # (..., nb, 3, 3)
+    jw = frame.transpose(-1, -2) @ ang                                         # angular Jacobian, principal axes
+    linear = (consts["mass"][:, None, None] * jc).transpose(-1, -2) @ jc       # (..., nb, nv, nv)
+    angular = (consts["moments"][..., None] * jw).transpose(-1, -2) @ jw
+    return (linear + angular).sum(-3) + torch.diag_embed(consts["armature"])
+
+
+class KnownInertia(nn.Module):
+    """``M(q)⁻¹`` of one :class:`~mosim.systems.geometry.ContactGeometry` and its
+    :class:`~mosim.systems.inertia.BodyInertias`, their constants as non-persistent buffers (the checkpoint keeps the
+    two records, in the spec)."""
+
+    def __init__(self, geometry: ContactGeometry, inertias: BodyInertias, nv: int) -> None:
+        super().__init__()
+        if inertias.n_bodies != len(geometry.body_parent):
+            raise ValueError(f"{inertias.n_bodies} bodies' inertias for a geometry of {len(geometry.body_parent)}")
+        if len(inertias.armature) != nv:
+            raise ValueError(f"{len(inertias.armature)} dofs' armature for nv={nv}")
+        self.geometry, self.inertias, self.nv = geometry, inertias, int(nv)
+        self.kinematics = ContactFeatures(geometry)
+        f64 = torch.float64
+        self.register_buffer("mass", torch.tensor(inertias.mass, dtype=f64), persistent=False)
+        self.register_buffer("com", torch.tensor(inertias.com, dtype=f64).reshape(-1, 3), persistent=False)
+        self.register_buffer("moments", torch.tensor(inertias.moments, dtype=f64).reshape(-1, 3), persistent=False)
+        frame = torch.tensor(inertias.frame, dtype=f64).reshape(-1, 4)
+        self.register_buffer("inertia_rot", quat_to_rotmat(frame), persistent=False)
+        self.register_buffer("armature", torch.tensor(inertias.armature, dtype=f64), persistent=False)
+
+    _NAMES = ("mass", "com", "moments", "inertia_rot", "armature")
+
+    def constants(self, dtype: torch.dtype) -> dict[str, Tensor]:
+        consts = dict(self.kinematics.constants(dtype))
+        consts.update({name: getattr(self, name).to(dtype) for name in self._NAMES})
+        return consts
+
+    def mass_matrix(self, q: Tensor) -> Tensor:
+        """``M(q) (..., nv, nv)``, MuJoCo's, at ``q (..., nq)``."""
+        return mass_matrix(q, self.geometry, self.constants(q.dtype), self.nv)
+
+    def forward(self, q: Tensor) -> Tensor:
+        """``M(q)⁻¹ (..., nv, nv)`` at ``q (..., nq)`` (by a Cholesky factorization, in float32 at least)."""
+        work = solve_dtype(q.dtype)
+        mass = mass_matrix(q.to(work), self.geometry, self.constants(work), self.nv)
+        return torch.cholesky_inverse(torch.linalg.cholesky(mass)).to(q.dtype)
+
+    def extra_repr(self) -> str:
+        return f"bodies={self.inertias.n_bodies}, nv={self.nv}"
+
+
+__all__ = ["KnownInertia", "mass_matrix"]

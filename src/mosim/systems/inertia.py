@@ -1,0 +1,95 @@
+"""The mass properties of a MuJoCo model's bodies, as plain data a learned model can keep.
+
+MuJoCo's joint-space inertia ``M(q)`` (``mj_fullM``, made by its composite rigid-body algorithm) is a
+function of the configuration and of constants of the model file alone: each body's mass, the place of its centre of
+mass and the orientation and principal moments of its inertia in the body's frame, and each dof's armature,
+
+    M(q) = sum_b  m_b Jc_bᵀ Jc_b  +  Jw_bᵀ R_b I_b R_bᵀ Jw_b   +  diag(armature),
+
+``Jc_b`` the Jacobian of body ``b``'s centre of mass and ``Jw_b`` of its angular velocity (both ``3 x nv``, world
+frame), ``R_b`` its inertia frame. :class:`BodyInertias` holds those constants for the bodies of a
+:class:`~mosim.systems.geometry.ContactGeometry` (same order: MuJoCo's bodies but the world) and round-trips through
+JSON, so a checkpoint holds it; :mod:`mosim.models.inertia` evaluates ``M(q)`` in torch with the geometry's forward
+kinematics, equal to MuJoCo's (tests/models/test_inertia.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import mujoco
+
+from mosim.errors import InvalidInputError
+
+Vec3 = tuple[float, float, float]
+Quat = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class BodyInertias:
+    """Per body (world excluded, MuJoCo's order): mass, centre of mass and inertia; per dof: armature."""
+
+    mass: tuple[float, ...]
+    com: tuple[Vec3, ...]
+    """the centre of mass in the body's frame (MuJoCo's ``body_ipos``)"""
+    frame: tuple[Quat, ...]
+    """the orientation of the principal axes of inertia in the body's frame (``body_iquat``, ``w x y z``)"""
+    moments: tuple[Vec3, ...]
+    """the principal moments of inertia about the centre of mass (``body_inertia``)"""
+    armature: tuple[float, ...]
+    """every dof's armature (``dof_armature``), added to ``M``'s diagonal"""
+    qpos0: tuple[float, ...]
+    """the reference configuration (MuJoCo's ``qpos0``), where a model takes the scale of its forces"""
+
+    def __post_init__(self) -> None:
+        n = len(self.mass)
+        for name in ("com", "frame", "moments"):
+            if len(getattr(self, name)) != n:
+                raise InvalidInputError(f"BodyInertias.{name} has {len(getattr(self, name))} entries, expected {n}")
+        if any(m < 0 for m in self.mass) or any(i < 0 for mom in self.moments for i in mom):
+            raise InvalidInputError("BodyInertias: masses and moments of inertia must be >= 0")
+
+    @property
+    def n_bodies(self) -> int:
+        return len(self.mass)
+
+    @classmethod
+    def from_model(cls, model: mujoco.MjModel) -> BodyInertias:
+        """Read the mass properties of a compiled model."""
+        m = model
+        bodies = range(1, m.nbody)
+
+        def vec(x: Any) -> tuple[float, ...]:
+            return tuple(float(c) for c in x)
+
+        return cls(mass=tuple(float(m.body_mass[b]) for b in bodies),
+                   com=tuple(vec(m.body_ipos[b]) for b in bodies),  # type: ignore[misc]
+                   frame=tuple(vec(m.body_iquat[b]) for b in bodies),  # type: ignore[misc]
+                   moments=tuple(vec(m.body_inertia[b]) for b in bodies),  # type: ignore[misc]
+                   armature=vec(m.dof_armature), qpos0=vec(m.qpos0))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BodyInertias:
+        try:
+            return cls(mass=tuple(map(float, d["mass"])),
+                       com=tuple(tuple(map(float, x)) for x in d["com"]),  # type: ignore[misc]
+                       frame=tuple(tuple(map(float, x)) for x in d["frame"]),  # type: ignore[misc]
+                       moments=tuple(tuple(map(float, x)) for x in d["moments"]),  # type: ignore[misc]
+                       armature=tuple(map(float, d["armature"])), qpos0=tuple(map(float, d["qpos0"])))
+        except (KeyError, TypeError, ValueError) as e:
+            raise InvalidInputError(f"not a body-inertias record: {e!r}") from None
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str) -> BodyInertias:
+        return cls.from_dict(json.loads(text))
+
+
+__all__ = ["BodyInertias"]
