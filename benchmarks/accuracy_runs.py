@@ -285,6 +285,13 @@ KNOWN_INERTIA_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
                                                       ["--budget-min", str(minutes), "--contact-constraints",
                                                        "--known-inertia"])
     for minutes in (10, 20)
+} | {  # the other robots: hopper (contacts solved too) at the prediction benchmark's 5 minutes; acrobot (no contacts,
+    # no limits) at the main table's 20
+    "hopper-known-inertia/contacts-5-min": ("known-inertia", "hopper-hop", "hopper",
+                                            ["--budget-min", "5", "--contact-constraints", "--known-inertia"]),
+    "hopper-known-inertia/preset-5-min": ("known-inertia", "hopper-hop", "hopper", ["--budget-min", "5"]),
+    "acrobot-known-inertia/20-min": ("known-inertia", "acrobot-swingup", "acrobot",
+                                     ["--budget-min", "20", "--known-inertia"]),
 }
 
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
