@@ -100,8 +100,16 @@ PRESETS: dict[str, Preset] = {
     # 0.208 at 1e-3, 0.205 at 4e-3, 0.252 at 5e-4 (0.031 against 0.039 at H=16); hopper 0.244 against 0.282, 0.320
     # at 4e-3, 0.42 at 5e-4; go2 0.216 against 0.279. Batch 1024 at 2e-3 was no better (cheetah 0.212, hopper
     # 0.282).
-    "cheetah": Preset(model_preset("medium", n_correctors=1, contact_features=True), schedule="end_to_end", lr=2e-3),
-    "hopper": Preset(model_preset("medium", n_correctors=2, contact_features=True), schedule="end_to_end", lr=2e-3),
+    # Cheetah's M(q) is computed from its model file and its floor contacts solved as MuJoCo solves them
+    # (ModelConfig.known_inertia, contact_constraints; 2026-12-06, one core each, side by side; results/accuracy.md,
+    # group "known-inertia"): H=100 0.0618 in 10 min and 0.0453 in 20, against 0.168 with the contacts solved and M
+    # learned and 0.186 for the preset before (10 min, "contact-solve"). A training step costs about 2.4x.
+    "cheetah": Preset(model_preset("medium", n_correctors=1, contact_features=True, contact_constraints=True,
+                                   known_inertia=True), schedule="end_to_end", lr=2e-3),
+    # Hopper the same (2026-12-06, 5 min, one core each, side by side, "known-inertia"): 0.165 [0.147, 0.186] at
+    # H=100 against the preset before's 0.241 [0.219, 0.265]
+    "hopper": Preset(model_preset("medium", n_correctors=2, contact_features=True, contact_constraints=True,
+                                  known_inertia=True), schedule="end_to_end", lr=2e-3),
     "go2": Preset(model_preset("medium", n_correctors=2, contact_features=True), schedule="end_to_end", lr=2e-3),
     "panda": Preset(model_preset("medium", n_correctors=1, actuator_features=True), schedule="end_to_end"),
     "humanoid": Preset(model_preset("medium", n_correctors=3), schedule="end_to_end"),

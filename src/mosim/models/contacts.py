@@ -95,13 +95,13 @@ def candidates(geometry: ContactGeometry) -> tuple[list[int], list[float], list[
 
 
 def contact_candidates(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor],
-                       nv: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+                       nv: int, kinematics: tuple[Tensor, ...] | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Every candidate contact (:func:`candidates`, their constants in ``consts``: :meth:`ContactSolver.constants`):
     its pair ``(K,)`` (a long tensor), its distance to the floor ``(..., K)``, the Jacobian of MuJoCo's contact point
     (halfway into the penetration) ``(..., K, 3, nv)``, world frame, and the direction its frame's first tangent
     follows ``(..., K, 3)``: a capsule's axis (MuJoCo aligns the frame of a capsule's contacts with it), zero for a
-    sphere (whose frame is the floor's)."""
-    pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv)
+    sphere (whose frame is the floor's). ``kinematics``: :func:`body_jacobians` of ``q``, where already computed."""
+    pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv) if kinematics is None else kinematics
     gb, pair = consts["pair_body"], consts["candidate_pair"]
     center = pos[..., gb, :] + _apply(rot[..., gb, :, :], consts["pair_geom_pos"])
     axis = _compose(rot[..., gb, :, :], consts["pair_geom_rot"])[..., pair, :, 2]
@@ -117,10 +117,10 @@ def contact_candidates(q: Tensor, geometry: ContactGeometry, consts: dict[str, T
 
 
 def contact_rows(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], slots: int,
-                 nv: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+                 nv: int, kinematics: tuple[Tensor, ...] | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """The pyramid rows of the ``slots`` candidates nearest the floor: ``J (..., 4 slots, nv)``, ``aref``, ``R`` and
     whether each acts ``(..., 4 slots)`` (``consts``: :meth:`ContactSolver.constants`)."""
-    pair, dist, jac, along = contact_candidates(q, geometry, consts, nv)
+    pair, dist, jac, along = contact_candidates(q, geometry, consts, nv, kinematics)
     k = min(slots, dist.shape[-1])
     if k < dist.shape[-1]:
         dist, chosen = torch.topk(dist, k, dim=-1, largest=False)
@@ -188,9 +188,11 @@ class ContactSolver(nn.Module):
             consts[name] = value.to(dtype) if value.is_floating_point() else value
         return consts
 
-    def forward(self, q: Tensor, v: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """:func:`contact_rows` of the state ``q (..., nq)``, ``v (..., nv)``."""
-        return contact_rows(q, v, self.geometry, self.constants(q.dtype), self.slots, self.nv)
+    def forward(self, q: Tensor, v: Tensor,
+                kinematics: tuple[Tensor, ...] | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """:func:`contact_rows` of the state ``q (..., nq)``, ``v (..., nv)`` (``kinematics``: :func:`body_jacobians`
+        of ``q``, where already computed)."""
+        return contact_rows(q, v, self.geometry, self.constants(q.dtype), self.slots, self.nv, kinematics)
 
     def extra_repr(self) -> str:
         return f"pairs={self.geometry.n_pairs}, candidates={self.candidates}, slots={self.slots}"

@@ -26,9 +26,11 @@ from mosim.systems.geometry import ContactGeometry
 from mosim.systems.inertia import BodyInertias
 
 
-def mass_matrix(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], nv: int) -> Tensor:
-    """``M(q) (..., nv, nv)`` at the state ``q (..., nq)`` (``consts``: :meth:`KnownInertia.constants`)."""
-    pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv)
+def mass_matrix(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], nv: int,
+                kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
+    """``M(q) (..., nv, nv)`` at the state ``q (..., nq)`` (``consts``: :meth:`KnownInertia.constants`;
+    ``kinematics``: :func:`~mosim.models.contacts.body_jacobians` of ``q``, where already computed)."""
+    pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv) if kinematics is None else kinematics
     com = pos + _apply(rot, consts["com"])                                     # (..., nb, 3)
     jc = lin + torch.linalg.cross(ang, com.unsqueeze(-1).expand_as(ang), dim=-2)  # (..., nb, 3, nv)
     frame = _compose(rot, consts["inertia_rot"])                               # (..., nb, 3, 3)
@@ -70,10 +72,17 @@ class KnownInertia(nn.Module):
         """``M(q) (..., nv, nv)``, MuJoCo's, at ``q (..., nq)``."""
         return mass_matrix(q, self.geometry, self.constants(q.dtype), self.nv)
 
-    def forward(self, q: Tensor) -> Tensor:
-        """``M(q)⁻¹ (..., nv, nv)`` at ``q (..., nq)`` (by a Cholesky factorization, in float32 at least)."""
+    def jacobians(self, q: Tensor) -> tuple[Tensor, ...]:
+        """:func:`~mosim.models.contacts.body_jacobians` of ``q (..., nq)``, in the dtype :meth:`forward` computes in,
+        for the other parts of a step that need them (the contact solve)."""
         work = solve_dtype(q.dtype)
-        mass = mass_matrix(q.to(work), self.geometry, self.constants(work), self.nv)
+        return body_jacobians(q.to(work), self.geometry, self.constants(work), self.nv)
+
+    def forward(self, q: Tensor, kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
+        """``M(q)⁻¹ (..., nv, nv)`` at ``q (..., nq)`` (by a Cholesky factorization, in float32 at least;
+        ``kinematics``: :meth:`jacobians` of ``q``, where already computed)."""
+        work = solve_dtype(q.dtype)
+        mass = mass_matrix(q.to(work), self.geometry, self.constants(work), self.nv, kinematics)
         return torch.cholesky_inverse(torch.linalg.cholesky(mass)).to(q.dtype)
 
     def extra_repr(self) -> str:

@@ -33,6 +33,7 @@ from mosim.models.features import StateFeatures
 from mosim.models.contacts import ContactSolver
 from mosim.models.inertia import KnownInertia
 from mosim.models.limits import LimitSolver
+from mosim.models.newton import solve_dtype
 from mosim.models.normalization import NormalizationStats, Normalizer, bound_state, model_inputs
 from mosim.models.predictor import PlainODEPredictor, StructuredPredictor, inverse_inertia
 from mosim.registry import lookup
@@ -167,31 +168,34 @@ class NeuralSimulator(DynamicsModel):
     def _normalized_acceleration(self, q: Tensor, v: Tensor, a: Tensor, n_correctors: int | None) -> Tensor:
         return self._smooth_acceleration(q, v, a, n_correctors)[0]
 
-    def _normalized_inverse_inertia(self, q: Tensor) -> Tensor:
+    def _normalized_inverse_inertia(self, q: Tensor, kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
         """MuJoCo's ``M(q)⁻¹`` (:attr:`known_inertia`) in the networks' frame and normalized units, ``S⁻¹ H M⁻¹ Hᵀ
         S⁻¹`` (``S = diag(acc_std)``, ``H`` the heading frame's turn: :meth:`StateFeatures.to_heading`)."""
         assert self.known_inertia is not None
-        minv = self.known_inertia(q)
+        minv = self.known_inertia(q, kinematics)
         qh = q.unsqueeze(-2)
         minv = self.features.to_heading(qh, self.features.to_heading(qh, minv).transpose(-1, -2))
         std = self.acceleration_norm.std.to(minv)
         return minv / std.unsqueeze(-1) / std
 
     def _smooth_acceleration(self, q: Tensor, v: Tensor, a: Tensor,
-                             n_correctors: int | None) -> tuple[Tensor, Tensor | None]:
-        """The networks' normalized acceleration, and the predictor's ``M⁻¹`` in raw units (the networks' frame)
-        where the limit solver needs it."""
+                             n_correctors: int | None) -> tuple[Tensor, Tensor | None, tuple[Tensor, ...] | None]:
+        """The networks' normalized acceleration, the predictor's ``M⁻¹`` in raw units (the networks' frame) where
+        the limit solver needs it, and the bodies' Jacobians where both ``M`` and the contact solve use them."""
         n = self._active if n_correctors is None else n_correctors
         if not 0 <= n <= len(self.correctors):
             raise InvalidInputError(f"n_correctors must be in [0, {len(self.correctors)}], got {n}")
         p, w, u = self.normalized_inputs(q, v, a)
-        minv = None
+        minv, kinematics = None, None
         scale = self.acceleration_norm.std.to(q)  # M in raw units: S M S (the module docstring of predictor)
         force = None
         if self.known_actuation is not None:  # the force in normalized units is S times the raw one
             force = self.features.to_heading(q, self.known_actuation(q, v, a)) * scale
         if self.known_inertia is not None:
-            minv_n = self._normalized_inverse_inertia(q)
+            solver = self.limit_solver
+            if solver is not None and solver.contacts is not None and solve_dtype(q.dtype) == q.dtype:
+                kinematics = self.known_inertia.jacobians(q)  # once for M and the contacts
+            minv_n = self._normalized_inverse_inertia(q, kinematics)
             y = (minv_n @ self.predictor.generalized_force(p, w, u, force).unsqueeze(-1)).squeeze(-1)
             minv = scale.unsqueeze(-1) * minv_n * scale if self.limit_solver is not None else None
         elif force is None:
@@ -203,7 +207,7 @@ class NeuralSimulator(DynamicsModel):
             y = y + corrector(p, w, u)
         if self.limit_solver is None:
             y = self.acceleration_norm.bound(y)
-        return y, minv  # with the limit solver, the bound applies to what it makes of y (_acceleration)
+        return y, minv, kinematics  # with the limit solver, the bound applies to what it makes of y (_acceleration)
 
     def normalized_acceleration(self, qpos: Any, qvel: Any, action: Any, n_correctors: int | None = None) -> Tensor:
         """The networks' prediction in normalized units ``(..., nv)``, in the frame the networks see
@@ -218,11 +222,11 @@ class NeuralSimulator(DynamicsModel):
         return self._acceleration(q, v, a, n_correctors)
 
     def _acceleration(self, q: Tensor, v: Tensor, a: Tensor, n_correctors: int | None) -> Tensor:
-        y, minv = self._smooth_acceleration(q, v, a, n_correctors)
+        y, minv, kinematics = self._smooth_acceleration(q, v, a, n_correctors)
         acc = self.acceleration_norm.denormalize(y)
         if self.limit_solver is not None:  # in raw units
             assert minv is not None
-            acc = self.limit_solver(q, self.features.to_heading(q, v), acc, minv)
+            acc = self.limit_solver(q, self.features.to_heading(q, v), acc, minv, kinematics)
             acc = self.acceleration_norm.bound_raw(acc)
         return self.features.to_world(q, acc)
 
