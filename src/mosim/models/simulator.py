@@ -202,7 +202,8 @@ class NeuralSimulator(DynamicsModel):
             y = self.predictor(p, w, u)
         else:
             y, chol = self.predictor.with_cholesky_factor(p, w, u, force)
-            minv = scale.unsqueeze(-1) * inverse_inertia(chol, self.predictor.eps_diagonal(chol)) * scale
+            if self.limit_solver is not None:
+                minv = scale.unsqueeze(-1) * inverse_inertia(chol, self.predictor.eps_diagonal(chol)) * scale
         for corrector in self.correctors[:n]:
             y = y + corrector(p, w, u)
         if self.limit_solver is None:
