@@ -266,16 +266,19 @@ BLOCK_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 # brings the limits' solve and the actuators' force known), M starting at MuJoCo's inverse-inertia diagonal
 # (--inertia-start mujoco); all the candidate contact points solved, or the 4 nearest the floor (a cheaper step).
 # The ablations' 10 minutes, against the preset trained the same afternoon
+# (spelled out since the cheetah preset computes M and solves the contacts: LEARNED_M_PRESET is the preset they ran)
+LEARNED_M_PRESET = ["--no-contact-constraints", "--no-known-inertia"]
 CONTACT_SOLVE_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     f"cheetah-contact-solve/{name}-10-min": ("contact-solve", "cheetah-run", "cheetah", ["--budget-min", "10", *args])
-    for name, args in (("preset", []),
-                       ("contacts", ["--contact-constraints", "--inertia-start", "mujoco"]),
-                       ("contacts-slots-4", ["--contact-constraints", "--inertia-start", "mujoco",
+    for name, args in (("preset", LEARNED_M_PRESET),
+                       ("contacts", ["--contact-constraints", "--no-known-inertia", "--inertia-start", "mujoco"]),
+                       ("contacts-slots-4", ["--contact-constraints", "--no-known-inertia", "--inertia-start", "mujoco",
                                              "--contact-slots", "4"]))
 } | {  # the main table's 20 minutes
     "cheetah-contact-solve/contacts-slots-4-20-min": ("contact-solve", "cheetah-run", "cheetah",
-                                                      ["--budget-min", "20", "--contact-constraints", "--inertia-start",
-                                                       "mujoco", "--contact-slots", "4"])
+                                                      ["--budget-min", "20", "--contact-constraints",
+                                                       "--no-known-inertia", "--inertia-start", "mujoco",
+                                                       "--contact-slots", "4"])
 }
 
 # M(q) computed from the model file's masses and inertias (--known-inertia), not learned, with the floor contacts
@@ -289,9 +292,13 @@ KNOWN_INERTIA_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     # no limits) at the main table's 20
     "hopper-known-inertia/contacts-5-min": ("known-inertia", "hopper-hop", "hopper",
                                             ["--budget-min", "5", "--contact-constraints", "--known-inertia"]),
-    "hopper-known-inertia/preset-5-min": ("known-inertia", "hopper-hop", "hopper", ["--budget-min", "5"]),
+    "hopper-known-inertia/preset-5-min": ("known-inertia", "hopper-hop", "hopper", ["--budget-min", "5",
+                                                                                   *LEARNED_M_PRESET]),
     "acrobot-known-inertia/20-min": ("known-inertia", "acrobot-swingup", "acrobot",
                                      ["--budget-min", "20", "--known-inertia"]),
+} | {  # hopper's preset cheaper or on the rollout loss, now that its contacts are solved (5 minutes)
+    f"hopper-known-inertia/{name}-5-min": ("known-inertia", "hopper-hop", "hopper", ["--budget-min", "5", *args])
+    for name, args in (("one-corrector", ["--correctors", "1"]), ("rollout-8", ["--loss", "rollout", "--horizon", "8"]))
 } | {  # the robots whose contacts are not solved (a free joint; the Go2's boxes and elliptic cones) or rare (the
     # Panda's): M computed alone, at the prediction benchmark's 5 minutes (its rows are the control)
     f"{name}-known-inertia/5-min": ("known-inertia", system, name, ["--budget-min", "5", "--known-inertia"])
