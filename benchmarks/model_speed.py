@@ -292,6 +292,14 @@ def mujoco_speed(system_id: str, batch: int, steps: int = 100, threads: int = 2)
     return batch * steps / (time.perf_counter() - t0)
 
 
+CONTACT_SOLVE_NOTE = (
+    "Cheetah-run's preset since 2026-12-06 adds MuJoCo's own work to its step: M(q) computed from the bodies' "
+    "inertias, and the floor contacts solved by four Newton iterations, each a batched Cholesky factorization "
+    "(docs/concepts.md). That made its 100-step error 3.4x lower at equal training time (0.0618 against 0.186 in 10 "
+    "minutes; results/accuracy.md) and its rollout 4.5x slower: at batch 4096 44k steps/s eager and 76k compiled, "
+    "against 201k and 346k for the preset before (2026-11-28), and its training 16k samples/s against 27k.")
+"""the cost of cheetah-run's contact solve, measured 2026-12-06 against the rows of 2026-11-28"""
+
 TTA_VAL_EVERY = 50
 """gradient steps between the time-to-accuracy runs' validations: when each first reaches the error is known to that"""
 
@@ -424,7 +432,8 @@ def report(cache: Path, out: Path) -> None:
         slower = [r["system"] for r in big if r["system"] not in faster]
         lines += ["", measured(rollout) + f" At batch 4096 mosim outruns MuJoCo on {', '.join(faster) or 'none'} and not on "
                   f"{', '.join(slower) or 'none'}: a model step costs its networks' arithmetic, about the same for "
-                  "every robot, while MuJoCo's step grows with degrees of freedom and contacts. The compiled step "
+                  "every robot, while MuJoCo's step grows with degrees of freedom and contacts. " + CONTACT_SOLVE_NOTE +
+                  " The compiled step "
                   f"(`mosim.load(..., compile=True)`, one graph per step, compiled once) runs "
                   f"{min(r['compiled'] / r['mosim'] for r in rollout):.1f}x to "
                   f"{max(r['compiled'] / r['mosim'] for r in rollout):.1f}x the eager one, most at small batches, "
