@@ -17,7 +17,6 @@ holds it; :mod:`mosim.models.actuation` evaluates the formula in torch.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,6 +24,7 @@ import mujoco
 import numpy as np
 
 from mosim.errors import InvalidInputError
+from mosim.systems.record import JsonRecord
 
 _JOINT, _JOINTINPARENT, _TENDON = (int(mujoco.mjtTrn.mjTRN_JOINT), int(mujoco.mjtTrn.mjTRN_JOINTINPARENT),
                                    int(mujoco.mjtTrn.mjTRN_TENDON))
@@ -36,7 +36,7 @@ Row = tuple[float, ...]
 
 
 @dataclass(frozen=True)
-class Actuation:
+class Actuation(JsonRecord):
     """The constants of MuJoCo's actuator forces (see the module docstring); ``nu`` actuators, ``nv`` dofs.
 
     Unlimited ranges are stored as ``(-inf, inf)`` (written to JSON as ``null``).
@@ -128,13 +128,6 @@ class Actuation:
                 ranges(d["ctrl_range"]), ranges(d["force_range"]), ranges(d["dof_force_range"]))
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidInputError(f"not an actuation record: {e!r}") from None
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict())
-
-    @classmethod
-    def from_json(cls, text: str) -> Actuation:
-        return cls.from_dict(json.loads(text))
 
 
 def _rows(a: np.ndarray) -> tuple[Row, ...]:

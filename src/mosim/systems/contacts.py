@@ -21,14 +21,14 @@ Covered: spheres and capsules (a capsule touches with either end's sphere, as Mu
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import mujoco
 import numpy as np
 
 from mosim.errors import InvalidInputError
+from mosim.systems.record import JsonRecord
 from mosim.systems.geometry import CAPSULE, SHAPES, SPHERE, ContactGeometry
 from mosim.systems.limits import MIN_IMP, MAX_IMP, reference_gains
 
@@ -80,7 +80,7 @@ def mix_parameters(m: mujoco.MjModel, g1: int, g2: int) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class FloorContacts:
+class FloorContacts(JsonRecord):
     """The constants of a model's floor contact constraints, one entry per pair of its :class:`ContactGeometry`."""
 
     friction: tuple[float, ...]
@@ -151,9 +151,6 @@ class FloorContacts:
         columns = list(zip(*rows))
         return cls(*(tuple(c) for c in columns), impratio=float(m.opt.impratio))  # type: ignore[arg-type]
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FloorContacts:
         try:
@@ -164,13 +161,6 @@ class FloorContacts:
                        impratio=float(d["impratio"]))
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidInputError(f"not a floor-contacts record: {e!r}") from None
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict())
-
-    @classmethod
-    def from_json(cls, text: str) -> FloorContacts:
-        return cls.from_dict(json.loads(text))
 
 
 __all__ = ["FloorContacts", "SHAPES", "make_frame", "mix_parameters"]

@@ -15,20 +15,20 @@ kinematics, equal to MuJoCo's (tests/models/test_inertia.py).
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import mujoco
 
 from mosim.errors import InvalidInputError
+from mosim.systems.record import JsonRecord
 
 Vec3 = tuple[float, float, float]
 Quat = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
-class BodyInertias:
+class BodyInertias(JsonRecord):
     """Per body (world excluded, MuJoCo's order): mass, centre of mass and inertia; per dof: armature."""
 
     mass: tuple[float, ...]
@@ -70,9 +70,6 @@ class BodyInertias:
                    moments=tuple(vec(m.body_inertia[b]) for b in bodies),  # type: ignore[misc]
                    armature=vec(m.dof_armature), qpos0=vec(m.qpos0))
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BodyInertias:
         try:
@@ -83,13 +80,6 @@ class BodyInertias:
                        armature=tuple(map(float, d["armature"])), qpos0=tuple(map(float, d["qpos0"])))
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidInputError(f"not a body-inertias record: {e!r}") from None
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict())
-
-    @classmethod
-    def from_json(cls, text: str) -> BodyInertias:
-        return cls.from_dict(json.loads(text))
 
 
 __all__ = ["BodyInertias"]

@@ -25,13 +25,13 @@ limits only.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import mujoco
 
 from mosim.errors import InvalidInputError
+from mosim.systems.record import JsonRecord
 
 MIN_IMP, MAX_IMP = 0.0001, 0.9999
 """MuJoCo's ``mjMINIMP`` and ``mjMAXIMP``: the range impedances are clamped to"""
@@ -72,7 +72,7 @@ def implicit_damping(model: mujoco.MjModel) -> tuple[float, ...]:
 
 
 @dataclass(frozen=True)
-class LimitConstraints:
+class LimitConstraints(JsonRecord):
     """The constants of a model's joint-limit constraints, one entry per limited hinge or slide joint."""
 
     qpos: tuple[int, ...]
@@ -133,9 +133,6 @@ class LimitConstraints:
                    implicit_damping=implicit_damping(model), timestep=float(model.opt.timestep),
                    dof_invweight0=tuple(float(x) for x in model.dof_invweight0))
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LimitConstraints:
         try:
@@ -148,9 +145,3 @@ class LimitConstraints:
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidInputError(f"not a limit-constraints record: {e!r}") from None
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict())
-
-    @classmethod
-    def from_json(cls, text: str) -> LimitConstraints:
-        return cls.from_dict(json.loads(text))
