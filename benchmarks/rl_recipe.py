@@ -111,6 +111,10 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
     # at 100 steps in the prediction benchmark, against 0.212 for the one before), zero-shot without the OOD penalty
     "cheetah-run/zero-shot-known-inertia": ("cheetah-run", "zero-shot", [*KNOWN_INERTIA_CHEETAH, *SAC, "--steps",
                                                                        "30000"]),
+    "cheetah-run/zero-shot-ood-known-inertia": ("cheetah-run", "zero-shot", [*KNOWN_INERTIA_CHEETAH, *SAC, "--steps",
+                                                                           "30000", "--ood", "--data",
+                                                                           "data/cheetah-run-random.h5", "--density",
+                                                                           "runs/rl/cheetah-run-density.pt"]),
     "cheetah-run/zero-shot-known-inertia-100k": ("cheetah-run", "zero-shot", [*KNOWN_INERTIA_CHEETAH, *SAC, "--steps",
                                                                             "100000", "--eval-every", "10000"]),
     # the pretrained reacher-easy model since 2026-11-26 (bounded to its data; the benchmark's row)
