@@ -122,9 +122,10 @@ class NeuralSimulator(DynamicsModel):
         self.known_inertia = KnownInertia(*inertia, nv=spec.nv) if inertia is not None else None
         if self.known_inertia is not None:  # the forces' scale: 1 / diag M⁻¹(qpos0), normalized (a checkpoint's loads)
             with torch.no_grad():
-                minv0 = self._normalized_inverse_inertia(torch.tensor(inertia[1].qpos0, dtype=torch.float64))
+                minv0 = self._known_inverse_inertia(torch.tensor(inertia[1].qpos0, dtype=torch.float64))
             assert isinstance(self.predictor, StructuredPredictor)
-            self.predictor.scale_forces(1.0 / torch.diagonal(minv0).to(torch.float64))
+            std = self.acceleration_norm.std.detach().to(torch.float64).cpu()
+            self.predictor.scale_forces(std ** 2 / torch.diagonal(minv0))
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, config: ModelConfig | None = None, **kwargs: Any) -> NeuralSimulator:
@@ -168,15 +169,14 @@ class NeuralSimulator(DynamicsModel):
     def _normalized_acceleration(self, q: Tensor, v: Tensor, a: Tensor, n_correctors: int | None) -> Tensor:
         return self._smooth_acceleration(q, v, a, n_correctors)[0]
 
-    def _normalized_inverse_inertia(self, q: Tensor, kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
-        """MuJoCo's ``M(q)⁻¹`` (:attr:`known_inertia`) in the networks' frame and normalized units, ``S⁻¹ H M⁻¹ Hᵀ
-        S⁻¹`` (``S = diag(acc_std)``, ``H`` the heading frame's turn: :meth:`StateFeatures.to_heading`)."""
+    def _known_inverse_inertia(self, q: Tensor, kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
+        """MuJoCo's ``M(q)⁻¹`` (:attr:`known_inertia`) in the networks' frame, raw units: ``H M⁻¹ Hᵀ`` (``H`` the
+        heading frame's turn, :meth:`StateFeatures.to_heading`); normalized, it is ``S⁻¹ H M⁻¹ Hᵀ S⁻¹``,
+        ``S = diag(acc_std)``."""
         assert self.known_inertia is not None
         minv = self.known_inertia(q, kinematics)
         qh = q.unsqueeze(-2)
-        minv = self.features.to_heading(qh, self.features.to_heading(qh, minv).transpose(-1, -2))
-        std = self.acceleration_norm.std.to(minv)
-        return minv / std.unsqueeze(-1) / std
+        return self.features.to_heading(qh, self.features.to_heading(qh, minv).transpose(-1, -2))
 
     def _smooth_acceleration(self, q: Tensor, v: Tensor, a: Tensor,
                              n_correctors: int | None) -> tuple[Tensor, Tensor | None, tuple[Tensor, ...] | None]:
@@ -195,9 +195,10 @@ class NeuralSimulator(DynamicsModel):
             solver = self.limit_solver
             if solver is not None and solver.contacts is not None and solve_dtype(q.dtype) == q.dtype:
                 kinematics = self.known_inertia.jacobians(q)  # once for M and the contacts
-            minv_n = self._normalized_inverse_inertia(q, kinematics)
+            minv_raw = self._known_inverse_inertia(q, kinematics)
+            minv_n = minv_raw / scale.unsqueeze(-1) / scale
             y = (minv_n @ self.predictor.generalized_force(p, w, u, force).unsqueeze(-1)).squeeze(-1)
-            minv = scale.unsqueeze(-1) * minv_n * scale if self.limit_solver is not None else None
+            minv = minv_raw if self.limit_solver is not None else None
         elif force is None:
             y = self.predictor(p, w, u)
         else:

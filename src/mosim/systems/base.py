@@ -13,6 +13,7 @@ import json
 import warnings
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import mujoco
 import numpy as np
@@ -27,6 +28,12 @@ from mosim.systems.limits import LimitConstraints
 
 INTEGRATOR_NAMES = {0: "euler", 1: "rk4", 2: "implicit", 3: "implicitfast"}
 
+
+
+MECHANICS: dict[str, Any] = {"geometry": ContactGeometry, "actuation": Actuation, "limits": LimitConstraints,
+                             "contacts": FloorContacts, "inertias": BodyInertias}
+"""The parts of a robot's MuJoCo model a :class:`SystemSpec` keeps where a model needs them: field -> record class
+(each with ``to_dict`` and ``from_dict``)"""
 
 
 @dataclass(frozen=True)
@@ -69,28 +76,21 @@ class SystemSpec:
     def to_json(self) -> str:
         d = asdict(self)
         d["layout"] = json.loads(self.layout.to_json())
-        for name in ("geometry", "actuation", "limits", "contacts", "inertias"):  # absent unless set: the JSON of specs without them stays as it was
-            if getattr(self, name) is None:
+        for name in MECHANICS:  # absent unless set: the JSON of specs without them stays as it was
+            part = getattr(self, name)
+            if part is None:
                 del d[name]
-        for name in ("actuation", "limits", "contacts", "inertias"):
-            if getattr(self, name) is not None:
-                d[name] = getattr(self, name).to_dict()
+            else:
+                d[name] = part.to_dict()
         return json.dumps(d, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> SystemSpec:
         d = json.loads(text)
         d["layout"] = JointLayout.from_json(json.dumps(d["layout"]))
-        if d.get("geometry") is not None:
-            d["geometry"] = ContactGeometry.from_dict(d["geometry"])
-        if d.get("actuation") is not None:
-            d["actuation"] = Actuation.from_dict(d["actuation"])
-        if d.get("limits") is not None:
-            d["limits"] = LimitConstraints.from_dict(d["limits"])
-        if d.get("contacts") is not None:
-            d["contacts"] = FloorContacts.from_dict(d["contacts"])
-        if d.get("inertias") is not None:
-            d["inertias"] = BodyInertias.from_dict(d["inertias"])
+        for name, record in MECHANICS.items():
+            if d.get(name) is not None:
+                d[name] = record.from_dict(d[name])
         d["action_low"] = tuple(float(x) for x in d["action_low"])
         d["action_high"] = tuple(float(x) for x in d["action_high"])
         return cls(**d)
