@@ -85,10 +85,12 @@ def _contact_states(model: mujoco.MjModel, n: int, seed: int = 0):
                 return
 
 
-def _solver(model: mujoco.MjModel) -> tuple[LimitSolver, LimitConstraints]:
+def _solver(model: mujoco.MjModel, slots: int | None = None) -> tuple[LimitSolver, LimitConstraints]:
+    """The solver of the models' default (rows for the candidates that touch at once in the batch), or of a fixed
+    number of the candidates nearest the floor."""
     geometry = ContactGeometry.from_model(model)
     limits = LimitConstraints.from_model(model)
-    contacts = ContactSolver(geometry, FloorContacts.from_model(model, geometry), model.nv, slots=64)
+    contacts = ContactSolver(geometry, FloorContacts.from_model(model, geometry), model.nv, slots=slots)
     return LimitSolver(limits, contacts=contacts).double(), limits
 
 
@@ -208,6 +210,47 @@ def test_newton_solve_gradients() -> None:
     a0 = torch.tensor(data.qacc_smooth)[None].requires_grad_()
     assert (solver(q, v, a0, torch.tensor(minv)[None]) - a0).abs().max() > 1.0  # the forces act
     assert torch.autograd.gradcheck(lambda a, c: solver(q, v, a, c @ c.transpose(-1, -2)), (a0, chol))
+
+
+def _batch(model: mujoco.MjModel, n: int, seed: int) -> tuple[torch.Tensor, ...]:
+    """``n`` contact states as a batch: qpos, qvel, MuJoCo's ``M⁻¹``, ``M`` and ``qacc_smooth``."""
+    rows = []
+    for data in _contact_states(model, n, seed=seed):
+        minv, mass = np.zeros((model.nv, model.nv)), np.zeros((model.nv, model.nv))
+        mujoco.mj_solveM(model, data, minv, np.eye(model.nv))
+        mujoco.mj_fullM(model, data, mass)
+        rows.append((data.qpos.copy(), data.qvel.copy(), minv, mass, data.qacc_smooth.copy()))
+    return tuple(torch.tensor(np.stack(x)) for x in zip(*rows))
+
+
+@pytest.mark.parametrize("system", ["cheetah-run", "xml"])
+def test_rows_for_the_touching_candidates_solve_as_all_rows(system: str) -> None:
+    """The default solve makes rows only for as many candidates as touch the floor at once in the batch; it equals the
+    solve over every candidate's rows, and over the rows of MuJoCo's M rather than of M⁻¹ inverted, and stopping once
+    the set of pushing rows repeats equals running every Newton iteration."""
+    model = _model(system)
+    q, v, minv, mass, a0 = _batch(model, 30, seed=3)
+    compact, _ = _solver(model)
+    full, _ = _solver(model, slots=compact.contacts.candidates)
+    rows = compact.contacts(q, v)[0].shape[-2]
+    assert 0 < rows < full.contacts(q, v)[0].shape[-2]
+    want = full(q, v, a0, minv)
+    assert (want - a0).abs().max() > 1.0  # the forces act
+    torch.testing.assert_close(compact(q, v, a0, minv), want, rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(compact(q, v, a0, minv, mass), want, rtol=1e-9, atol=1e-9)
+    jac, aref, reg, active = compact.contacts(q, v)
+    once = solve_rows(a0, minv, jac, aref, reg, active, iterations=4)
+    every = solve_rows(a0, minv, jac, aref, reg, active, iterations=4, stop_early=False)
+    torch.testing.assert_close(once, every, rtol=1e-12, atol=1e-12)
+
+
+def test_no_touching_candidate_makes_no_contact_rows() -> None:
+    model = make_system("cheetah-run").model
+    solver, _ = _solver(model)
+    q = torch.tensor(model.qpos0)[None].clone()
+    q[0, 1] = 2.0  # lifted 2 m: nothing touches
+    jac, aref, reg, active = solver.contacts(q, torch.zeros(1, model.nv, dtype=torch.float64))
+    assert jac.shape == (1, 0, model.nv) and aref.shape == reg.shape == active.shape == (1, 0)
 
 
 def test_solve_without_acting_rows_is_the_unconstrained_acceleration() -> None:

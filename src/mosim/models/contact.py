@@ -187,6 +187,20 @@ def _tangents(normal: Tensor) -> tuple[Tensor, Tensor]:
     return t1, torch.linalg.cross(normal, t1)
 
 
+def dof_support(geometry: ContactGeometry) -> list[list[float]]:
+    """``(nbody, nv)``: 1 where the dof moves the body (its joint is the body's or an ancestor's), else 0."""
+    widths = {FREE: 6, BALL: 3, SLIDE: 1, HINGE: 1}
+    nv = max((geometry.joint_qvel[j] + widths[t] for j, t in enumerate(geometry.joint_type)), default=0)
+    rows: list[list[float]] = []
+    for b, parent in enumerate(geometry.body_parent):
+        row = [0.0] * nv if parent < 0 else list(rows[parent])
+        for j in geometry.body_joints[b]:
+            start = geometry.joint_qvel[j]
+            row[start:start + widths[geometry.joint_type[j]]] = [1.0] * widths[geometry.joint_type[j]]
+        rows.append(row)
+    return rows
+
+
 class ContactFeatures(nn.Module):
     """``forward(q (..., nq), v (..., nv)) -> (..., 9 * n_pairs)``: :func:`contact_features` of a geometry."""
 
@@ -214,6 +228,7 @@ class ContactFeatures(nn.Module):
             "pair_normal": normal, "pair_tangent1": t1, "pair_tangent2": t2,
             "pair_plane_point": t([g.plane_point[p] for p in g.pair_plane]),
             "pair_margin": torch.tensor(g.pair_margin, dtype=f64),
+            "dof_support": torch.tensor(dof_support(g), dtype=f64).reshape(len(g.body_parent), -1),
         }
         self._names = tuple(consts)
         for name, value in consts.items():

@@ -15,9 +15,9 @@ Newton's method on MuJoCo's primal problem (:func:`mosim.models.newton.solve_row
 solver). The geometry is the robot's own forward kinematics
 (:func:`body_jacobians`, MuJoCo's ``mj_kinematics`` and ``mj_jac``): each candidate contact point (a sphere's centre,
 a capsule's two end spheres) gets its distance to the floor, MuJoCo's contact point halfway into the penetration,
-and its Jacobian in the contact frame. Of the candidates, the ``slots`` nearest the floor are solved (a fixed count,
-so that a batch is one tensor): the rest must be clear of it, which the training data tell (the most contacts at
-once in it, :func:`mosim.training.windows`).
+and its Jacobian in the contact frame. Rows are made for the candidates nearest the floor, as many as touch it at
+once anywhere in the batch (the others exert no force; a batch is one tensor), or for a fixed number of them
+(``slots``, :attr:`~mosim.models.config.ModelConfig.contact_slots`, where the rest must be clear of the floor).
 
 With MuJoCo's own ``M⁻¹`` and ``qacc_smooth`` it reproduces MuJoCo's step (tests/models/test_model_contacts.py).
 """
@@ -42,18 +42,17 @@ def body_jacobians(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tenso
     """Every body's pose and Jacobians at the state ``q (..., nq)``: ``pos (..., nbody, 3)``, ``rot (..., nbody, 3,
     3)``, and ``ang``, ``lin (..., nbody, 3, nv)`` such that a point ``p`` fixed to body ``b`` moves with velocity
     ``(lin[b] + ang[b] x p) v`` (column by column), as :func:`mosim.models.contact.forward_kinematics` computes the
-    velocities (``consts``: :meth:`ContactFeatures.constants`)."""
+    velocities (``consts``: :meth:`ContactFeatures.constants`). A dof's columns are its joint's, the same for every
+    body below it, and zero for the others (:func:`~mosim.models.contact.dof_support`)."""
     batch = q.shape[:-1]
     zero = q.new_zeros((*batch, 3))
     world_rot = torch.eye(3, dtype=q.dtype, device=q.device).expand(*batch, 3, 3)
     pos: list[Tensor] = []
     rot: list[Tensor] = []
-    angs: list[list[Tensor | None]] = []
-    lins: list[list[Tensor | None]] = []
+    ang: list[Tensor] = [zero] * nv
+    lin: list[Tensor] = [zero] * nv
     for b, parent in enumerate(geometry.body_parent):
         p_pos, p_rot = (zero, world_rot) if parent < 0 else (pos[parent], rot[parent])
-        ang = [None] * nv if parent < 0 else list(angs[parent])
-        lin = [None] * nv if parent < 0 else list(lins[parent])
         x = p_pos + _apply(p_rot, consts["body_pos"][b])
         r = _compose(p_rot, consts["body_rot"][b])
         for j in geometry.body_joints[b]:
@@ -74,13 +73,10 @@ def body_jacobians(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tenso
                 ang[dof], lin[dof] = w, torch.linalg.cross(anchor, w)
         pos.append(x)
         rot.append(r)
-        angs.append(ang)
-        lins.append(lin)
-
-    def stacked(columns: list[list[Tensor | None]]) -> Tensor:
-        return torch.stack([torch.stack([zero if c is None else c for c in cols], dim=-1) for cols in columns], -3)
-
-    return torch.stack(pos, -2), torch.stack(rot, -3), stacked(angs), stacked(lins)
+    support = consts["dof_support"]                                             # (nbody, nv of the joints)
+    support = torch.nn.functional.pad(support, (0, nv - support.shape[-1])).unsqueeze(-2)
+    return (torch.stack(pos, -2), torch.stack(rot, -3), torch.stack(ang, -1).unsqueeze(-3) * support,
+            torch.stack(lin, -1).unsqueeze(-3) * support)
 
 
 def candidates(geometry: ContactGeometry) -> tuple[list[int], list[float], list[bool]]:
@@ -94,13 +90,20 @@ def candidates(geometry: ContactGeometry) -> tuple[list[int], list[float], list[
             [True] * 2 * len(capsule) + [False] * len(spheres))
 
 
-def contact_candidates(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor],
-                       nv: int, kinematics: tuple[Tensor, ...] | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Every candidate contact (:func:`candidates`, their constants in ``consts``: :meth:`ContactSolver.constants`):
-    its pair ``(K,)`` (a long tensor), its distance to the floor ``(..., K)``, the Jacobian of MuJoCo's contact point
-    (halfway into the penetration) ``(..., K, 3, nv)``, world frame, and the direction its frame's first tangent
-    follows ``(..., K, 3)``: a capsule's axis (MuJoCo aligns the frame of a capsule's contacts with it), zero for a
-    sphere (whose frame is the floor's). ``kinematics``: :func:`body_jacobians` of ``q``, where already computed."""
+def contact_candidates(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], nv: int,
+                       kinematics: tuple[Tensor, ...] | None = None,
+                       slots: int | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The candidate contacts (:func:`candidates`, their constants in ``consts``: :meth:`ContactSolver.constants`)
+    nearest the floor: their pairs ``(..., k)`` (long), their distances to it ``(..., k)``, the Jacobians of
+    MuJoCo's contact points (halfway into the penetration) ``(..., k, 3, nv)``, world frame, and the direction each
+    frame's first tangent follows ``(..., k, 3)``: a capsule's axis (MuJoCo aligns the frame of a capsule's contacts
+    with it), zero for a sphere (whose frame is the floor's).
+
+    ``k``: ``slots`` where it is given (at most the candidates' count); else, outside ``torch.compile``, the most
+    candidates that touch the floor at once in the batch (each state's touching ones are among its ``k`` nearest, so
+    the rows dropped are rows that exert no force: the solve is the same, and a few times cheaper on cheetah-run,
+    where 4 or 5 of its 16 touch at once in a batch of 4096 random states), and all of them under ``torch.compile``
+    (a graph of fixed shapes). ``kinematics``: :func:`body_jacobians` of ``q``, where already computed."""
     pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv) if kinematics is None else kinematics
     gb, pair = consts["pair_body"], consts["candidate_pair"]
     center = pos[..., gb, :] + _apply(rot[..., gb, :, :], consts["pair_geom_pos"])
@@ -109,24 +112,32 @@ def contact_candidates(q: Tensor, geometry: ContactGeometry, consts: dict[str, T
     along = axis * consts["candidate_capsule"][:, None]
     normal, radius = consts["pair_normal"][pair], consts["pair_size"][pair, 0]
     dist = ((point - consts["pair_plane_point"][pair]) * normal).sum(-1) - radius
+    n = dist.shape[-1]
+    if slots is not None or torch.compiler.is_compiling():
+        k = n if slots is None else min(slots, n)
+    else:
+        k = int((dist < consts["margin"][pair]).sum(-1).max()) if dist.numel() else 0
+    if k < n:
+        dist, chosen = torch.topk(dist, k, dim=-1, largest=False)               # (..., k)
+        pick = chosen.unsqueeze(-1).expand(*chosen.shape, 3)
+        point, along, pair = point.gather(-2, pick), along.gather(-2, pick), pair[chosen]
+        normal, radius = consts["pair_normal"][pair], consts["pair_size"][pair, 0]
+    else:
+        pair = pair.expand_as(dist)
     contact = point - normal * (radius + 0.5 * dist).unsqueeze(-1)
-    body = gb[pair]
-    jac = lin[..., body, :, :] + torch.linalg.cross(ang[..., body, :, :], contact.unsqueeze(-1).expand_as(
-        ang[..., body, :, :]), dim=-2)
+    body = gb[pair].unsqueeze(-1).unsqueeze(-1).expand(*pair.shape, 3, nv)    # (..., k, 3, nv)
+    ang, lin = ang.gather(-3, body), lin.gather(-3, body)
+    jac = lin + torch.linalg.cross(ang, contact.unsqueeze(-1).expand_as(ang), dim=-2)
     return pair, dist, jac, along
 
 
-def contact_rows(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], slots: int,
+def contact_rows(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], slots: int | None,
                  nv: int, kinematics: tuple[Tensor, ...] | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """The pyramid rows of the ``slots`` candidates nearest the floor: ``J (..., 4 slots, nv)``, ``aref``, ``R`` and
-    whether each acts ``(..., 4 slots)`` (``consts``: :meth:`ContactSolver.constants`)."""
-    pair, dist, jac, along = contact_candidates(q, geometry, consts, nv, kinematics)
-    k = min(slots, dist.shape[-1])
-    if k < dist.shape[-1]:
-        dist, chosen = torch.topk(dist, k, dim=-1, largest=False)
-        pair = pair[chosen]                                                   # (..., k)
-        jac = torch.gather(jac, -3, chosen[..., None, None].expand(*chosen.shape, 3, nv))
-        along = torch.gather(along, -2, chosen[..., None].expand(*chosen.shape, 3))
+    """The pyramid rows of the ``k`` candidates nearest the floor (:func:`contact_candidates`; ``slots``: a fixed
+    ``k``, ``None`` for every candidate that can touch): ``J (..., 4 k, nv)``, ``aref``, ``R`` and whether each acts
+    ``(..., 4 k)`` (``consts``: :meth:`ContactSolver.constants`)."""
+    pair, dist, jac, along = contact_candidates(q, geometry, consts, nv, kinematics, slots)
+    k = dist.shape[-1]
     normal = consts["pair_normal"][pair]
     t1 = along - normal * (along * normal).sum(-1, keepdim=True)  # MuJoCo's mju_makeFrame of (normal, along)
     size = t1.norm(dim=-1, keepdim=True)
@@ -154,11 +165,12 @@ class ContactSolver(nn.Module):
     """The rows of :func:`contact_rows` for one :class:`ContactGeometry` and its :class:`FloorContacts`, their
     constants as non-persistent buffers (the checkpoint keeps the two records, in the spec)."""
 
-    def __init__(self, geometry: ContactGeometry, contacts: FloorContacts, nv: int, slots: int) -> None:
+    def __init__(self, geometry: ContactGeometry, contacts: FloorContacts, nv: int, slots: int | None = None) -> None:
         super().__init__()
         if len(contacts) != geometry.n_pairs:
             raise ValueError(f"{len(contacts)} floor contacts for {geometry.n_pairs} geometry pairs")
-        self.geometry, self.contacts, self.nv, self.slots = geometry, contacts, int(nv), int(slots)
+        self.geometry, self.contacts, self.nv = geometry, contacts, int(nv)
+        self.slots = None if slots is None else int(slots)
         self.kinematics = ContactFeatures(geometry)
         f64 = torch.float64
         for name in ("friction", "stiffness", "damping", "margin", "weight"):

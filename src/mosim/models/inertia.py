@@ -35,9 +35,10 @@ def mass_matrix(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor],
     jc = lin + torch.linalg.cross(ang, com.unsqueeze(-1).expand_as(ang), dim=-2)  # (..., nb, 3, nv)
     frame = _compose(rot, consts["inertia_rot"])                               # (..., nb, 3, 3)
     jw = frame.transpose(-1, -2) @ ang                                         # angular Jacobian, principal axes
-    linear = (consts["mass"][:, None, None] * jc).transpose(-1, -2) @ jc       # (..., nb, nv, nv)
-    angular = (consts["moments"][..., None] * jw).transpose(-1, -2) @ jw
-    return (linear + angular).sum(-3) + torch.diag_embed(consts["armature"])
+    # M = Aᵀ A, A the bodies' rows sqrt(m) Jc and sqrt(I) Jw stacked: one product of (6 nb, nv) per state
+    rows = torch.cat((consts["mass"][:, None, None].sqrt() * jc, consts["moments"][..., None].sqrt() * jw), -2)
+    rows = rows.reshape(*rows.shape[:-3], -1, nv)                                # (..., 6 nb, nv)
+    return rows.transpose(-1, -2) @ rows + torch.diag_embed(consts["armature"])
 
 
 class KnownInertia(nn.Module):
@@ -81,9 +82,14 @@ class KnownInertia(nn.Module):
     def forward(self, q: Tensor, kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
         """``M(q)⁻¹ (..., nv, nv)`` at ``q (..., nq)`` (by a Cholesky factorization, in float32 at least;
         ``kinematics``: :meth:`jacobians` of ``q``, where already computed)."""
+        return self.both(q, kinematics)[1]
+
+    def both(self, q: Tensor, kinematics: tuple[Tensor, ...] | None = None) -> tuple[Tensor, Tensor]:
+        """``M(q)`` and ``M(q)⁻¹`` at ``q (..., nq)``, as :meth:`forward` computes them (the contact solve needs
+        the first, the networks' force the second)."""
         work = solve_dtype(q.dtype)
         mass = mass_matrix(q.to(work), self.geometry, self.constants(work), self.nv, kinematics)
-        return torch.cholesky_inverse(torch.linalg.cholesky(mass)).to(q.dtype)
+        return mass.to(q.dtype), torch.cholesky_inverse(torch.linalg.cholesky(mass)).to(q.dtype)
 
     def extra_repr(self) -> str:
         return f"bodies={self.inertias.n_bodies}, nv={self.nv}"

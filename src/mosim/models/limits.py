@@ -150,12 +150,12 @@ class LimitSolver(nn.Module):
         """Whether the damping is split out and integrated implicitly (MuJoCo's Euler step of a damped robot)."""
         return bool(self.damping_implicit.numel())
 
-    def forward(self, q: Tensor, v: Tensor, a_net: Tensor, minv: Tensor,
+    def forward(self, q: Tensor, v: Tensor, a_net: Tensor, minv: Tensor, mass: Tensor | None = None,
                 kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
         """The acceleration the step integrates from ``a_net (..., nv)``, the acceleration of every force but the
         damping where :attr:`damps` (of every force but the limits' otherwise): the damping force and the limits'
         forces added, the damping implicit (``kinematics``: the contacts' :func:`~mosim.models.contacts.body_jacobians`
-        of ``q``, where already computed)."""
+        of ``q``, where already computed; ``mass``: ``minv⁻¹``, where already computed)."""
         consts = (getattr(self, n).to(q.dtype) for n in self._NAMES)
         a0 = a_net
         if self.damps:
@@ -168,7 +168,7 @@ class LimitSolver(nn.Module):
         else:  # the limits' rows and the contacts' together, by Newton's method (mosim.models.newton)
             rows = limit_rows(q, v, diag0, self.qpos_index, self.dof_index, *consts, nv=v.shape[-1])
             jac, aref, reg, active = join_rows(rows, self.contacts(q, v, kinematics))
-            acc = solve_rows(a0, minv, jac, aref, reg, active, self.newton_iterations)
+            acc = solve_rows(a0, minv, jac, aref, reg, active, self.newton_iterations, mass)
         if self.damps:
             acc = implicitly_damped(acc, minv, damping, self.limits.timestep)
         return acc

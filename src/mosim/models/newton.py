@@ -21,7 +21,7 @@ def join_rows(first: tuple[Tensor, ...], second: tuple[Tensor, ...]) -> tuple[Te
 
 
 def solve_rows(a0: Tensor, minv: Tensor, jac: Tensor, aref: Tensor, reg: Tensor, active: Tensor,
-               iterations: int = 4) -> Tensor:
+               iterations: int = 4, mass: Tensor | None = None, stop_early: bool = True) -> Tensor:
     """The constrained acceleration ``(..., nv)`` of the rows ``jac (..., R, nv)`` (``aref``, ``reg``, ``active (...,
     R)``), by Newton's method on MuJoCo's primal problem, from the unconstrained ``a0 (..., nv)``:
 
@@ -29,16 +29,24 @@ def solve_rows(a0: Tensor, minv: Tensor, jac: Tensor, aref: Tensor, reg: Tensor,
 
     ``M = minv⁻¹``: each iteration solves the quadratic of the rows that push at the current ``a``, which is the
     optimum once that set stops changing (four iterations reproduce MuJoCo's ``qacc`` to its solver's tolerance on
-    cheetah-run's states). Equal to ``a0 + M⁻¹ Jᵀ f``, ``f >= 0`` the rows' forces."""
+    cheetah-run's states). Equal to ``a0 + M⁻¹ Jᵀ f``, ``f >= 0`` the rows' forces. ``mass``: ``M``, where known
+    (else ``minv`` is inverted). ``stop_early``: stop once no state's set of pushing rows changes (outside
+    ``torch.compile``), where a further iteration would solve the same quadratic again: the same ``a`` and, as each
+    iteration's ``a`` is that quadratic's minimum whatever it started from, the same gradients."""
     work = solve_dtype(a0.dtype)  # then back to a0's
     a0w, jac, aref = a0.to(work), jac.to(work), aref.to(work)
-    mass = torch.cholesky_inverse(torch.linalg.cholesky(minv.to(work)))
+    mass = torch.cholesky_inverse(torch.linalg.cholesky(minv.to(work))) if mass is None else mass.to(work)
     weight = torch.where(active, 1.0 / reg.to(work), torch.zeros_like(aref))
     jt = jac.transpose(-1, -2)
     a = a0w
+    acting = None
     for _ in range(iterations):
         jar = (jac @ a.unsqueeze(-1)).squeeze(-1) - aref
-        w = torch.where(jar < 0, weight, torch.zeros_like(weight))
+        push = (jar < 0) & active
+        if stop_early and acting is not None and not torch.compiler.is_compiling() and torch.equal(push, acting):
+            break
+        acting = push
+        w = torch.where(push, weight, torch.zeros_like(weight))
         grad = (mass @ (a - a0w).unsqueeze(-1)).squeeze(-1) + (jt @ (w * jar).unsqueeze(-1)).squeeze(-1)
         hessian = mass + jt @ (w.unsqueeze(-1) * jac)
         a = a - torch.cholesky_solve(grad.unsqueeze(-1), torch.linalg.cholesky(hessian)).squeeze(-1)  # SPD

@@ -105,7 +105,7 @@ class NeuralSimulator(DynamicsModel):
         solved = c.contacts_of(spec)
         contacts = None
         if solved is not None:
-            contacts = ContactSolver(*solved, nv=spec.nv, slots=c.contact_slots or 10**9)
+            contacts = ContactSolver(*solved, nv=spec.nv, slots=c.contact_slots or None)
         self.limit_solver = (LimitSolver(limits, contacts=contacts)
                              if limits is not None and (len(limits) or contacts is not None) else None)
         if c.inertia_start == "mujoco" and limits is not None:
@@ -122,7 +122,7 @@ class NeuralSimulator(DynamicsModel):
         self.known_inertia = KnownInertia(*inertia, nv=spec.nv) if inertia is not None else None
         if self.known_inertia is not None:  # the forces' scale: 1 / diag M⁻¹(qpos0), normalized (a checkpoint's loads)
             with torch.no_grad():
-                minv0 = self._known_inverse_inertia(torch.tensor(inertia[1].qpos0, dtype=torch.float64))
+                minv0 = self._known_inertia(torch.tensor(inertia[1].qpos0, dtype=torch.float64))[1]
             assert isinstance(self.predictor, StructuredPredictor)
             std = self.acceleration_norm.std.detach().to(torch.float64).cpu()
             self.predictor.scale_forces(std ** 2 / torch.diagonal(minv0))
@@ -169,19 +169,21 @@ class NeuralSimulator(DynamicsModel):
     def _normalized_acceleration(self, q: Tensor, v: Tensor, a: Tensor, n_correctors: int | None) -> Tensor:
         return self._smooth_acceleration(q, v, a, n_correctors)[0]
 
-    def _known_inverse_inertia(self, q: Tensor, kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
-        """MuJoCo's ``M(q)⁻¹`` (:attr:`known_inertia`) in the networks' frame, raw units: ``H M⁻¹ Hᵀ`` (``H`` the
-        heading frame's turn, :meth:`StateFeatures.to_heading`); normalized, it is ``S⁻¹ H M⁻¹ Hᵀ S⁻¹``,
-        ``S = diag(acc_std)``."""
+    def _known_inertia(self, q: Tensor, kinematics: tuple[Tensor, ...] | None = None) -> tuple[Tensor, Tensor]:
+        """MuJoCo's ``M(q)`` and ``M(q)⁻¹`` (:attr:`known_inertia`) in the networks' frame, raw units: ``H M Hᵀ``
+        and ``H M⁻¹ Hᵀ`` (``H`` the heading frame's turn, :meth:`StateFeatures.to_heading`); normalized, ``M⁻¹``
+        is ``S⁻¹ H M⁻¹ Hᵀ S⁻¹``, ``S = diag(acc_std)``."""
         assert self.known_inertia is not None
-        minv = self.known_inertia(q, kinematics)
         qh = q.unsqueeze(-2)
-        return self.features.to_heading(qh, self.features.to_heading(qh, minv).transpose(-1, -2))
+        return tuple(self.features.to_heading(qh, self.features.to_heading(qh, m).transpose(-1, -2))  # type: ignore
+                     for m in self.known_inertia.both(q, kinematics))
 
     def _smooth_acceleration(self, q: Tensor, v: Tensor, a: Tensor,
-                             n_correctors: int | None) -> tuple[Tensor, Tensor | None, tuple[Tensor, ...] | None]:
-        """The networks' normalized acceleration, the predictor's ``M⁻¹`` in raw units (the networks' frame) where
-        the limit solver needs it, and the bodies' Jacobians where both ``M`` and the contact solve use them."""
+                             n_correctors: int | None) -> tuple[Tensor, tuple[Tensor, Tensor | None] | None,
+                                                                tuple[Tensor, ...] | None]:
+        """The networks' normalized acceleration; where the limit solver needs them, the predictor's ``M⁻¹`` in raw
+        units (the networks' frame) and ``M`` where it is computed, not learned; and the bodies' Jacobians where both
+        ``M`` and the contact solve use them."""
         n = self._active if n_correctors is None else n_correctors
         if not 0 <= n <= len(self.correctors):
             raise InvalidInputError(f"n_correctors must be in [0, {len(self.correctors)}], got {n}")
@@ -195,16 +197,16 @@ class NeuralSimulator(DynamicsModel):
             solver = self.limit_solver
             if solver is not None and solver.contacts is not None and solve_dtype(q.dtype) == q.dtype:
                 kinematics = self.known_inertia.jacobians(q)  # once for M and the contacts
-            minv_raw = self._known_inverse_inertia(q, kinematics)
+            mass_raw, minv_raw = self._known_inertia(q, kinematics)
             minv_n = minv_raw / scale.unsqueeze(-1) / scale
             y = (minv_n @ self.predictor.generalized_force(p, w, u, force).unsqueeze(-1)).squeeze(-1)
-            minv = minv_raw if self.limit_solver is not None else None
+            minv = (minv_raw, mass_raw) if self.limit_solver is not None else None
         elif force is None:
             y = self.predictor(p, w, u)
         else:
             y, chol = self.predictor.with_cholesky_factor(p, w, u, force)
             if self.limit_solver is not None:
-                minv = scale.unsqueeze(-1) * inverse_inertia(chol, self.predictor.eps_diagonal(chol)) * scale
+                minv = (scale.unsqueeze(-1) * inverse_inertia(chol, self.predictor.eps_diagonal(chol)) * scale, None)
         for corrector in self.correctors[:n]:
             y = y + corrector(p, w, u)
         if self.limit_solver is None:
@@ -228,7 +230,7 @@ class NeuralSimulator(DynamicsModel):
         acc = self.acceleration_norm.denormalize(y)
         if self.limit_solver is not None:  # in raw units
             assert minv is not None
-            acc = self.limit_solver(q, self.features.to_heading(q, v), acc, minv, kinematics)
+            acc = self.limit_solver(q, self.features.to_heading(q, v), acc, *minv, kinematics=kinematics)
             acc = self.acceleration_norm.bound_raw(acc)
         return self.features.to_world(q, acc)
 
