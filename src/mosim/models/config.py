@@ -104,7 +104,8 @@ class ModelConfig:
     :class:`~mosim.systems.inertia.BodyInertias` (training adds them, and the checkpoint keeps them)"""
     contact_slots: int = 0
     """with :attr:`contact_constraints`: how many of the candidate contact points (a sphere's centre, a capsule's two
-    ends) nearest the floor are solved at a step, ``0`` for all of them"""
+    ends) nearest the floor are solved at a step, ``0`` for every one that touches it (as many rows as touch at once
+    in the batch; all of them under ``torch.compile``)"""
     contact_features: bool = False
     """feed each collision geom's height above the floor and the velocity of its lowest point
     (:mod:`mosim.models.contact`) with the velocity features. Needs the spec's contact geometry
