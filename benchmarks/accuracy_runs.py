@@ -291,18 +291,28 @@ KNOWN_INERTIA_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 } | {  # the other robots: hopper (contacts solved too) at the prediction benchmark's 5 minutes; acrobot (no contacts,
     # no limits) at the main table's 20
     "hopper-known-inertia/contacts-5-min": ("known-inertia", "hopper-hop", "hopper",
-                                            ["--budget-min", "5", "--contact-constraints", "--known-inertia"]),
+                                            ["--budget-min", "5", "--contact-constraints", "--known-inertia",
+                                             "--no-self-contacts"]),
     "hopper-known-inertia/preset-5-min": ("known-inertia", "hopper-hop", "hopper", ["--budget-min", "5",
                                                                                    *LEARNED_M_PRESET]),
     "acrobot-known-inertia/20-min": ("known-inertia", "acrobot-swingup", "acrobot",
                                      ["--budget-min", "20", "--known-inertia"]),
 } | {  # hopper's preset cheaper or on the rollout loss, now that its contacts are solved (5 minutes)
-    f"hopper-known-inertia/{name}-5-min": ("known-inertia", "hopper-hop", "hopper", ["--budget-min", "5", *args])
+    f"hopper-known-inertia/{name}-5-min": ("known-inertia", "hopper-hop", "hopper",
+                                           ["--budget-min", "5", "--no-self-contacts", *args])
     for name, args in (("one-corrector", ["--correctors", "1"]), ("rollout-8", ["--loss", "rollout", "--horizon", "8"]))
 } | {  # the robots whose contacts are not solved (a free joint; the Go2's boxes and elliptic cones) or rare (the
     # Panda's): M computed alone, at the prediction benchmark's 5 minutes (its rows are the control)
     f"{name}-known-inertia/5-min": ("known-inertia", system, name, ["--budget-min", "5", "--known-inertia"])
     for name, system in (("humanoid", "humanoid-walk"), ("go2", "go2"), ("panda", "panda"))
+}
+
+# the contacts between the robot's own bodies solved too (--self-contacts, the presets' default since they are read):
+# hopper (torso, nose, thigh, calf and foot touch one another), at the prediction benchmark's 5 minutes, side by side
+# with the preset before (the rows of "known-inertia" ran without them: --no-self-contacts spelled out there)
+SELF_CONTACT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
+    f"hopper-self-contacts/{name}-5-min": ("self-contacts", "hopper-hop", "hopper", ["--budget-min", "5", *args])
+    for name, args in (("solved", []), ("not-solved", ["--no-self-contacts"]))
 }
 
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
@@ -358,6 +368,7 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     **BLOCK_RUNS,
     **CONTACT_SOLVE_RUNS,
     **KNOWN_INERTIA_RUNS,
+    **SELF_CONTACT_RUNS,
     # the control: the same 20 minutes on the standard 240 training episodes, on the machine and day of the rows
     # above (the main table's rows are from another day and machine)
     "acrobot-large/structured-on-240": ("large", "acrobot-swingup", "acrobot", ["--budget-min", "20"]),
@@ -382,6 +393,7 @@ GROUPS = {"table": "Main table", "large": "Acrobot, reacher, cheetah and humanoi
           "finetune": "Cheetah-run: the main table's 20-minute model trained 10 more minutes, rollout against one-step loss",
           "contact-solve": "Cheetah-run: the floor contacts solved as MuJoCo does with the model's M(q) (--contact-constraints)",
           "known-inertia": "Cheetah-run: M(q) computed from the model file's inertias (--known-inertia), contacts solved",
+          "self-contacts": "Hopper-hop: the contacts between the robot's own bodies solved too (--self-contacts)",
           "ensemble": "Cheetah-run ensembles: four 15-minute members, their rollouts averaged (30 minutes of two cores)"}
 TRAIN_EPISODES = {"table": "240", "large": "1900",
                   "ensemble": f"240 ({ENSEMBLE_MEMBERS} members of 15 min, rollouts averaged)"}

@@ -65,6 +65,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="structured: add MuJoCo's floor contact forces (friction pyramids of spheres and capsules), "
                         "solved with the joint limits and the model's M(q), to the networks' acceleration; implies "
                         "--limit-constraints (default: the preset's)")
+    p.add_argument("--self-contacts", action=argparse.BooleanOptionalAction, default=None,
+                   help="with --contact-constraints: solve the contacts between the robot's own bodies too (spheres and "
+                        "capsules; default: on)")
     p.add_argument("--inertia-start", choices=("identity", "mujoco"), default=None,
                    help="structured, with --limit-constraints or --contact-constraints: start M(q) at the diagonal of "
                         "MuJoCo's inverse inertia at the reference pose (default: the preset's)")
@@ -148,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
                                     "known_actuation": args.known_actuation,
                                     "contact_constraints": args.contact_constraints,
                                     "contact_slots": args.contact_slots,
+                                    "self_contacts": args.self_contacts,
                                     "inertia_start": args.inertia_start,
                                     "known_inertia": args.known_inertia,
                                     "contact_features": args.contact_features,
@@ -175,7 +179,8 @@ def run(args: argparse.Namespace) -> int:
                              actuator_features=model.actuator_features, heading_frame=model.heading_frame,
                              limit_constraints=model.limit_constraints, known_actuation=model.known_actuation,
                              contact_constraints=model.contact_constraints, contact_slots=model.contact_slots,
-                             inertia_start=model.inertia_start, known_inertia=model.known_inertia)
+                             self_contacts=model.self_contacts, inertia_start=model.inertia_start,
+                             known_inertia=model.known_inertia)
     preset = replace(preset, model=replace(model, **model_over), **over)
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
                               compile=args.compile, init_from=args.init_from,

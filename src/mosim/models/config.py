@@ -16,6 +16,7 @@ from mosim.systems.inertia import BodyInertias
 from mosim.systems.geometry import ContactGeometry
 from mosim.systems.layout import FREE
 from mosim.systems.limits import LimitConstraints
+from mosim.systems.self_contacts import SelfContacts
 
 if TYPE_CHECKING:
     from mosim.baselines.config import EnsembleConfig, RSSMConfig
@@ -106,6 +107,10 @@ class ModelConfig:
     """with :attr:`contact_constraints`: how many of the candidate contact points (a sphere's centre, a capsule's two
     ends) nearest the floor are solved at a step, ``0`` for every one that touches it (as many rows as touch at once
     in the batch; all of them under ``torch.compile``)"""
+    self_contacts: bool = True
+    """with :attr:`contact_constraints`: solve the contacts between the robot's own bodies too
+    (:mod:`mosim.models.self_contacts`), where the spec has them (:class:`~mosim.systems.SelfContacts`; training
+    reads them, checkpoints from before they were read solve the floor's alone)"""
     contact_features: bool = False
     """feed each collision geom's height above the floor and the velocity of its lowest point
     (:mod:`mosim.models.contact`) with the velocity features. Needs the spec's contact geometry
@@ -238,6 +243,18 @@ class ModelConfig:
                 f"limit_constraints needs the joint-limit constraints of {spec.system_id!r}, and the spec has none: "
                 "pass mosim.systems.with_mechanics(spec, limits=True)")
         return spec.limits
+
+    @property
+    def uses_self_contacts(self) -> bool:
+        """Whether the contacts between the robot's own bodies are solved (:attr:`self_contacts`)."""
+        return self.contact_constraints and self.self_contacts
+
+    def self_contacts_of(self, spec: SystemSpec) -> SelfContacts | None:
+        """The pairs of the robot's own geoms a model of ``spec`` solves (``None`` if none: without
+        :attr:`uses_self_contacts`, or a spec from before they were read)."""
+        if not self.uses_self_contacts or spec.self_contacts is None or not len(spec.self_contacts):
+            return None
+        return spec.self_contacts
 
     def contacts_of(self, spec: SystemSpec) -> tuple[ContactGeometry, FloorContacts] | None:
         """The geometry and the floor contacts a model of ``spec`` solves (``None`` without

@@ -99,11 +99,9 @@ def contact_candidates(q: Tensor, geometry: ContactGeometry, consts: dict[str, T
     frame's first tangent follows ``(..., k, 3)``: a capsule's axis (MuJoCo aligns the frame of a capsule's contacts
     with it), zero for a sphere (whose frame is the floor's).
 
-    ``k``: ``slots`` where it is given (at most the candidates' count); else, outside ``torch.compile``, the most
-    candidates that touch the floor at once in the batch (each state's touching ones are among its ``k`` nearest, so
-    the rows dropped are rows that exert no force: the solve is the same, and a few times cheaper on cheetah-run,
-    where 4 or 5 of its 16 touch at once in a batch of 4096 random states), and all of them under ``torch.compile``
-    (a graph of fixed shapes). ``kinematics``: :func:`body_jacobians` of ``q``, where already computed."""
+    ``k``: :func:`nearest`'s (for ``slots=None`` as many as touch the floor at once in the batch: the solve is the
+    same, and a few times cheaper on cheetah-run, where 4 or 5 of its 16 touch at once in a batch of 4096 random
+    states). ``kinematics``: :func:`body_jacobians` of ``q``, where already computed."""
     pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv) if kinematics is None else kinematics
     gb, pair = consts["pair_body"], consts["candidate_pair"]
     center = pos[..., gb, :] + _apply(rot[..., gb, :, :], consts["pair_geom_pos"])
@@ -112,23 +110,15 @@ def contact_candidates(q: Tensor, geometry: ContactGeometry, consts: dict[str, T
     along = axis * consts["candidate_capsule"][:, None]
     normal, radius = consts["pair_normal"][pair], consts["pair_size"][pair, 0]
     dist = ((point - consts["pair_plane_point"][pair]) * normal).sum(-1) - radius
-    n = dist.shape[-1]
-    if slots is not None or torch.compiler.is_compiling():
-        k = n if slots is None else min(slots, n)
-    else:
-        k = int((dist < consts["margin"][pair]).sum(-1).max()) if dist.numel() else 0
-    if k < n:
-        dist, chosen = torch.topk(dist, k, dim=-1, largest=False)               # (..., k)
+    chosen = nearest(dist, consts["margin"][pair], slots)
+    if chosen is not None:                                                    # (..., k)
         pick = chosen.unsqueeze(-1).expand(*chosen.shape, 3)
-        point, along, pair = point.gather(-2, pick), along.gather(-2, pick), pair[chosen]
+        dist, point, along, pair = dist.gather(-1, chosen), point.gather(-2, pick), along.gather(-2, pick), pair[chosen]
         normal, radius = consts["pair_normal"][pair], consts["pair_size"][pair, 0]
     else:
         pair = pair.expand_as(dist)
     contact = point - normal * (radius + 0.5 * dist).unsqueeze(-1)
-    body = gb[pair].unsqueeze(-1).unsqueeze(-1).expand(*pair.shape, 3, nv)    # (..., k, 3, nv)
-    ang, lin = ang.gather(-3, body), lin.gather(-3, body)
-    jac = lin + torch.linalg.cross(ang, contact.unsqueeze(-1).expand_as(ang), dim=-2)
-    return pair, dist, jac, along
+    return pair, dist, point_jacobian(ang, lin, gb[pair], contact), along
 
 
 def contact_rows(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], slots: int | None,
@@ -137,40 +127,81 @@ def contact_rows(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[s
     ``k``, ``None`` for every candidate that can touch): ``J (..., 4 k, nv)``, ``aref``, ``R`` and whether each acts
     ``(..., 4 k)`` (``consts``: :meth:`ContactSolver.constants`)."""
     pair, dist, jac, along = contact_candidates(q, geometry, consts, nv, kinematics, slots)
-    k = dist.shape[-1]
     normal = consts["pair_normal"][pair]
     t1 = along - normal * (along * normal).sum(-1, keepdim=True)  # MuJoCo's mju_makeFrame of (normal, along)
     size = t1.norm(dim=-1, keepdim=True)
     t1 = torch.where(size > 1e-6, t1 / size.clamp_min(1e-6), consts["tangent1"][pair])
     normal = normal.expand_as(t1)
     frame = torch.stack((normal, t1, torch.linalg.cross(normal, t1)), -2)
+    return pyramid_rows(jac, frame, dist, v, {name: consts[name][pair] for name in PAIR_PARAMETERS},
+                        consts["impratio"])
+
+
+PAIR_PARAMETERS = ("friction", "stiffness", "damping", "margin", "weight", "solimp")
+"""a contact's mixed parameters (:class:`~mosim.systems.contacts.FloorContacts`, and the same of
+:class:`~mosim.systems.self_contacts.SelfContacts`)"""
+
+
+def pyramid_rows(jac: Tensor, frame: Tensor, dist: Tensor, v: Tensor, params: dict[str, Tensor],
+                 impratio: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """MuJoCo's four friction-pyramid rows of each of ``k`` contacts: ``J (..., 4 k, nv)``, ``aref``, ``R`` and
+    whether each acts ``(..., 4 k)``, from each contact's Jacobian ``jac (..., k, 3, nv)`` (world frame), its frame
+    ``(..., k, 3, 3)`` (normal, then the two tangents, as rows), its distance ``(..., k)`` and its parameters
+    ``params`` (:data:`PAIR_PARAMETERS`, each ``(..., k)``, ``solimp (..., k, 5)``), at the velocity ``v (..., nv)``."""
+    k, nv = dist.shape[-1], jac.shape[-1]
     jf = frame @ jac                                                          # (..., k, 3, nv)
-    mu = consts["friction"][pair]
+    mu = params["friction"]
     jn, jt = jf[..., :1, :], jf[..., 1:, :]
     edges = torch.stack((jn + mu[..., None, None] * jt, jn - mu[..., None, None] * jt), dim=-2)  # (..., k, 2, 2, nv)
     rows = edges.transpose(-3, -2).reshape(*dist.shape, ROWS_PER_CONTACT, nv)  # t1 +, t1 -, t2 +, t2 -
-    r = dist - consts["margin"][pair]
-    imp = impedance(r, consts["solimp"][pair])
-    r0 = ((1 - imp) / imp * consts["weight"][pair] * (1 + mu * mu)).clamp_min(MIN_VAL)
-    reg = 2 * mu * mu / consts["impratio"] * r0
-    active = dist < consts["margin"][pair]
+    r = dist - params["margin"]
+    imp = impedance(r, params["solimp"])
+    r0 = ((1 - imp) / imp * params["weight"] * (1 + mu * mu)).clamp_min(MIN_VAL)
+    reg = 2 * mu * mu / impratio * r0
+    active = dist < params["margin"]
     vel = (rows @ v[..., None, :, None]).squeeze(-1)                         # (..., k, 4)
-    aref = -consts["damping"][pair, None] * vel - (consts["stiffness"][pair] * imp * r)[..., None]
+    aref = -params["damping"][..., None] * vel - (params["stiffness"] * imp * r)[..., None]
     flat = (*dist.shape[:-1], k * ROWS_PER_CONTACT)
     return (rows.reshape(*flat, nv), aref.reshape(flat), reg[..., None].expand(*dist.shape, ROWS_PER_CONTACT).reshape(
         flat), active[..., None].expand(*dist.shape, ROWS_PER_CONTACT).reshape(flat))
 
 
+def nearest(dist: Tensor, margin: Tensor, slots: int | None) -> Tensor | None:
+    """Which of ``n`` candidate contacts ``dist (..., n)`` get rows: the indices ``(..., k)`` of the ``k`` nearest,
+    or ``None`` for all of them. ``k``: ``slots`` where it is given (at most ``n``); else, outside
+    ``torch.compile``, the most candidates closer than their ``margin`` at once in the batch (each state's touching
+    ones are among its ``k`` nearest, so the rows dropped exert no force), and all of them under ``torch.compile``
+    (a graph of fixed shapes)."""
+    n = dist.shape[-1]
+    if slots is not None or torch.compiler.is_compiling():
+        k = n if slots is None else min(slots, n)
+    else:
+        k = int((dist < margin).sum(-1).max()) if dist.numel() else 0
+    return None if k >= n else torch.topk(dist, k, dim=-1, largest=False)[1]
+
+
+def point_jacobian(ang: Tensor, lin: Tensor, body: Tensor, point: Tensor) -> Tensor:
+    """The Jacobian ``(..., k, 3, nv)`` of the points ``point (..., k, 3)`` (world frame) fixed to the bodies ``body
+    (..., k)`` (long), from :func:`body_jacobians`' ``ang`` and ``lin (..., nbody, 3, nv)``."""
+    index = body.unsqueeze(-1).unsqueeze(-1).expand(*body.shape, 3, ang.shape[-1])
+    ang, lin = ang.gather(-3, index), lin.gather(-3, index)
+    return lin + torch.linalg.cross(ang, point.unsqueeze(-1).expand_as(ang), dim=-2)
+
+
 class ContactSolver(nn.Module):
     """The rows of :func:`contact_rows` for one :class:`ContactGeometry` and its :class:`FloorContacts`, their
-    constants as non-persistent buffers (the checkpoint keeps the two records, in the spec)."""
+    constants as non-persistent buffers (the checkpoint keeps the two records, in the spec), and after them the rows
+    of the robot's contacts with itself where ``self_rows`` is given
+    (:class:`~mosim.models.self_contacts.SelfContactRows`)."""
 
-    def __init__(self, geometry: ContactGeometry, contacts: FloorContacts, nv: int, slots: int | None = None) -> None:
+    def __init__(self, geometry: ContactGeometry, contacts: FloorContacts, nv: int, slots: int | None = None,
+                 self_rows: nn.Module | None = None) -> None:
         super().__init__()
         if len(contacts) != geometry.n_pairs:
             raise ValueError(f"{len(contacts)} floor contacts for {geometry.n_pairs} geometry pairs")
         self.geometry, self.contacts, self.nv = geometry, contacts, int(nv)
         self.slots = None if slots is None else int(slots)
+        self.self_rows = self_rows if self_rows is not None and len(self_rows) else None  # type: ignore[arg-type]
         self.kinematics = ContactFeatures(geometry)
         f64 = torch.float64
         for name in ("friction", "stiffness", "damping", "margin", "weight"):
@@ -202,9 +233,15 @@ class ContactSolver(nn.Module):
 
     def forward(self, q: Tensor, v: Tensor,
                 kinematics: tuple[Tensor, ...] | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """:func:`contact_rows` of the state ``q (..., nq)``, ``v (..., nv)`` (``kinematics``: :func:`body_jacobians`
-        of ``q``, where already computed)."""
-        return contact_rows(q, v, self.geometry, self.constants(q.dtype), self.slots, self.nv, kinematics)
+        """:func:`contact_rows` of the state ``q (..., nq)``, ``v (..., nv)``, then the self contacts' rows
+        (``kinematics``: :func:`body_jacobians` of ``q``, where already computed)."""
+        consts = self.constants(q.dtype)
+        if self.self_rows is None:
+            return contact_rows(q, v, self.geometry, consts, self.slots, self.nv, kinematics)
+        kinematics = body_jacobians(q, self.geometry, consts, self.nv) if kinematics is None else kinematics
+        floor = contact_rows(q, v, self.geometry, consts, self.slots, self.nv, kinematics)
+        own = self.self_rows(kinematics, v)
+        return tuple(torch.cat(pair, dim=-2 if i == 0 else -1) for i, pair in enumerate(zip(floor, own)))  # type: ignore[return-value]
 
     def extra_repr(self) -> str:
         return f"pairs={self.geometry.n_pairs}, candidates={self.candidates}, slots={self.slots}"

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
-from mosim.models.newton import join_rows, solve_dtype, solve_rows
+from mosim.models.newton import ITERATIONS, join_rows, solve_dtype, solve_rows
 from mosim.systems.limits import LimitConstraints
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ class LimitSolver(nn.Module):
     _NAMES = ("low", "high", "margin", "stiffness", "damping", "solimp")
 
     def __init__(self, limits: LimitConstraints, sweeps: int = 4, contacts: ContactSolver | None = None,
-                 newton_iterations: int = 4) -> None:
+                 newton_iterations: int = ITERATIONS) -> None:
         super().__init__()
         self.limits, self.sweeps = limits, int(sweeps)
         self.contacts, self.newton_iterations = contacts, int(newton_iterations)

@@ -304,7 +304,7 @@ def model_inputs(dataset: Dataset, config: ModelConfig) -> tuple[SystemSpec, Nor
     spec = with_mechanics(dataset.spec, geometry=config.contact_features or config.contact_constraints,
                           actuation=config.actuator_features or config.uses_known_actuation,
                           limits=config.uses_limit_constraints, contacts=config.contact_constraints,
-                          inertias=config.known_inertia)
+                          inertias=config.known_inertia, self_contacts=config.uses_self_contacts)
     stats = compute_normalization(dataset, limit_features=config.uses_limit_features,
                                   geometry=config.geometry_of(spec), actuation=config.actuation_of(spec),
                                   heading_frame=config.uses_heading_frame,

@@ -31,6 +31,7 @@ from mosim.models.config import PRESETS, ModelConfig, model_preset
 from mosim.models.corrector import Corrector
 from mosim.models.features import StateFeatures
 from mosim.models.contacts import ContactSolver
+from mosim.models.self_contacts import SelfContactRows
 from mosim.models.inertia import KnownInertia
 from mosim.models.limits import LimitSolver
 from mosim.models.newton import solve_dtype
@@ -105,7 +106,10 @@ class NeuralSimulator(DynamicsModel):
         solved = c.contacts_of(spec)
         contacts = None
         if solved is not None:
-            contacts = ContactSolver(*solved, nv=spec.nv, slots=c.contact_slots or None)
+            own = c.self_contacts_of(spec)
+            self_rows = (SelfContactRows(own, solved[1].impratio, slots=c.contact_slots or None)
+                         if own is not None else None)
+            contacts = ContactSolver(*solved, nv=spec.nv, slots=c.contact_slots or None, self_rows=self_rows)
         self.limit_solver = (LimitSolver(limits, contacts=contacts)
                              if limits is not None and (len(limits) or contacts is not None) else None)
         if c.inertia_start == "mujoco" and limits is not None:

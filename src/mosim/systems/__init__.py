@@ -13,6 +13,7 @@ from mosim.systems.geometry import ContactGeometry
 from mosim.systems.inertia import BodyInertias
 from mosim.systems.layout import JointLayout
 from mosim.systems.limits import LimitConstraints
+from mosim.systems.self_contacts import SelfContacts
 from mosim.systems.mjcf import MENAGERIE_ROBOTS, MJCFSystem, load_menagerie, load_mjcf
 from mosim.registry import unknown_name
 
@@ -35,13 +36,15 @@ def make_system(system_id: str, substeps: int | None = None) -> System:
 
 
 def with_mechanics(spec: SystemSpec, geometry: bool = False, actuation: bool = False,
-                   limits: bool = False, contacts: bool = False, inertias: bool = False) -> SystemSpec:
+                   limits: bool = False, contacts: bool = False, inertias: bool = False,
+                   self_contacts: bool = False) -> SystemSpec:
     """``spec`` with the parts of the robot's MuJoCo model asked for that it lacks (a dataset's spec keeps
     none): its :class:`ContactGeometry`, its :class:`Actuation`, its :class:`LimitConstraints`, its
-    :class:`FloorContacts` and its :class:`BodyInertias` (both of which come with the geometry they belong to),
+    :class:`FloorContacts`, its :class:`SelfContacts` and its :class:`BodyInertias` (which come with the geometry
+    they belong to),
     read from the system made again from its id (once, whatever is asked)."""
-    wants = (("geometry", geometry or contacts or inertias), ("actuation", actuation), ("limits", limits),
-             ("contacts", contacts), ("inertias", inertias))
+    wants = (("geometry", geometry or contacts or inertias or self_contacts), ("actuation", actuation),
+             ("limits", limits), ("contacts", contacts), ("self_contacts", self_contacts), ("inertias", inertias))
     missing = {name for name, wanted in wants if wanted and getattr(spec, name) is None}
     if not missing:
         return spec
@@ -52,9 +55,11 @@ def with_mechanics(spec: SystemSpec, geometry: bool = False, actuation: bool = F
     problems = spec.mismatches(system.spec())
     if problems:
         raise InvalidInputError(f"the system {spec.system_id!r} made here differs from the spec's: {problems}")
-    parts = {name: getattr(system, name) for name in missing if name != "contacts"}
+    parts = {name: getattr(system, name) for name in missing if name not in ("contacts", "self_contacts")}
     if "contacts" in missing:  # for the pairs of the spec's own geometry, where it has one
         parts["contacts"] = FloorContacts.from_model(system.model, spec.geometry or parts["geometry"])
+    if "self_contacts" in missing:
+        parts["self_contacts"] = SelfContacts.from_model(system.model, spec.geometry or parts["geometry"])
     return replace(spec, **parts)
 
 
@@ -73,5 +78,5 @@ def list_systems() -> list[str]:
     return sorted(MENAGERIE_ROBOTS) + dmc_task_ids()
 
 
-__all__ = ["Actuation", "BodyInertias", "ContactGeometry", "DMCSystem", "FloorContacts", "JointLayout", "LimitConstraints", "MJCFSystem", "System", "SystemSpec",
+__all__ = ["Actuation", "BodyInertias", "ContactGeometry", "DMCSystem", "FloorContacts", "JointLayout", "LimitConstraints", "MJCFSystem", "SelfContacts", "System", "SystemSpec",
            "list_systems", "make_system", "with_actuation", "with_geometry", "with_mechanics"]

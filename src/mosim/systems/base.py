@@ -25,13 +25,14 @@ from mosim.systems.geometry import ContactGeometry
 from mosim.systems.inertia import BodyInertias
 from mosim.systems.layout import JointLayout
 from mosim.systems.limits import LimitConstraints
+from mosim.systems.self_contacts import SelfContacts
 
 INTEGRATOR_NAMES = {0: "euler", 1: "rk4", 2: "implicit", 3: "implicitfast"}
 
 
 
 MECHANICS: dict[str, Any] = {"geometry": ContactGeometry, "actuation": Actuation, "limits": LimitConstraints,
-                             "contacts": FloorContacts, "inertias": BodyInertias}
+                             "contacts": FloorContacts, "inertias": BodyInertias, "self_contacts": SelfContacts}
 """The parts of a robot's MuJoCo model a :class:`SystemSpec` keeps where a model needs them: field -> record class
 (each with ``to_dict`` and ``from_dict``)"""
 
@@ -72,6 +73,10 @@ class SystemSpec:
     """the bodies' mass properties (:meth:`System.inertias`), kept where a model computes ``M(q)`` from them
     (``ModelConfig.known_inertia``, with :attr:`geometry`); like :attr:`geometry`, not in a dataset's spec and not
     compared"""
+    self_contacts: SelfContacts | None = field(default=None, compare=False)
+    """the pairs of the robot's geoms that can touch each other (:meth:`System.self_contacts`), read with
+    :attr:`contacts` and solved with them (``ModelConfig.self_contacts``); ``None`` in specs from before they were
+    read (their models solve the floor's alone); like :attr:`geometry`, not in a dataset's spec and not compared"""
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -202,6 +207,12 @@ class System(ABC):
         """The floor contact constraints of :attr:`geometry`'s pairs (a clear error for what they do not cover, see
         :class:`FloorContacts`)."""
         return FloorContacts.from_model(self.model, self.geometry)
+
+    @property
+    def self_contacts(self) -> SelfContacts:
+        """The pairs of the robot's own geoms that can touch each other, with :attr:`geometry`'s body indices (a
+        clear error for what they do not cover, see :class:`SelfContacts`)."""
+        return SelfContacts.from_model(self.model, self.geometry)
 
     @property
     def inertias(self) -> BodyInertias:
