@@ -117,6 +117,12 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
                                                                            "runs/rl/cheetah-run-density.pt"]),
     "cheetah-run/zero-shot-known-inertia-100k": ("cheetah-run", "zero-shot", [*KNOWN_INERTIA_CHEETAH, *SAC, "--steps",
                                                                             "100000", "--eval-every", "10000"]),
+    # the same model: the OOD penalty over 100k steps, and few-shot (real steps fine-tune it) over 60k
+    "cheetah-run/zero-shot-ood-known-inertia-100k": ("cheetah-run", "zero-shot", [
+        *KNOWN_INERTIA_CHEETAH, *SAC, "--steps", "100000", "--eval-every", "10000", "--ood", "--data",
+        "data/cheetah-run-random.h5", "--density", "runs/rl/cheetah-run-density.pt"]),
+    "cheetah-run/few-shot-known-inertia-60k": ("cheetah-run", "few-shot", [*KNOWN_INERTIA_CHEETAH, *SAC, "--steps",
+                                                                         "60000", "--eval-every", "10000"]),
     # the pretrained reacher-easy model since 2026-11-26 (bounded to its data; the benchmark's row)
     "reacher-easy/zero-shot-bounded-40k": ("reacher-easy", "zero-shot", [*BOUNDED_REACHER, *SAC,
                                                                         "--steps", "40000"]),
