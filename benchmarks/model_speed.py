@@ -304,7 +304,7 @@ CONTACT_SOLVE_NOTE = (
     "the set of pushing rows repeats (after 2 or 3 of 4), solves with the computed M instead of inverting M⁻¹ back, "
     "and computes M as one matrix product per state: the rows above, 2.5x the eager rollout at batch 4096 and 1.6x "
     "the training throughput, with predictions equal to rounding (100-step rollouts of the pretrained model within "
-    "1e-4 on velocities of up to 16). A compiled step keeps every candidate's rows and all four iterations (a graph "
+    "1e-4 on velocities of up to 16). A compiled step keeps every candidate's rows and runs every iteration (a graph "
     "of fixed shapes), so at batch 4096 it now runs slower than the eager one on this CPU.")
 """the cost of cheetah-run's contact solve, measured 2026-12-06 against the rows of 2026-11-28, and what made it
 cheaper"""

@@ -70,3 +70,37 @@ def test_compile_options_start_from_mosims_inductor_settings_and_let_the_caller_
     # torch.compile takes a mode or options, not both: a named mode goes through as given
     assert compile_options({"mode": "max-autotune"}) == {"mode": "max-autotune"}
     assert compile_options({"mode": None})["options"] == INDUCTOR_OPTIONS
+
+
+@pytest.mark.slow  # compiling takes about a minute of CPU
+def test_a_compiled_contact_solve_predicts_like_the_eager_one(tmp_path):
+    """Hopper with its limits, floor contacts and self contacts solved and M computed: compiled as one graph, every
+    candidate's rows and every Newton iteration, it predicts what the eager step does with the rows of the touching
+    candidates only and its iterations stopped early (on states of random-action episodes, which touch the floor
+    and themselves)."""
+    import copy
+    from dataclasses import replace
+
+    import mosim
+    from mosim.models import model_inputs
+
+    cfg = mosim.CollectConfig(system="hopper-hop", out=str(tmp_path / "hopper.h5"), episodes=4, steps=200,
+                              workers=1, seed=1)
+    ds = mosim.load_dataset(mosim.collect(cfg, progress=False, overwrite=True))
+    config = replace(TINY, n_correctors=0, contact_constraints=True, known_inertia=True, substeps=4)
+    spec, stats = model_inputs(ds, config)
+    assert spec.self_contacts is not None and len(spec.self_contacts) == 9
+    torch._dynamo.reset()
+    torch.manual_seed(0)
+    eager = Simulator(build_model(spec, config, stats).float())
+    sim = Simulator(copy.deepcopy(eager.model)).compile(fullgraph=True)
+    starts = torch.arange(16) * 11 + 20
+    episode = torch.arange(16) % 4
+    q = torch.tensor(ds.qpos, dtype=torch.float32)[episode, starts]
+    v = torch.tensor(ds.qvel, dtype=torch.float32)[episode, starts]
+    actions = torch.stack([torch.tensor(ds.action[e, s:s + 3], dtype=torch.float32) for e, s in zip(episode, starts)])
+    with torch.no_grad():
+        q_c, v_c = sim.rollout(q, v, actions)
+        q_e, v_e = eager.rollout(q, v, actions)
+    torch.testing.assert_close(q_c, q_e, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(v_c, v_e, rtol=1e-4, atol=1e-4)

@@ -21,10 +21,8 @@ def join_rows(first: tuple[Tensor, ...], second: tuple[Tensor, ...]) -> tuple[Te
 
 
 ITERATIONS = 8
-"""Newton iterations at most (eager: they stop once the set of pushing rows repeats, after two or three on
-cheetah-run)"""
-COMPILED_ITERATIONS = 4
-"""Newton iterations of a compiled solve (all of them run, in a graph of fixed shapes)"""
+"""Newton iterations at most (eager, they stop once the set of pushing rows repeats, after two or three on
+cheetah-run; compiled, all of them run, in a graph of fixed shapes)"""
 
 
 def solve_rows(a0: Tensor, minv: Tensor, jac: Tensor, aref: Tensor, reg: Tensor, active: Tensor,
@@ -40,8 +38,8 @@ def solve_rows(a0: Tensor, minv: Tensor, jac: Tensor, aref: Tensor, reg: Tensor,
     Equal to ``a0 + M⁻¹ Jᵀ f``, ``f >= 0`` the rows' forces. ``mass``: ``M``, where known (else ``minv`` is
     inverted). ``stop_early``: stop once no state's set of pushing rows changes, where a further iteration would
     solve the same quadratic again: the same ``a`` and, as each iteration's ``a`` is that quadratic's minimum
-    whatever it started from, the same gradients. Under ``torch.compile`` the iterations cannot stop early, and
-    at most :data:`COMPILED_ITERATIONS` run."""
+    whatever it started from, the same gradients. Under ``torch.compile`` the iterations cannot stop early: all
+    of them run."""
     work = solve_dtype(a0.dtype)  # then back to a0's
     a0w, jac, aref = a0.to(work), jac.to(work), aref.to(work)
     mass = torch.cholesky_inverse(torch.linalg.cholesky(minv.to(work))) if mass is None else mass.to(work)
@@ -49,7 +47,7 @@ def solve_rows(a0: Tensor, minv: Tensor, jac: Tensor, aref: Tensor, reg: Tensor,
     jt = jac.transpose(-1, -2)
     a = a0w
     acting = None
-    for _ in range(min(iterations, COMPILED_ITERATIONS) if torch.compiler.is_compiling() else iterations):
+    for _ in range(iterations):
         jar = (jac @ a.unsqueeze(-1)).squeeze(-1) - aref
         push = (jar < 0) & active
         if stop_early and acting is not None and not torch.compiler.is_compiling() and torch.equal(push, acting):
