@@ -302,10 +302,13 @@ CONTACT_SOLVE_NOTE = (
     "against 27k. Since the evening of 2026-12-06 the eager step makes contact rows only for as many candidate points "
     "as touch the floor at once in the batch (4 or 5 of cheetah's 16 at batch 4096), stops Newton's iterations once "
     "the set of pushing rows repeats (after 2 or 3 of 4), solves with the computed M instead of inverting M⁻¹ back, "
-    "and computes M as one matrix product per state: the rows above, 2.5x the eager rollout at batch 4096 and 1.6x "
-    "the training throughput, with predictions equal to rounding (100-step rollouts of the pretrained model within "
-    "1e-4 on velocities of up to 16). A compiled step keeps every candidate's rows and runs every iteration (a graph "
-    "of fixed shapes), so at batch 4096 it now runs slower than the eager one on this CPU.")
+    "and computes M as one matrix product per state: 110k steps/s eager at batch 4096 (2.5x) and 1.6x the training "
+    "throughput, with predictions equal to rounding (100-step rollouts of the pretrained model within 1e-4 on "
+    "velocities of up to 16). A compiled step keeps every candidate's rows and runs every iteration (a graph of fixed "
+    "shapes); since the solve allows up to eight (one hopper state with contacts between its own bodies needed more "
+    "than four) the compiled rows above fell from 87k to 65k steps/s at batch 4096 and from 79k to 57k at 256: at "
+    "batch 4096 the eager step is now the faster on this CPU. Solving cheetah's 19 pairs of its own geoms, which "
+    "never touch in its data, cost 1.4x eager (78k) and 1.7x compiled (39k), so its preset leaves them out.")
 """the cost of cheetah-run's contact solve, measured 2026-12-06 against the rows of 2026-11-28, and what made it
 cheaper"""
 

@@ -104,8 +104,11 @@ PRESETS: dict[str, Preset] = {
     # (ModelConfig.known_inertia, contact_constraints; 2026-12-06, one core each, side by side; results/accuracy.md,
     # group "known-inertia"): H=100 0.0618 in 10 min and 0.0453 in 20, against 0.168 with the contacts solved and M
     # learned and 0.186 for the preset before (10 min, "contact-solve"). A training step costs about 2.4x.
+    # Its geoms could touch one another (19 pairs) but never do in its data (no step of its 30 test episodes), and
+    # solving those pairs cost its batch-4096 rollout 1.4x eager and 1.7x compiled (2026-12-07, results/model_speed.md):
+    # left to the networks (self_contacts=False), unlike hopper's
     "cheetah": Preset(model_preset("medium", n_correctors=1, contact_features=True, contact_constraints=True,
-                                   known_inertia=True), schedule="end_to_end", lr=2e-3),
+                                   known_inertia=True, self_contacts=False), schedule="end_to_end", lr=2e-3),
     # Hopper the same (2026-12-06, 5 min, one core each, side by side, "known-inertia"): 0.165 [0.147, 0.186] at
     # H=100 against the preset before's 0.241 [0.219, 0.265]
     "hopper": Preset(model_preset("medium", n_correctors=2, contact_features=True, contact_constraints=True,
