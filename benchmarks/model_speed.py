@@ -30,12 +30,9 @@ them. The time-to-accuracy trainings run in runs/model_speed/.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
-import shutil
-import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -55,6 +52,9 @@ from mosim.models.normalization import model_inputs
 from mosim.presets import get_preset
 from mosim.training.trainer import training_loss_fn
 from mosim.training.windows import WindowSampler
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmarks' own modules
+from time_to_accuracy import time_to_accuracy  # noqa: E402
 
 SYSTEMS = ("reacher-easy", "cheetah-run")
 ROLLOUT_SYSTEMS = ("reacher-easy", "cheetah-run", "go2", "humanoid-walk")
@@ -311,79 +311,6 @@ CONTACT_SOLVE_NOTE = (
     "never touch in its data, cost 1.4x eager (78k) and 1.7x compiled (39k), so its preset leaves them out.")
 """the cost of cheetah-run's contact solve, measured 2026-12-06 against the rows of 2026-11-28, and what made it
 cheaper"""
-
-TTA_VAL_EVERY = 50
-"""gradient steps between the time-to-accuracy runs' validations: when each first reaches the error is known to that"""
-
-TTA_FINE_VAL_EVERY = 1
-"""validations of the third run, mosim's recipe again, validated after every step until it reaches the error"""
-
-
-def _train_until(cmd: list[str], log: Path, target: float, timeout_s: float) -> None:
-    """Run a training command and stop it once its ``log.csv`` has a validation error at or below ``target``."""
-    proc = subprocess.Popen(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    t0 = time.perf_counter()
-    try:
-        while proc.poll() is None and time.perf_counter() - t0 < timeout_s:
-            time.sleep(0.5)
-            if log.exists() and any(float(r["val_mse"]) <= target for r in csv.DictReader(open(log))):
-                break
-    finally:
-        proc.terminate()
-        proc.wait()
-
-
-def time_to_accuracy(data: str, minutes: float, root: Path, jobs: int = 2, val_every: int = TTA_VAL_EVERY) -> dict:
-    """The original recipe's best validation error in ``minutes``, and when each recipe first reached it. Both
-    validate every ``val_every`` steps, which bounds when they reached it from above; then mosim's recipe trains a
-    third time, validated after every step, until it reaches that error: its samples to the error to one batch (its
-    learning rate is the first run's within 0.2% over those steps: the cosine schedule is over the time budget)."""
-    runs = {"ours": [], "original": ["--integrator", "dopri5", "--loss", "one_step"]}
-    procs = []
-    cmds = {}
-    for name, extra in runs.items():
-        cmd = [sys.executable, "-m", "mosim.cli", "train", "--data", data, "--preset", "reacher", "--budget-min",
-               str(minutes), "--out", str(root / name), "--threads", "1", "--quiet", "--no-score", *extra]
-        if name == "original":  # dopri5 needs continuous dynamics: no limit features, no limit solved
-            cmd += ["--adjoint", "--no-limit-features", "--no-limit-constraints"]
-        cmds[name] = cmd
-        cmd = cmd + ["--val-every", str(val_every)]
-        if not (root / name / "done").exists():
-            procs.append((name, cmd))
-    running = []
-    for name, cmd in procs:
-        running.append((name, subprocess.Popen(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"})))
-        if len(running) >= jobs:
-            running.pop(0)[1].wait()
-    for _, proc in running:
-        proc.wait()
-    for name, _ in procs:
-        (root / name / "done").write_text("")
-    logs = {n: list(csv.DictReader(open(root / n / "log.csv"))) for n in runs}
-    measured_on = date.fromtimestamp((root / "ours" / "log.csv").stat().st_mtime).isoformat()  # reused runs keep theirs
-    target = min(float(r["val_mse"]) for r in logs["original"])
-
-    def first_time(log: list[dict]) -> tuple[float, int]:
-        for r in log:
-            if float(r["val_mse"]) <= target:
-                return float(r["elapsed_s"]), int(r["samples"])
-        return float("inf"), -1
-
-    t_ours, s_ours = first_time(logs["ours"])
-    t_orig, s_orig = first_time(logs["original"])
-    fine = root / "ours-fine"
-    if not (fine / "done").exists():
-        shutil.rmtree(fine, ignore_errors=True)
-        cmd = [*cmds["ours"], "--val-every", str(TTA_FINE_VAL_EVERY)]
-        _train_until([*cmd[:cmd.index("--out") + 1], str(fine), *cmd[cmd.index("--out") + 2:]], fine / "log.csv",
-                     target, timeout_s=60 * minutes)
-        (fine / "done").write_text("")
-    _, s_fine = first_time(list(csv.DictReader(open(fine / "log.csv"))))
-    return {"target_val_mse": target, "ours_s": t_ours, "ours_samples": s_ours, "original_s": t_orig,
-            "original_samples": s_orig, "speedup": t_orig / t_ours, "ours_samples_fine": s_fine,
-            "fine_val_every": TTA_FINE_VAL_EVERY,
-            "ours_final": min(float(r["val_mse"]) for r in logs["ours"]), "date": measured_on, "val_every": val_every}
-
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

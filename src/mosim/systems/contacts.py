@@ -79,6 +79,16 @@ def mix_parameters(m: mujoco.MjModel, g1: int, g2: int) -> dict[str, Any]:
             "margin": margin}
 
 
+def contact_reference(m: mujoco.MjModel, mixed: dict[str, Any]) -> tuple[tuple[float, ...], float, float]:
+    """A contact's ``solimp`` clamped as MuJoCo clamps it, and the ``K`` and ``B`` of its reference acceleration,
+    from the parameters :func:`mix_parameters` mixed."""
+    d0, dwidth, width, mid, power = mixed["solimp"]
+    solimp = (min(max(d0, MIN_IMP), MAX_IMP), min(max(dwidth, MIN_IMP), MAX_IMP), max(width, 0.0),
+              min(max(mid, MIN_IMP), MAX_IMP), max(power, 1.0))
+    k, b = reference_gains(mixed["solref"], solimp, float(m.opt.timestep), not m.opt.disableflags & _NO_REFSAFE)
+    return solimp, k, b
+
+
 @dataclass(frozen=True)
 class FloorContacts(JsonRecord):
     """The constants of a model's floor contact constraints, one entry per pair of its :class:`ContactGeometry`."""
@@ -132,7 +142,6 @@ class FloorContacts(JsonRecord):
         names = {m.geom(g).name or f"geom{g}": g for g in range(m.ngeom)}
         planes = [g for g in range(m.ngeom)
                   if m.geom_type[g] == int(mujoco.mjtGeom.mjGEOM_PLANE) and m.geom_bodyid[g] == 0]
-        refsafe = not m.opt.disableflags & _NO_REFSAFE
         rows: list[tuple[Any, ...]] = []
         for g, p in zip(geometry.pair_geom, geometry.pair_plane):
             mg, mp = names[geometry.geom_name[g]], planes[p]
@@ -141,10 +150,7 @@ class FloorContacts(JsonRecord):
                 raise InvalidInputError(f"contact constraints are solved for condim 3, and the contact of "
                                         f"{geometry.geom_name[g]!r} with the floor has condim {mixed['condim']}: drop "
                                         "contact_constraints (mosim train --no-contact-constraints)")
-            d0, dwidth, width, mid, power = mixed["solimp"]
-            solimp = (min(max(d0, MIN_IMP), MAX_IMP), min(max(dwidth, MIN_IMP), MAX_IMP), max(width, 0.0),
-                      min(max(mid, MIN_IMP), MAX_IMP), max(power, 1.0))
-            k, b = reference_gains(mixed["solref"], solimp, float(m.opt.timestep), refsafe)
+            solimp, k, b = contact_reference(m, mixed)
             t1, t2 = make_frame(geometry.plane_normal[p])
             weight = float(m.body_invweight0[m.geom_bodyid[mg], 0] + m.body_invweight0[m.geom_bodyid[mp], 0])
             rows.append((mixed["friction"], k, b, solimp, mixed["margin"], weight, t1, t2))
@@ -163,4 +169,4 @@ class FloorContacts(JsonRecord):
             raise InvalidInputError(f"not a floor-contacts record: {e!r}") from None
 
 
-__all__ = ["FloorContacts", "SHAPES", "make_frame", "mix_parameters"]
+__all__ = ["FloorContacts", "SHAPES", "contact_reference", "make_frame", "mix_parameters"]

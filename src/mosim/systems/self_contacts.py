@@ -23,14 +23,12 @@ import mujoco
 import numpy as np
 
 from mosim.errors import InvalidInputError
-from mosim.systems.contacts import SOLVED_SHAPES, mix_parameters
+from mosim.systems.contacts import SOLVED_SHAPES, contact_reference, mix_parameters
 from mosim.systems.geometry import ContactGeometry, Quat, Vec3
-from mosim.systems.limits import MAX_IMP, MIN_IMP, reference_gains
 from mosim.systems.record import JsonRecord
 
 _NO_CONTACTS = int(mujoco.mjtDisableBit.mjDSBL_CONSTRAINT) | int(mujoco.mjtDisableBit.mjDSBL_CONTACT)
 _NO_FILTERPARENT = int(mujoco.mjtDisableBit.mjDSBL_FILTERPARENT)
-_NO_REFSAFE = int(mujoco.mjtDisableBit.mjDSBL_REFSAFE)
 
 
 def colliding_pairs(m: mujoco.MjModel) -> list[tuple[int, int]]:
@@ -109,7 +107,6 @@ class SelfContacts(JsonRecord):
         if m.npair and any(m.pair_geom1[i] in {g for p in pairs for g in p} for i in range(m.npair)):
             raise InvalidInputError("explicit contact pairs (<pair>) between the robot's geoms are not solved: drop the "
                                     "self contacts (mosim train --no-self-contacts)")
-        refsafe = not m.opt.disableflags & _NO_REFSAFE
         rows: list[tuple[Any, ...]] = []
         for g1, g2 in pairs:
             mixed = mix_parameters(m, g1, g2)
@@ -117,10 +114,7 @@ class SelfContacts(JsonRecord):
                 raise InvalidInputError(f"contacts between the robot's own bodies are solved for condim 3, and "
                                         f"{name(g1)!r} with {name(g2)!r} has condim {mixed['condim']}: drop the self "
                                         "contacts (mosim train --no-self-contacts)")
-            d0, dwidth, width, mid, power = mixed["solimp"]
-            solimp = (min(max(d0, MIN_IMP), MAX_IMP), min(max(dwidth, MIN_IMP), MAX_IMP), max(width, 0.0),
-                      min(max(mid, MIN_IMP), MAX_IMP), max(power, 1.0))
-            k, b = reference_gains(mixed["solref"], solimp, float(m.opt.timestep), refsafe)
+            solimp, k, b = contact_reference(m, mixed)
             b1, b2 = int(m.geom_bodyid[g1]), int(m.geom_bodyid[g2])
             rows.append(((name(g1), name(g2)), (b1 - 1, b2 - 1), (int(m.geom_type[g1]), int(m.geom_type[g2])),
                          tuple(_vec(m.geom_pos[g]) for g in (g1, g2)),
