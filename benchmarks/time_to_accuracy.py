@@ -40,17 +40,15 @@ def time_to_accuracy(data: str, minutes: float, root: Path, jobs: int = 2, val_e
     third time, validated after every step, until it reaches that error: its samples to the error to one batch (its
     learning rate is the first run's within 0.2% over those steps: the cosine schedule is over the time budget)."""
     runs = {"ours": [], "original": ["--integrator", "dopri5", "--loss", "one_step"]}
-    procs = []
-    cmds = {}
-    for name, extra in runs.items():
+
+    def command(name: str, out: Path, every: int) -> list[str]:
         cmd = [sys.executable, "-m", "mosim.cli", "train", "--data", data, "--preset", "reacher", "--budget-min",
-               str(minutes), "--out", str(root / name), "--threads", "1", "--quiet", "--no-score", *extra]
+               str(minutes), "--out", str(out), "--threads", "1", "--quiet", "--no-score", *runs[name]]
         if name == "original":  # dopri5 needs continuous dynamics: no limit features, no limit solved
             cmd += ["--adjoint", "--no-limit-features", "--no-limit-constraints"]
-        cmds[name] = cmd
-        cmd = cmd + ["--val-every", str(val_every)]
-        if not (root / name / "done").exists():
-            procs.append((name, cmd))
+        return cmd + ["--val-every", str(every)]
+
+    procs = [(name, command(name, root / name, val_every)) for name in runs if not (root / name / "done").exists()]
     running = []
     for name, cmd in procs:
         running.append((name, subprocess.Popen(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"})))
@@ -75,9 +73,7 @@ def time_to_accuracy(data: str, minutes: float, root: Path, jobs: int = 2, val_e
     fine = root / "ours-fine"
     if not (fine / "done").exists():
         shutil.rmtree(fine, ignore_errors=True)
-        cmd = [*cmds["ours"], "--val-every", str(TTA_FINE_VAL_EVERY)]
-        _train_until([*cmd[:cmd.index("--out") + 1], str(fine), *cmd[cmd.index("--out") + 2:]], fine / "log.csv",
-                     target, timeout_s=60 * minutes)
+        _train_until(command("ours", fine, TTA_FINE_VAL_EVERY), fine / "log.csv", target, timeout_s=60 * minutes)
         (fine / "done").write_text("")
     _, s_fine = first_time(list(csv.DictReader(open(fine / "log.csv"))))
     return {"target_val_mse": target, "ours_s": t_ours, "ours_samples": s_ours, "original_s": t_orig,

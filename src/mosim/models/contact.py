@@ -28,7 +28,7 @@ from torch import Tensor, nn
 
 from mosim.models.quaternion import quat_to_rotmat
 from mosim.systems.geometry import BOX, CAPSULE, CYLINDER, ELLIPSOID, SHAPES, SPHERE, ContactGeometry
-from mosim.systems.layout import BALL, FREE, HINGE, SLIDE
+from mosim.systems.layout import BALL, FREE, HINGE, QVEL_WIDTH, SLIDE
 
 FEATURES_PER_PAIR = 9
 FEATURE_KINDS = ("height", "depth", "touching", "speed_n", "speed_t1", "speed_t2", "touching_speed_n",
@@ -189,14 +189,13 @@ def _tangents(normal: Tensor) -> tuple[Tensor, Tensor]:
 
 def dof_support(geometry: ContactGeometry) -> list[list[float]]:
     """``(nbody, nv)``: 1 where the dof moves the body (its joint is the body's or an ancestor's), else 0."""
-    widths = {FREE: 6, BALL: 3, SLIDE: 1, HINGE: 1}
-    nv = max((geometry.joint_qvel[j] + widths[t] for j, t in enumerate(geometry.joint_type)), default=0)
+    joints = list(zip(geometry.joint_qvel, geometry.joint_type))
+    nv = max((start + QVEL_WIDTH[t] for start, t in joints), default=0)
     rows: list[list[float]] = []
     for b, parent in enumerate(geometry.body_parent):
         row = [0.0] * nv if parent < 0 else list(rows[parent])
-        for j in geometry.body_joints[b]:
-            start = geometry.joint_qvel[j]
-            row[start:start + widths[geometry.joint_type[j]]] = [1.0] * widths[geometry.joint_type[j]]
+        for start, t in (joints[j] for j in geometry.body_joints[b]):
+            row[start:start + QVEL_WIDTH[t]] = [1.0] * QVEL_WIDTH[t]
         rows.append(row)
     return rows
 

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 
 from mosim.models.contact import ContactFeatures, _apply, _compose, joint_frame
 from mosim.models.limits import impedance
+from mosim.models.newton import join_rows
 from mosim.systems.contacts import MIN_VAL, FloorContacts
 from mosim.systems.geometry import CAPSULE, ContactGeometry
 from mosim.systems.layout import FREE, HINGE, SLIDE
@@ -201,7 +202,7 @@ class ContactSolver(nn.Module):
             raise ValueError(f"{len(contacts)} floor contacts for {geometry.n_pairs} geometry pairs")
         self.geometry, self.contacts, self.nv = geometry, contacts, int(nv)
         self.slots = None if slots is None else int(slots)
-        self.self_rows = self_rows if self_rows is not None and len(self_rows) else None  # type: ignore[arg-type]
+        self.self_rows = self_rows
         self.kinematics = ContactFeatures(geometry)
         f64 = torch.float64
         for name in ("friction", "stiffness", "damping", "margin", "weight"):
@@ -239,9 +240,8 @@ class ContactSolver(nn.Module):
         if self.self_rows is None:
             return contact_rows(q, v, self.geometry, consts, self.slots, self.nv, kinematics)
         kinematics = body_jacobians(q, self.geometry, consts, self.nv) if kinematics is None else kinematics
-        floor = contact_rows(q, v, self.geometry, consts, self.slots, self.nv, kinematics)
-        own = self.self_rows(kinematics, v)
-        return tuple(torch.cat(pair, dim=-2 if i == 0 else -1) for i, pair in enumerate(zip(floor, own)))  # type: ignore[return-value]
+        return join_rows(contact_rows(q, v, self.geometry, consts, self.slots, self.nv, kinematics),  # type: ignore[return-value]
+                         self.self_rows(kinematics, v))
 
     def extra_repr(self) -> str:
         return f"pairs={self.geometry.n_pairs}, candidates={self.candidates}, slots={self.slots}"

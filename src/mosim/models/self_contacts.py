@@ -98,10 +98,10 @@ class SelfContactRows(nn.Module):
             centres.append(pos[..., body, :] + _apply(rot[..., body, :, :], self.offset[:, side].to(dtype)))
             axes.append(r[..., :, 2] * self.size[:, side, 1].to(dtype).unsqueeze(-1))
         p1, p2 = segment_points(centres[0], axes[0], centres[1], axes[1], self.capsule[:, 0], self.capsule[:, 1])
-        r1, r2 = self.size[:, 0, 0].to(dtype), self.size[:, 1, 0].to(dtype)
+        radius = self.size[..., 0].to(dtype)                                    # (P, 2)
         dif = p2 - p1
         cdist = dif.norm(dim=-1)
-        dist = cdist - r1 - r2                                                  # (..., P)
+        dist = cdist - radius[:, 0] - radius[:, 1]                              # (..., P)
         params = {name: getattr(self, name).to(dtype) for name in PAIR_PARAMETERS}
         pair = torch.arange(len(self), device=pos.device).expand_as(dist)
         chosen = nearest(dist, params["margin"], self.slots)
@@ -109,11 +109,8 @@ class SelfContactRows(nn.Module):
             pick = chosen.unsqueeze(-1).expand(*chosen.shape, 3)
             dist, dif, cdist, p1, pair = (dist.gather(-1, chosen), dif.gather(-2, pick), cdist.gather(-1, chosen),
                                           p1.gather(-2, pick), pair.gather(-1, chosen))
-            r1 = r1[pair]
-        else:
-            r1 = r1.expand_as(dist)
         normal = dif / cdist.clamp_min(MIN_VAL).unsqueeze(-1)
-        point = p1 + normal * (r1 + 0.5 * dist).unsqueeze(-1)
+        point = p1 + normal * (radius[pair, 0] + 0.5 * dist).unsqueeze(-1)
         jac = point_jacobian(ang, lin, self.body[:, 1][pair], point) - point_jacobian(ang, lin, self.body[:, 0][pair],
                                                                                      point)
         return pyramid_rows(jac, normal_frame(normal), dist, v, {k: x[pair] for k, x in params.items()},

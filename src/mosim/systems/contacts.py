@@ -113,10 +113,8 @@ class FloorContacts(JsonRecord):
     """MuJoCo's ``opt.impratio``"""
 
     def __post_init__(self) -> None:
-        n = len(self.friction)
-        for name in ("stiffness", "damping", "solimp", "margin", "weight", "tangent1", "tangent2"):
-            if len(getattr(self, name)) != n:
-                raise InvalidInputError(f"FloorContacts.{name} has {len(getattr(self, name))} entries, expected {n}")
+        self.check_lengths(len(self.friction), ("stiffness", "damping", "solimp", "margin", "weight", "tangent1",
+                                                "tangent2"))
 
     def __len__(self) -> int:
         return len(self.friction)

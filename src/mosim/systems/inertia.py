@@ -44,10 +44,7 @@ class BodyInertias(JsonRecord):
     """the reference configuration (MuJoCo's ``qpos0``), where a model takes the scale of its forces"""
 
     def __post_init__(self) -> None:
-        n = len(self.mass)
-        for name in ("com", "frame", "moments"):
-            if len(getattr(self, name)) != n:
-                raise InvalidInputError(f"BodyInertias.{name} has {len(getattr(self, name))} entries, expected {n}")
+        self.check_lengths(len(self.mass), ("com", "frame", "moments"))
         if any(m < 0 for m in self.mass) or any(i < 0 for mom in self.moments for i in mom):
             raise InvalidInputError("BodyInertias: masses and moments of inertia must be >= 0")
 

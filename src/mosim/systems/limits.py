@@ -104,10 +104,8 @@ class LimitConstraints(JsonRecord):
     may start (``ModelConfig.inertia_start``)"""
 
     def __post_init__(self) -> None:
-        n = len(self.dof)
-        for name in ("qpos", "low", "high", "margin", "stiffness", "damping", "solimp", "invweight0"):
-            if len(getattr(self, name)) != n:
-                raise InvalidInputError(f"LimitConstraints.{name} has {len(getattr(self, name))} entries, expected {n}")
+        self.check_lengths(len(self.dof), ("qpos", "low", "high", "margin", "stiffness", "damping", "solimp",
+                                           "invweight0"))
 
     def __len__(self) -> int:
         return len(self.dof)

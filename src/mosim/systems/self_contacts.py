@@ -80,11 +80,8 @@ class SelfContacts(JsonRecord):
     """the two bodies' translational ``body_invweight0`` added: the scale of the regularizer"""
 
     def __post_init__(self) -> None:
-        n = len(self.friction)
-        for name in ("geom_name", "body", "shape", "pos", "quat", "size", "stiffness", "damping", "solimp", "margin",
-                     "weight"):
-            if len(getattr(self, name)) != n:
-                raise InvalidInputError(f"SelfContacts.{name} has {len(getattr(self, name))} entries, expected {n}")
+        self.check_lengths(len(self.friction), ("geom_name", "body", "shape", "pos", "quat", "size", "stiffness",
+                                                "damping", "solimp", "margin", "weight"))
 
     def __len__(self) -> int:
         return len(self.friction)
