@@ -315,6 +315,28 @@ SELF_CONTACT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     for name, args in (("solved", []), ("not-solved", ["--no-self-contacts"]))
 }
 
+# the Panda's implicitfast step: its joint limits solved with the actuators' velocity terms implicit, the actuators'
+# forces known and M(q) computed (the preset since 2026-12-07), against the preset before, 5 minutes (the prediction
+# benchmark's budget), one core each, side by side
+PANDA_BEFORE = ["--no-limit-constraints", "--no-known-inertia"]
+"""the Panda preset's mechanics before 2026-12-07, spelled out in the rows of the Panda's structured model that
+follow its preset (:func:`_panda_before`)"""
+IMPLICIT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
+    f"panda-implicit/{name}-5-min": ("implicit-actuators", "panda", "panda", ["--budget-min", "5", *args])
+    for name, args in (("solved", []), ("preset-before", PANDA_BEFORE))
+}
+
+
+def _panda_before(runs: dict[str, tuple[str, str, str, list[str]]]) -> dict[str, tuple[str, str, str, list[str]]]:
+    """``runs`` with :data:`PANDA_BEFORE` added to the Panda's structured rows (no ``--kind``): they ran before its
+    preset changed, and their commands keep what they ran."""
+    def before(args: list[str]) -> list[str]:
+        return args + [flag for flag in PANDA_BEFORE if flag.replace("--no-", "--") not in args]
+
+    return {name: (group, system, preset, before(args) if preset == "panda" and "--kind" not in args else args)
+            for name, (group, system, preset, args) in runs.items()}
+
+
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
 RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "reacher/structured": ("table", "reacher-easy", "reacher", ["--budget-min", "20"]),
@@ -375,6 +397,7 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "reacher-large/structured-on-240": ("large", "reacher-easy", "reacher", ["--budget-min", "20"]),
     "cheetah-large/structured-on-240": ("large", "cheetah-run", "cheetah", ["--budget-min", "20"]),
 }
+RUNS = {**_panda_before(RUNS), **IMPLICIT_RUNS}
 GROUPS = {"table": "Main table", "large": "Acrobot, reacher, cheetah and humanoid: 1900 training episodes (and 240, -on-240)",
           "ablation": "Cheetah-run ablations (equal budgets)", "acrobot": "Acrobot-swingup: variants",
           "contact": "Contact features, on and off (the robots with contacts, equal budgets)",
@@ -394,6 +417,7 @@ GROUPS = {"table": "Main table", "large": "Acrobot, reacher, cheetah and humanoi
           "contact-solve": "Cheetah-run: the floor contacts solved as MuJoCo does with the model's M(q) (--contact-constraints)",
           "known-inertia": "Cheetah-run: M(q) computed from the model file's inertias (--known-inertia), contacts solved",
           "self-contacts": "Hopper-hop: the contacts between the robot's own bodies solved too (--self-contacts)",
+          "implicit-actuators": "The Panda: its limits solved with implicitfast's actuator damping, M(q) computed",
           "ensemble": "Cheetah-run ensembles: four 15-minute members, their rollouts averaged (30 minutes of two cores)"}
 TRAIN_EPISODES = {"table": "240", "large": "1900",
                   "ensemble": f"240 ({ENSEMBLE_MEMBERS} members of 15 min, rollouts averaged)"}

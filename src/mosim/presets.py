@@ -114,7 +114,12 @@ PRESETS: dict[str, Preset] = {
     "hopper": Preset(model_preset("medium", n_correctors=2, contact_features=True, contact_constraints=True,
                                   known_inertia=True), schedule="end_to_end", lr=2e-3),
     "go2": Preset(model_preset("medium", n_correctors=2, contact_features=True), schedule="end_to_end", lr=2e-3),
-    "panda": Preset(model_preset("medium", n_correctors=1, actuator_features=True), schedule="end_to_end"),
+    # The Panda's joint limits solved, its actuators' forces known and M(q) computed (2026-12-07, 5 min, one core
+    # each, side by side; results/accuracy.md, group "implicit-actuators"): its implicitfast integrator treats the
+    # velocity term of each unclipped position servo (kd up to 450) implicitly, which the limit solve now does too
+    # (mosim.models.actuation.velocity_damping)
+    "panda": Preset(model_preset("medium", n_correctors=1, actuator_features=True, limit_constraints=True,
+                                 known_inertia=True), schedule="end_to_end"),
     "humanoid": Preset(model_preset("medium", n_correctors=3), schedule="end_to_end"),
     "tiny": Preset(model_preset("tiny"), budget_min=0.5, batch_size=128, val_every_steps=50),
     # For robots of one's own (docs/adding-a-robot.md): the model sizes alone, nothing read from a MuJoCo model

@@ -13,9 +13,11 @@ from model_helpers import TINY
 import mosim
 from mosim.errors import InvalidInputError
 from mosim.models import ModelConfig, build_model, compute_normalization
+from mosim.models.actuation import ActuatorForces
 from mosim.models.limits import LimitSolver, impedance, implicitly_damped
 from mosim.systems import make_system, with_mechanics
 from mosim.systems.base import SystemSpec
+from mosim.systems.actuation import Actuation
 from mosim.systems.limits import LimitConstraints
 
 # Every case the constants cover: a margin, a slide, MuJoCo's direct solref (-stiffness, -damping), a time constant
@@ -135,6 +137,41 @@ def test_gains_and_impedance_are_mujocos() -> None:
     assert {(0, True), (0, False), (1, True), (1, False), (2, False)} <= seen
     # refsafe: h1's time constant 0.005 was raised to 2 x 0.01
     assert limits.damping[0] == pytest.approx(2 / (0.9 * 0.02))
+
+
+def test_implicitfast_damps_the_unclipped_actuators() -> None:
+    """On the Panda (implicitfast, position servos with force limits), MuJoCo's step treats the velocity term of
+    each servo whose force its forcerange does not clip implicitly, with the joints' damping: our solve with the
+    actuators' velocity damping gives the velocity change of MuJoCo's step, and leaving it out misses by far (its
+    fingers' equality constraint and the contacts turned off: not ours to solve)."""
+    model = make_system("panda").model
+    model.opt.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_EQUALITY) | int(mujoco.mjtDisableBit.mjDSBL_CONTACT)
+    limits = LimitConstraints.from_model(model)
+    assert len(limits.implicit_actuators) == model.nv and len(limits) == 9
+    assert limits.implicit_actuators[7][8] == 0.0 and limits.implicit_actuators[8][0] == 1.0  # M's sparsity
+    solver = LimitSolver(limits, sweeps=60).double()
+    actuators = ActuatorForces(Actuation.from_model(model)).double()
+    rng = np.random.default_rng(3)
+    worst_without = clipped = unclipped = 0.0
+    for data in _near_limits(model, limits, 60):
+        data.ctrl[:] = rng.uniform(*model.actuator_ctrlrange.T)   # targets anywhere: some servos clip, some not
+        mujoco.mj_forward(model, data)
+        force = data.actuator_force
+        clip = np.isclose(np.abs(force), model.actuator_forcerange[:, 1])
+        clipped, unclipped = clipped + clip.sum(), unclipped + (~clip).sum()
+        t = lambda x: torch.as_tensor(np.array(x))[None]  # noqa: E731
+        damping = actuators.velocity_damping(t(data.qpos), t(data.qvel), t(data.ctrl))
+        minv = np.zeros((model.nv, model.nv))
+        mujoco.mj_solveM(model, data, minv, np.eye(model.nv))
+        a_net = data.qacc_smooth + minv @ (np.array(limits.implicit_damping) * data.qvel)
+        ours = solver(t(data.qpos), t(data.qvel), t(a_net), t(minv), actuators=damping)[0].numpy()
+        without = solver(t(data.qpos), t(data.qvel), t(a_net), t(minv))[0].numpy()
+        want = _step_acceleration(model, data)
+        scale = np.abs(want).max() + 1.0
+        np.testing.assert_allclose(ours / scale, want / scale, atol=1e-7)
+        worst_without = max(worst_without, np.abs(without - want).max() / scale)
+    assert clipped > 50 and unclipped > 50
+    assert worst_without > 0.01  # 1e5 times the tolerance above
 
 
 @pytest.mark.parametrize("option, damped", [

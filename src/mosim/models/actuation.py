@@ -21,11 +21,28 @@ def actuator_forces(q: Tensor, v: Tensor, a: Tensor, length_map: Tensor, moment:
     """``qfrc_actuator (..., nv)`` of ``q (..., nq)``, ``v (..., nv)``, ``a (..., nu)``; constants as in
     :class:`~mosim.systems.actuation.Actuation` (``length_map (nu, nq)``, ``moment (nu, nv)``, ``gain (nu,)``,
     ``bias (nu, 3)``, ranges ``(nu,)`` / ``(nv,)``, infinite where unlimited)."""
+    force = torch.clamp(unclipped_forces(q, v, a, length_map, moment, gain, bias, ctrl_low, ctrl_high), force_low,
+                        force_high)
+    return torch.clamp(force @ moment, dof_low, dof_high)
+
+
+def unclipped_forces(q: Tensor, v: Tensor, a: Tensor, length_map: Tensor, moment: Tensor, gain: Tensor, bias: Tensor,
+                     ctrl_low: Tensor, ctrl_high: Tensor) -> Tensor:
+    """Each actuator's force ``(..., nu)`` before its ``forcerange`` clips it (arguments as
+    :func:`actuator_forces`')."""
     ctrl = torch.clamp(a, ctrl_low, ctrl_high)
     length, velocity = q @ length_map.T, v @ moment.T
-    force = gain * ctrl + bias[:, 0] + bias[:, 1] * length + bias[:, 2] * velocity
-    force = torch.clamp(force, force_low, force_high)
-    return torch.clamp(force @ moment, dof_low, dof_high)
+    return gain * ctrl + bias[:, 0] + bias[:, 1] * length + bias[:, 2] * velocity
+
+
+def velocity_damping(q: Tensor, v: Tensor, a: Tensor, length_map: Tensor, moment: Tensor, gain: Tensor, bias: Tensor,
+                     ctrl_low: Tensor, ctrl_high: Tensor, force_low: Tensor, force_high: Tensor) -> Tensor:
+    """``-∂qfrc_actuator/∂qvel (..., nv, nv)``: ``momentᵀ diag(-bias2) moment`` over the actuators whose force
+    ``forcerange`` does not clip (a clipped force does not change with the velocity), the damping MuJoCo's
+    implicitfast integrator adds to its step's (arguments as :func:`actuator_forces`')."""
+    force = unclipped_forces(q, v, a, length_map, moment, gain, bias, ctrl_low, ctrl_high)
+    gains = torch.where((force > force_low) & (force < force_high), -bias[:, 2], torch.zeros_like(force))
+    return (moment.T * gains.unsqueeze(-2)) @ moment
 
 
 class ActuatorForces(nn.Module):
@@ -55,6 +72,12 @@ class ActuatorForces(nn.Module):
     def forward(self, q: Tensor, v: Tensor, a: Tensor) -> Tensor:
         consts = (getattr(self, n).to(q.dtype) for n in self._NAMES)
         return actuator_forces(q, v, a, *consts)
+
+    def velocity_damping(self, q: Tensor, v: Tensor, a: Tensor) -> Tensor:
+        """:func:`velocity_damping`: ``-∂ forward(q, v, a) / ∂v (..., nv, nv)``, where the dofs' clip
+        (``actuatorfrcrange``) does not act."""
+        consts = [getattr(self, n).to(q.dtype) for n in self._NAMES[:8]]
+        return velocity_damping(q, v, a, *consts)
 
     def extra_repr(self) -> str:
         return f"nu={self.actuation.nu}, nv={self.actuation.nv}, linear={self.actuation.is_linear}"

@@ -113,12 +113,17 @@ def limit_rows(q: Tensor, v: Tensor, diag0: Tensor, qpos_index: Tensor, dof_inde
     return sign.unsqueeze(-1) * unit, aref, reg, active
 
 
-def implicitly_damped(acc: Tensor, minv: Tensor, damping: Tensor, timestep: float) -> Tensor:
+def implicitly_damped(acc: Tensor, minv: Tensor, damping: Tensor, timestep: float,
+                      actuators: Tensor | None = None) -> Tensor:
     """``(I + h M⁻¹ D)⁻¹ acc``: the acceleration MuJoCo's Euler step integrates, ``(M + h D)⁻¹ M acc``, for
-    ``acc (..., nv)``, ``minv (..., nv, nv)`` and the dofs' damping ``D = diag(damping (nv,))``."""
+    ``acc (..., nv)``, ``minv (..., nv, nv)`` and the dofs' damping ``D = diag(damping (nv,))``; plus the
+    actuators' velocity damping ``actuators (..., nv, nv)`` in ``D`` where given (implicitfast's,
+    :func:`mosim.models.actuation.velocity_damping`)."""
     work = solve_dtype(acc.dtype)
     eye = torch.eye(acc.shape[-1], dtype=work, device=acc.device)
     matrix = eye + timestep * minv.to(work) * damping.to(work)
+    if actuators is not None:
+        matrix = matrix + timestep * minv.to(work) @ actuators.to(work)
     return torch.linalg.solve(matrix, acc.to(work).unsqueeze(-1)).squeeze(-1).to(acc.dtype)
 
 
@@ -135,7 +140,8 @@ class LimitSolver(nn.Module):
         self.contacts, self.newton_iterations = contacts, int(newton_iterations)
         self.register_buffer("qpos_index", torch.tensor(limits.qpos, dtype=torch.long), persistent=False)
         self.register_buffer("dof_index", torch.tensor(limits.dof, dtype=torch.long), persistent=False)
-        for name, value in (("damping_implicit", limits.implicit_damping), ("invweight0", limits.invweight0)):
+        for name, value in (("damping_implicit", limits.implicit_damping), ("invweight0", limits.invweight0),
+                            ("actuator_entries", limits.implicit_actuators)):
             self.register_buffer(name, torch.tensor(value, dtype=torch.float64), persistent=False)
         for name in self._NAMES:
             value = torch.tensor(getattr(limits, name), dtype=torch.float64).reshape(len(limits), *(
@@ -150,16 +156,24 @@ class LimitSolver(nn.Module):
         """Whether the damping is split out and integrated implicitly (MuJoCo's Euler step of a damped robot)."""
         return bool(self.damping_implicit.numel())
 
+    @property
+    def damps_actuators(self) -> bool:
+        """Whether the integrator treats the actuators' velocity terms implicitly too (implicitfast:
+        :attr:`LimitConstraints.implicit_actuators`), so that :meth:`forward` wants them (and keeps the entries
+        MuJoCo's step keeps)."""
+        return bool(self.actuator_entries.numel())
+
     def forward(self, q: Tensor, v: Tensor, a_net: Tensor, minv: Tensor, mass: Tensor | None = None,
-                kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
+                kinematics: tuple[Tensor, ...] | None = None, actuators: Tensor | None = None) -> Tensor:
         """The acceleration the step integrates from ``a_net (..., nv)``, the acceleration of every force but the
         damping where :attr:`damps` (of every force but the limits' otherwise): the damping force and the limits'
         forces added, the damping implicit (``kinematics``: the contacts' :func:`~mosim.models.contacts.body_jacobians`
-        of ``q``, where already computed; ``mass``: ``minv⁻¹``, where already computed)."""
+        of ``q``, where already computed; ``mass``: ``minv⁻¹``, where already computed; ``actuators``: the
+        actuators' velocity damping ``(..., nv, nv)``, implicit too, where :attr:`damps_actuators`)."""
         consts = (getattr(self, n).to(q.dtype) for n in self._NAMES)
         a0 = a_net
+        damping = self.damping_implicit.to(q.dtype)
         if self.damps:
-            damping = self.damping_implicit.to(q.dtype)
             a0 = a_net - (minv @ (damping * v).unsqueeze(-1)).squeeze(-1)
         diag0 = self.invweight0.to(q.dtype)  # MuJoCo's scale of R: the model's M is in MuJoCo's units
         if self.contacts is None:
@@ -169,8 +183,11 @@ class LimitSolver(nn.Module):
             rows = limit_rows(q, v, diag0, self.qpos_index, self.dof_index, *consts, nv=v.shape[-1])
             jac, aref, reg, active = join_rows(rows, self.contacts(q, v, kinematics))
             acc = solve_rows(a0, minv, jac, aref, reg, active, self.newton_iterations, mass)
-        if self.damps:
-            acc = implicitly_damped(acc, minv, damping, self.limits.timestep)
+        if self.damps or actuators is not None:
+            if actuators is not None:  # on the entries MuJoCo's step keeps
+                actuators = actuators * self.actuator_entries.to(actuators.dtype)
+            acc = implicitly_damped(acc, minv, damping if self.damps else torch.zeros_like(v[..., 0, None]),
+                                    self.limits.timestep, actuators)
         return acc
 
     def extra_repr(self) -> str:

@@ -178,9 +178,13 @@ class NeuralSimulator(DynamicsModel):
         and ``H M⁻¹ Hᵀ`` (``H`` the heading frame's turn, :meth:`StateFeatures.to_heading`); normalized, ``M⁻¹``
         is ``S⁻¹ H M⁻¹ Hᵀ S⁻¹``, ``S = diag(acc_std)``."""
         assert self.known_inertia is not None
+        return tuple(self._matrix_to_heading(q, m) for m in self.known_inertia.both(q, kinematics))  # type: ignore
+
+    def _matrix_to_heading(self, q: Tensor, matrix: Tensor) -> Tensor:
+        """``H matrix Hᵀ`` of a symmetric ``matrix (..., nv, nv)`` of the world frame's velocities
+        (:meth:`StateFeatures.to_heading`)."""
         qh = q.unsqueeze(-2)
-        return tuple(self.features.to_heading(qh, self.features.to_heading(qh, m).transpose(-1, -2))  # type: ignore
-                     for m in self.known_inertia.both(q, kinematics))
+        return self.features.to_heading(qh, self.features.to_heading(qh, matrix).transpose(-1, -2))
 
     def _smooth_acceleration(self, q: Tensor, v: Tensor, a: Tensor,
                              n_correctors: int | None) -> tuple[Tensor, tuple[Tensor, Tensor | None] | None,
@@ -234,7 +238,11 @@ class NeuralSimulator(DynamicsModel):
         acc = self.acceleration_norm.denormalize(y)
         if self.limit_solver is not None:  # in raw units
             assert minv is not None
-            acc = self.limit_solver(q, self.features.to_heading(q, v), acc, *minv, kinematics=kinematics)
+            actuators = None  # the actuators' velocity damping, where the integrator treats it implicitly
+            if self.limit_solver.damps_actuators and self.known_actuation is not None:
+                actuators = self._matrix_to_heading(q, self.known_actuation.velocity_damping(q, v, a))
+            acc = self.limit_solver(q, self.features.to_heading(q, v), acc, *minv, kinematics=kinematics,
+                                    actuators=actuators)
             acc = self.acceleration_norm.bound_raw(acc)
         return self.features.to_world(q, acc)
 

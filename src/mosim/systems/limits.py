@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import mujoco
+import numpy as np
 
 from mosim.errors import InvalidInputError
 from mosim.systems.record import JsonRecord
@@ -71,6 +72,25 @@ def implicit_damping(model: mujoco.MjModel) -> tuple[float, ...]:
     return tuple(float(x) for x in model.dof_damping)
 
 
+def implicit_actuators(model: mujoco.MjModel) -> tuple[tuple[float, ...], ...]:
+    """Which entries of the actuators' velocity damping MuJoCo's integrator treats implicitly, ``(nv, nv)`` of 1 and
+    0 (``()`` where none). Its implicitfast and implicit integrators add ``h ∂qfrc_actuator/∂qvel`` (the velocity
+    bias of each actuator whose force its ``forcerange`` does not clip) to the damping of the step, unless the model
+    disables actuation; only on the entries of ``M``'s sparsity, the pairs of dofs one of which is the other's
+    ancestor (a tendon across the Panda's two fingers couples them in the derivative, and the step drops that)."""
+    implicit = int(model.opt.integrator) in (int(mujoco.mjtIntegrator.mjINT_IMPLICIT),
+                                              int(mujoco.mjtIntegrator.mjINT_IMPLICITFAST))
+    if not implicit or model.nu == 0 or model.opt.disableflags & int(mujoco.mjtDisableBit.mjDSBL_ACTUATION):
+        return ()
+    mask = np.eye(model.nv)
+    for i in range(model.nv):
+        j = int(model.dof_parentid[i])
+        while j >= 0:
+            mask[i, j] = mask[j, i] = 1.0
+            j = int(model.dof_parentid[j])
+    return tuple(tuple(float(x) for x in row) for row in mask)
+
+
 @dataclass(frozen=True)
 class LimitConstraints(JsonRecord):
     """The constants of a model's joint-limit constraints, one entry per limited hinge or slide joint."""
@@ -96,12 +116,15 @@ class LimitConstraints(JsonRecord):
     implicit_damping: tuple[float, ...] = ()
     """per dof (``nv``, or empty for none): the damping the integrator treats implicitly, MuJoCo's ``dof_damping``
     for its Euler, implicit and implicitfast integrators (unless the model disables damping or Euler's implicit
-    damping); implicitfast's actuator velocity terms are not included"""
+    damping); implicitfast's actuator velocity terms are in :attr:`implicit_actuators`"""
     timestep: float = 0.0
     """MuJoCo's time step ``h``"""
     dof_invweight0: tuple[float, ...] = ()
     """every dof's ``dof_invweight0`` (``nv``; empty in records from before it was kept): where a model's ``M(q)``
     may start (``ModelConfig.inertia_start``)"""
+    implicit_actuators: tuple[tuple[float, ...], ...] = ()
+    """``(nv, nv)``, or empty for none: the entries of the actuators' velocity damping the integrator treats
+    implicitly too, 1 or 0 (:func:`implicit_actuators`; empty in records from before it was kept)"""
 
     def __post_init__(self) -> None:
         self.check_lengths(len(self.dof), ("qpos", "low", "high", "margin", "stiffness", "damping", "solimp",
@@ -129,7 +152,8 @@ class LimitConstraints(JsonRecord):
         columns = list(zip(*rows)) if rows else [()] * 9
         return cls(*(tuple(c) for c in columns), qpos0=tuple(float(x) for x in model.qpos0),  # type: ignore[arg-type]
                    implicit_damping=implicit_damping(model), timestep=float(model.opt.timestep),
-                   dof_invweight0=tuple(float(x) for x in model.dof_invweight0))
+                   dof_invweight0=tuple(float(x) for x in model.dof_invweight0),
+                   implicit_actuators=implicit_actuators(model))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LimitConstraints:
@@ -139,7 +163,7 @@ class LimitConstraints(JsonRecord):
                        tuple(tuple(map(float, s)) for s in d["solimp"]),  # type: ignore[misc]
                        tuple(map(float, d["invweight0"])), tuple(map(float, d["qpos0"])),
                        tuple(map(float, d["implicit_damping"])), float(d["timestep"]),
-                       tuple(map(float, d.get("dof_invweight0", ()))))
+                       tuple(map(float, d.get("dof_invweight0", ()))), tuple(tuple(map(float, r)) for r in d.get("implicit_actuators", ())))
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidInputError(f"not a limit-constraints record: {e!r}") from None
 
