@@ -9,11 +9,13 @@ import torch
 
 from mosim.errors import InvalidInputError
 from mosim.models import ModelConfig, build_model, compute_normalization
+from mosim.models.actuation import ActuatorForces
 from mosim.models.contact import ContactFeatures
 from mosim.models.contacts import ContactSolver, body_jacobians
 from mosim.models.limits import LimitSolver
 from mosim.models.newton import solve_rows
 from mosim.systems import make_system, with_mechanics
+from mosim.systems.actuation import Actuation
 from mosim.systems.base import SystemSpec
 from mosim.systems.contacts import FloorContacts, make_frame
 from mosim.systems.geometry import ContactGeometry
@@ -58,8 +60,16 @@ FLOOR_XML = """
 """
 
 
+SHAPES_XML = FLOOR_XML.replace('type="sphere" size=".04" priority', 'type="box" size=".04 .03 .02" euler="0 .3 .2" priority'
+                               ).replace('type="sphere" pos="0 0 -.25" size=".04"',
+                                         'type="cylinder" pos="0 0 -.25" size=".04 .03" euler=".4 0 0"')
+"""The same robot with a box for its hand and a cylinder for its foot (the plane-box and plane-cylinder tests)"""
+
+
 def _model(system: str) -> mujoco.MjModel:
-    return mujoco.MjModel.from_xml_string(FLOOR_XML) if system == "xml" else make_system(system).model
+    if system in ("xml", "xml-shapes"):
+        return mujoco.MjModel.from_xml_string(FLOOR_XML if system == "xml" else SHAPES_XML)
+    return make_system(system).model
 
 
 def _contact_states(model: mujoco.MjModel, n: int, seed: int = 0):
@@ -94,14 +104,16 @@ def _solver(model: mujoco.MjModel, slots: int | None = None) -> tuple[LimitSolve
     return LimitSolver(limits, contacts=contacts).double(), limits
 
 
-def _as_mujoco(model: mujoco.MjModel, data: mujoco.MjData, solver: LimitSolver, limits: LimitConstraints) -> np.ndarray:
+def _as_mujoco(model: mujoco.MjModel, data: mujoco.MjData, solver: LimitSolver, limits: LimitConstraints,
+               actuators: ActuatorForces | None = None) -> np.ndarray:
     """Our step's acceleration with MuJoCo's own ``M⁻¹`` and acceleration without constraints (nor the damping where
-    the step treats it implicitly)."""
+    the step treats it implicitly; ``actuators``: their velocity damping too, implicitfast's)."""
     minv = np.zeros((model.nv, model.nv))
     mujoco.mj_solveM(model, data, minv, np.eye(model.nv))
     a_net = data.qacc_smooth + minv @ (np.array(limits.implicit_damping or np.zeros(model.nv)) * data.qvel)
     t = lambda x: torch.as_tensor(np.array(x))[None]  # noqa: E731
-    return solver(t(data.qpos), t(data.qvel), t(a_net), t(minv))[0].numpy()
+    damping = None if actuators is None else actuators.velocity_damping(t(data.qpos), t(data.qvel), t(data.ctrl))
+    return solver(t(data.qpos), t(data.qvel), t(a_net), t(minv), actuators=damping)[0].numpy()
 
 
 def _step_acceleration(model: mujoco.MjModel, data: mujoco.MjData) -> np.ndarray:
@@ -111,7 +123,7 @@ def _step_acceleration(model: mujoco.MjModel, data: mujoco.MjData) -> np.ndarray
     return (after.qvel - data.qvel) / model.opt.timestep
 
 
-@pytest.mark.parametrize("system", ["cheetah-run", "hopper-hop", "xml"])
+@pytest.mark.parametrize("system", ["cheetah-run", "hopper-hop", "xml", "xml-shapes"])
 def test_contact_acceleration_is_mujocos(system: str) -> None:
     """With MuJoCo's M⁻¹ and unconstrained acceleration, the contacts' and limits' solve and the implicit damping give
     the velocity change of MuJoCo's step, on states with one or several contacts (and limits) acting."""
@@ -126,11 +138,41 @@ def test_contact_acceleration_is_mujocos(system: str) -> None:
     assert several >= 5
 
 
-def test_rows_and_parameters_are_mujocos() -> None:
+def test_panda_floor_contacts_are_mujocos() -> None:
+    """The Panda's boxes, capsules and cylinders on the floor, with its limits and its implicitfast servos: MuJoCo's
+    step (its fingers' equality constraint off; states where the fingers touch each other left out)."""
+    model = make_system("panda").model
+    model.opt.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_EQUALITY)
+    solver, limits = _solver(model)
+    actuators = ActuatorForces(Actuation.from_model(model)).double()
+    rng = np.random.default_rng(0)
+    data = mujoco.MjData(model)
+    shapes: set[int] = set()
+    checked = 0
+    for t in range(30000):
+        if t % 50 == 0:
+            data.ctrl[:] = rng.uniform(*model.actuator_ctrlrange.T)
+        mujoco.mj_step(model, data)
+        if t % 5 or not data.ncon or any(model.geom_bodyid[c.geom[0]] != 0 for c in data.contact[:data.ncon]):
+            continue
+        mujoco.mj_forward(model, data)
+        ours, want = _as_mujoco(model, data, solver, limits, actuators), _step_acceleration(model, data)
+        scale = np.abs(want).max() + 1.0
+        np.testing.assert_allclose(ours / scale, want / scale, atol=1e-6)
+        shapes |= {int(model.geom_type[c.geom[1]]) for c in data.contact[:data.ncon]}
+        checked += 1
+        if checked == 40:
+            break
+    assert checked >= 20 and {int(mujoco.mjtGeom.mjGEOM_BOX), int(mujoco.mjtGeom.mjGEOM_CAPSULE)} <= shapes
+
+
+@pytest.mark.parametrize("system", ["xml", "xml-shapes"])
+def test_rows_and_parameters_are_mujocos(system: str) -> None:
     """Each contact MuJoCo makes is one of our candidates, with its distance, friction, K, B and impedance mixed as
     MuJoCo mixes them (priority, solmix, a direct solref, a margin), its rows equal MuJoCo's Jacobian rows
-    (as a set: the pyramid does not depend on the tangents' signs), and its R and aref MuJoCo's."""
-    model = _model("xml")
+    (as a set: the pyramid does not depend on the tangents' signs), and its R and aref MuJoCo's; for spheres and
+    capsules, and for a box's corners and a cylinder's rim points."""
+    model = _model(system)
     solver, _ = _solver(model)
     seen: set[str] = set()
     for data in _contact_states(model, 60, seed=3):
@@ -267,9 +309,10 @@ def test_what_the_contact_solve_does_not_cover_is_refused() -> None:
                                                                 '<option timestep="0.005" cone="elliptic"/>'))
     with pytest.raises(InvalidInputError, match="elliptic"):
         FloorContacts.from_model(elliptic)
-    boxed = mujoco.MjModel.from_xml_string(FLOOR_XML.replace('type="sphere" size=".04" priority', 'type="box" size=".04 .04 .04" priority'))
-    with pytest.raises(InvalidInputError, match="spheres and capsules.*hand"):
-        FloorContacts.from_model(boxed)
+    egg = mujoco.MjModel.from_xml_string(FLOOR_XML.replace('type="sphere" size=".04" priority',
+                                                           'type="ellipsoid" size=".04 .03 .02" priority'))
+    with pytest.raises(InvalidInputError, match="spheres, capsules, boxes and cylinders.*hand"):
+        FloorContacts.from_model(egg)
     torsion = mujoco.MjModel.from_xml_string(FLOOR_XML.replace('solmix="0.5"', 'solmix="0.5" condim="4"'))
     with pytest.raises(InvalidInputError, match="condim 3.*foot"):
         FloorContacts.from_model(torsion)

@@ -31,7 +31,7 @@ from mosim.models.contact import ContactFeatures, _apply, _compose, joint_frame
 from mosim.models.limits import impedance
 from mosim.models.newton import join_rows
 from mosim.systems.contacts import MIN_VAL, FloorContacts
-from mosim.systems.geometry import CAPSULE, ContactGeometry
+from mosim.systems.geometry import BOX, CAPSULE, CYLINDER, SPHERE, ContactGeometry
 from mosim.systems.layout import FREE, HINGE, SLIDE
 
 ROWS_PER_CONTACT = 4
@@ -83,12 +83,68 @@ def body_jacobians(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tenso
 def candidates(geometry: ContactGeometry) -> tuple[list[int], list[float], list[bool]]:
     """The candidate contact points of a geometry's pairs: each one's pair, its offset from the geom's centre along
     the geom's axis (a capsule's two ends: ``±`` its half length; a sphere's centre: 0) and whether it is a capsule's.
-    Capsules' first ends, their second ends, then the spheres."""
+    Capsules' first ends, their second ends, then the spheres (a box's and a cylinder's points: :func:`box_corners`,
+    :func:`cylinder_points`)."""
     capsule = [i for i, g in enumerate(geometry.pair_geom) if geometry.geom_shape[g] == CAPSULE]
     half = [geometry.geom_size[geometry.pair_geom[i]][1] for i in capsule]
-    spheres = [i for i in range(geometry.n_pairs) if i not in capsule]
+    spheres = [i for i in range(geometry.n_pairs) if geometry.geom_shape[geometry.pair_geom[i]] == SPHERE]
     return (capsule + capsule + spheres, half + [-h for h in half] + [0.0] * len(spheres),
             [True] * 2 * len(capsule) + [False] * len(spheres))
+
+
+def box_corners(geometry: ContactGeometry) -> tuple[list[int], list[tuple[float, float, float]]]:
+    """The candidate contact points of a geometry's box pairs: each box's eight corners in ``mjc_PlaneBox``'s order
+    (``x`` the fastest), their pairs and their offsets in the geom's frame."""
+    pairs, corners = [], []
+    for i, g in enumerate(geometry.pair_geom):
+        if geometry.geom_shape[g] == BOX:
+            sx, sy, sz = geometry.geom_size[g]
+            for c in range(8):
+                pairs.append(i)
+                corners.append((sx if c & 1 else -sx, sy if c & 2 else -sy, sz if c & 4 else -sz))
+    return pairs, corners
+
+
+def box_points(center: Tensor, rot: Tensor, consts: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+    """The corners of the boxes (:func:`box_corners`) and their distances to the floor ``(..., 8 nbox)``, as
+    ``mjc_PlaneBox`` makes its contacts: a corner touches below the margin only where it points down (its offset from
+    the centre against the normal), and a box touches with its first four such corners; the others are put a unit
+    past the margin, where they exert no force (``center``, ``rot``: every pair geom's pose)."""
+    pair = consts["box_pair"]
+    offset = _apply(rot[..., pair, :, :], consts["box_corner"])
+    normal = consts["pair_normal"][pair]
+    point = center[..., pair, :] + offset
+    dist = ((point - consts["pair_plane_point"][pair]) * normal).sum(-1)
+    margin = consts["margin"][pair]
+    down = (offset * normal).sum(-1) <= 0
+    touch = (down & (dist < margin)).to(dist.dtype)
+    rank = touch.unflatten(-1, (-1, 8)).cumsum(-1).flatten(-2)                  # the box's touching corners so far
+    return point, torch.where(down & (rank <= 4), dist, margin + 1.0)
+
+
+def cylinder_points(center: Tensor, rot: Tensor, consts: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+    """Four candidate points of each cylinder pair and their distances to the floor ``(..., 4 ncyl)``, as
+    ``mjc_PlaneCylinder`` makes its contacts: the lowest point of each rim, then two more on the lower rim, a third
+    of a turn to either side (each touches only where the first does, which its distance implies)."""
+    pair = consts["cylinder_pair"]
+    c, r = center[..., pair, :], rot[..., pair, :, :]
+    normal, plane = consts["pair_normal"][pair], consts["pair_plane_point"][pair]
+    radius, half = consts["pair_size"][pair, 0, None], consts["pair_size"][pair, 1, None]
+    axis = r[..., :, 2]
+    along = (normal * axis).sum(-1, keepdim=True)
+    axis, along = torch.where(along > 0, -axis, axis), -along.abs()            # the axis points at the floor
+    d0 = ((c - plane) * normal).sum(-1, keepdim=True)
+    rim = axis * along - normal                                                 # down the disk, across the axis
+    size = (rim * rim).sum(-1, keepdim=True)
+    rim = torch.where(size >= MIN_VAL * MIN_VAL, rim * radius / size.clamp_min(MIN_VAL * MIN_VAL).sqrt(),
+                      r[..., :, 0] * radius)                                    # a disk flat on the floor: its x axis
+    low = (rim * normal).sum(-1, keepdim=True)
+    axis, along = axis * half, along * half
+    side = torch.linalg.cross(rim, axis, dim=-1)
+    side = side / side.norm(dim=-1, keepdim=True).clamp_min(MIN_VAL) * radius * 3 ** 0.5 / 2
+    points = (c + rim + axis, c + rim - axis, c + side + axis - rim / 2, c - side + axis - rim / 2)
+    dists = (d0 + along + low, d0 - along + low, d0 + along - low / 2, d0 + along - low / 2)
+    return torch.stack(points, -2).flatten(-3, -2), torch.cat(dists, -1).flatten(-2)
 
 
 def contact_candidates(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], nv: int,
@@ -106,18 +162,29 @@ def contact_candidates(q: Tensor, geometry: ContactGeometry, consts: dict[str, T
     pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv) if kinematics is None else kinematics
     gb, pair = consts["pair_body"], consts["candidate_pair"]
     center = pos[..., gb, :] + _apply(rot[..., gb, :, :], consts["pair_geom_pos"])
-    axis = _compose(rot[..., gb, :, :], consts["pair_geom_rot"])[..., pair, :, 2]
+    geom_rot = _compose(rot[..., gb, :, :], consts["pair_geom_rot"])
+    axis = geom_rot[..., pair, :, 2]
     point = center[..., pair, :] + axis * consts["candidate_offset"][:, None]
     along = axis * consts["candidate_capsule"][:, None]
-    normal, radius = consts["pair_normal"][pair], consts["pair_size"][pair, 0]
+    normal, radius = consts["pair_normal"][pair], consts["candidate_radius"]
     dist = ((point - consts["pair_plane_point"][pair]) * normal).sum(-1) - radius
+    for points, candidates_of in ((box_points, "box_pair"), (cylinder_points, "cylinder_pair")):
+        if consts[candidates_of].numel():  # points of radius 0, their frames the floor's (as a sphere's)
+            extra = consts[candidates_of] if candidates_of == "box_pair" else consts[candidates_of].repeat_interleave(4)
+            more, far = points(center, geom_rot, consts)
+            point, dist = torch.cat((point, more), -2), torch.cat((dist, far), -1)
+            along = torch.cat((along, torch.zeros_like(more)), -2)
+            pair = torch.cat((pair, extra))
+    radius = consts["candidate_radius"].new_zeros(pair.shape)
+    radius[:consts["candidate_radius"].numel()] = consts["candidate_radius"]
     chosen = nearest(dist, consts["margin"][pair], slots)
     if chosen is not None:                                                    # (..., k)
         pick = chosen.unsqueeze(-1).expand(*chosen.shape, 3)
         dist, point, along, pair = dist.gather(-1, chosen), point.gather(-2, pick), along.gather(-2, pick), pair[chosen]
-        normal, radius = consts["pair_normal"][pair], consts["pair_size"][pair, 0]
+        radius = radius[chosen]
     else:
         pair = pair.expand_as(dist)
+    normal = consts["pair_normal"][pair]
     contact = point - normal * (radius + 0.5 * dist).unsqueeze(-1)
     return pair, dist, point_jacobian(ang, lin, gb[pair], contact), along
 
@@ -168,8 +235,8 @@ def pyramid_rows(jac: Tensor, frame: Tensor, dist: Tensor, v: Tensor, params: di
 
 
 def nearest(dist: Tensor, margin: Tensor, slots: int | None) -> Tensor | None:
-    """Which of ``n`` candidate contacts ``dist (..., n)`` get rows: the indices ``(..., k)`` of the ``k`` nearest,
-    or ``None`` for all of them. ``k``: ``slots`` where it is given (at most ``n``); else, outside
+    """Which of ``n`` candidate contacts ``dist (..., n)`` get rows: the indices ``(..., k)`` of the ``k`` nearest to
+    acting (``dist - margin`` the smallest), or ``None`` for all of them. ``k``: ``slots`` where it is given (at most ``n``); else, outside
     ``torch.compile``, the most candidates closer than their ``margin`` at once in the batch (each state's touching
     ones are among its ``k`` nearest, so the rows dropped exert no force), and all of them under ``torch.compile``
     (a graph of fixed shapes)."""
@@ -178,7 +245,7 @@ def nearest(dist: Tensor, margin: Tensor, slots: int | None) -> Tensor | None:
         k = n if slots is None else min(slots, n)
     else:
         k = int((dist < margin).sum(-1).max()) if dist.numel() else 0
-    return None if k >= n else torch.topk(dist, k, dim=-1, largest=False)[1]
+    return None if k >= n else torch.topk(dist - margin, k, dim=-1, largest=False)[1]
 
 
 def point_jacobian(ang: Tensor, lin: Tensor, body: Tensor, point: Tensor) -> Tensor:
@@ -216,14 +283,22 @@ class ContactSolver(nn.Module):
         self.register_buffer("candidate_pair", torch.tensor(pair, dtype=torch.long), persistent=False)
         self.register_buffer("candidate_offset", torch.tensor(offset, dtype=f64), persistent=False)
         self.register_buffer("candidate_capsule", torch.tensor(capsule, dtype=f64), persistent=False)
+        self.register_buffer("candidate_radius", torch.tensor([geometry.geom_size[geometry.pair_geom[i]][0]
+                                                               for i in pair], dtype=f64), persistent=False)
+        boxes, corners = box_corners(geometry)
+        self.register_buffer("box_pair", torch.tensor(boxes, dtype=torch.long), persistent=False)
+        self.register_buffer("box_corner", torch.tensor(corners, dtype=f64).reshape(-1, 3), persistent=False)
+        cylinders = [i for i, g in enumerate(geometry.pair_geom) if geometry.geom_shape[g] == CYLINDER]
+        self.register_buffer("cylinder_pair", torch.tensor(cylinders, dtype=torch.long), persistent=False)
 
     _NAMES = ("friction", "stiffness", "damping", "margin", "weight", "solimp", "tangent1", "tangent2", "impratio",
-              "candidate_pair", "candidate_offset", "candidate_capsule")
+              "candidate_pair", "candidate_offset", "candidate_capsule", "candidate_radius", "box_pair", "box_corner",
+              "cylinder_pair")
 
     @property
     def candidates(self) -> int:
-        """Candidate contact points: one per sphere, two per capsule."""
-        return self.candidate_pair.numel()
+        """Candidate contact points: one per sphere, two per capsule, eight per box, four per cylinder."""
+        return self.candidate_pair.numel() + self.box_pair.numel() + 4 * self.cylinder_pair.numel()
 
     def constants(self, dtype: torch.dtype) -> dict[str, Tensor]:
         consts = dict(self.kinematics.constants(dtype))

@@ -15,8 +15,10 @@ body's translational ``body_invweight0``. :class:`FloorContacts` holds, for ever
 and a geom's ``gap`` only widens which contacts it lists without rows); tested against the contacts MuJoCo makes.
 :mod:`mosim.models.contacts` solves them in torch with a learned ``M⁻¹``.
 
-Covered: spheres and capsules (a capsule touches with either end's sphere, as MuJoCo's plane-capsule test does),
-``condim`` 3, pyramidal cones. Other shapes, ``condim`` 1, 4 or 6 and elliptic cones give a clear error.
+Covered: spheres, capsules (a capsule touches with either end's sphere, as MuJoCo's plane-capsule test does),
+boxes (their lowest corners, at most four, as ``mjc_PlaneBox``) and cylinders (the lowest points of its two rims
+and two more of the lower disk, as ``mjc_PlaneCylinder``), ``condim`` 3, pyramidal cones. Other shapes (meshes,
+ellipsoids), ``condim`` 1, 4 or 6 and elliptic cones give a clear error.
 """
 
 from __future__ import annotations
@@ -29,14 +31,14 @@ import numpy as np
 
 from mosim.errors import InvalidInputError
 from mosim.systems.record import JsonRecord
-from mosim.systems.geometry import CAPSULE, SHAPES, SPHERE, ContactGeometry
+from mosim.systems.geometry import BOX, CAPSULE, CYLINDER, SHAPES, SPHERE, ContactGeometry
 from mosim.systems.limits import MIN_IMP, MAX_IMP, reference_gains
 
 MIN_VAL = 1e-15
 """MuJoCo's ``mjMINVAL``"""
 MIN_MU = 1e-5
 """MuJoCo's ``mjMINMU``: the smallest friction coefficient a contact gets"""
-SOLVED_SHAPES = (SPHERE, CAPSULE)
+SOLVED_SHAPES = (SPHERE, CAPSULE, BOX, CYLINDER)
 _NO_CONTACTS = int(mujoco.mjtDisableBit.mjDSBL_CONSTRAINT) | int(mujoco.mjtDisableBit.mjDSBL_CONTACT)
 _NO_REFSAFE = int(mujoco.mjtDisableBit.mjDSBL_REFSAFE)
 
@@ -131,13 +133,13 @@ class FloorContacts(JsonRecord):
             raise InvalidInputError("contact constraints are solved for pyramidal friction cones, and this model uses "
                                     "elliptic ones (opt.cone): drop contact_constraints (mosim train "
                                     "--no-contact-constraints)")
-        bad = sorted({geometry.geom_name[g] for g in geometry.pair_geom
-                      if geometry.geom_shape[g] not in SOLVED_SHAPES})
-        if bad:
-            raise InvalidInputError(f"contact constraints are solved for spheres and capsules; the geoms {bad} touching "
-                                    "the floor are other shapes: drop contact_constraints (mosim train "
-                                    "--no-contact-constraints)")
         names = {m.geom(g).name or f"geom{g}": g for g in range(m.ngeom)}
+        bad = sorted({geometry.geom_name[g] for g in geometry.pair_geom  # a mesh is a box in the geometry: not here
+                      if int(m.geom_type[names[geometry.geom_name[g]]]) not in SOLVED_SHAPES})
+        if bad:
+            raise InvalidInputError(f"contact constraints are solved for spheres, capsules, boxes and cylinders; the "
+                                    f"geoms {bad} touching the floor are other shapes: drop contact_constraints (mosim "
+                                    "train --no-contact-constraints)")
         planes = [g for g in range(m.ngeom)
                   if m.geom_type[g] == int(mujoco.mjtGeom.mjGEOM_PLANE) and m.geom_bodyid[g] == 0]
         rows: list[tuple[Any, ...]] = []
