@@ -319,12 +319,12 @@ SELF_CONTACT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 # forces known and M(q) computed, against the preset before; then its floor contacts solved too (boxes, capsules,
 # cylinders), with and without the actuators' forces as features; 5 minutes (the prediction benchmark's budget), one
 # core each, two side by side
-PANDA_BEFORE = ["--no-limit-constraints", "--no-known-inertia"]
+PANDA_BEFORE = ["--no-limit-constraints", "--no-known-inertia", "--no-contact-constraints"]
 """the Panda preset's mechanics before 2026-12-07, spelled out in the rows of the Panda's structured model that
 follow its preset (:func:`_panda_before`)"""
 IMPLICIT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     f"panda-implicit/{name}-5-min": ("implicit-actuators", "panda", "panda", ["--budget-min", "5", *args])
-    for name, args in (("solved", []), ("preset-before", PANDA_BEFORE),
+    for name, args in (("solved", ["--no-contact-constraints"]), ("preset-before", PANDA_BEFORE),
                        ("contacts", ["--contact-constraints", "--no-self-contacts"]),  # its floor contacts solved too
                        ("contacts-no-actuator-features", ["--contact-constraints", "--no-self-contacts",
                                                           "--no-actuator-features"]))

@@ -114,12 +114,16 @@ PRESETS: dict[str, Preset] = {
     "hopper": Preset(model_preset("medium", n_correctors=2, contact_features=True, contact_constraints=True,
                                   known_inertia=True), schedule="end_to_end", lr=2e-3),
     "go2": Preset(model_preset("medium", n_correctors=2, contact_features=True), schedule="end_to_end", lr=2e-3),
-    # The Panda's joint limits solved, its actuators' forces known and M(q) computed (2026-12-07, 5 min, one core
-    # each, side by side; results/accuracy.md, group "implicit-actuators"): its implicitfast integrator treats the
-    # velocity term of each unclipped position servo (kd up to 450) implicitly, which the limit solve now does too
-    # (mosim.models.actuation.velocity_damping)
+    # The Panda's joint limits and floor contacts solved, its actuators' forces known and M(q) computed (2026-12-07,
+    # 5 min, one core each, two side by side; results/accuracy.md, group "implicit-actuators"): its implicitfast
+    # integrator treats the velocity term of each unclipped position servo (kd up to 450) implicitly, which the solve
+    # does too (mosim.models.actuation.velocity_damping). H=100 0.0316 [0.028, 0.036] with the limits solved against
+    # 0.0453 [0.040, 0.051] for the preset before; the floor contacts solved too (boxes, capsules, cylinders: 2.9% of
+    # its states, 78% of the squared one-step error left) 0.0232 [0.021, 0.025], 0.0254 without the actuators' forces
+    # as features. Its fingers' contacts with each other (boxes) stay with the networks (self_contacts=False)
     "panda": Preset(model_preset("medium", n_correctors=1, actuator_features=True, limit_constraints=True,
-                                 known_inertia=True), schedule="end_to_end"),
+                                 known_inertia=True, contact_constraints=True, self_contacts=False),
+                    schedule="end_to_end"),
     "humanoid": Preset(model_preset("medium", n_correctors=3), schedule="end_to_end"),
     "tiny": Preset(model_preset("tiny"), budget_min=0.5, batch_size=128, val_every_steps=50),
     # For robots of one's own (docs/adding-a-robot.md): the model sizes alone, nothing read from a MuJoCo model
