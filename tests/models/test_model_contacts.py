@@ -166,6 +166,40 @@ def test_panda_floor_contacts_are_mujocos() -> None:
     assert checked >= 20 and {int(mujoco.mjtGeom.mjGEOM_BOX), int(mujoco.mjtGeom.mjGEOM_CAPSULE)} <= shapes
 
 
+def _floor_only(model: mujoco.MjModel, data: mujoco.MjData) -> bool:
+    """Whether every contact of ``data`` is with the world body (the floor), none between the robot's own bodies."""
+    return all(model.geom_bodyid[c.geom[0]] == 0 for c in data.contact[:data.ncon])
+
+
+def test_free_floating_floor_contacts_are_mujocos_in_any_heading() -> None:
+    """The humanoid (a free joint) on the floor: the solve equals MuJoCo's step, and solved in a frame turned about
+    the vertical (its heading frame's kind: v, M⁻¹ and a0 turned, the rows made in MuJoCo's frame and mapped, ``J
+    Hᵀ``) it gives the same acceleration turned."""
+    model = make_system("humanoid-walk").model
+    solver, limits = _solver(model)
+    c, s_ = np.cos(0.7), np.sin(0.7)
+    h = torch.eye(model.nv, dtype=torch.float64)
+    h[:2, :2] = torch.tensor([[c, -s_], [s_, c]])                             # the free joint's linear velocity
+    checked = 0
+    for data in _contact_states(model, 200):
+        if not _floor_only(model, data):
+            continue
+        ours, want = _as_mujoco(model, data, solver, limits), _step_acceleration(model, data)
+        scale = np.abs(want).max() + 1.0
+        np.testing.assert_allclose(ours / scale, want / scale, atol=1e-6)
+        minv = np.zeros((model.nv, model.nv))
+        mujoco.mj_solveM(model, data, minv, np.eye(model.nv))
+        a_net = data.qacc_smooth + minv @ (np.array(limits.implicit_damping or np.zeros(model.nv)) * data.qvel)
+        t = lambda x: torch.as_tensor(np.array(x))[None]  # noqa: E731
+        turned = solver(t(data.qpos), t(data.qvel) @ h.T, t(a_net) @ h.T, h @ t(minv) @ h.T,
+                        world=(t(data.qvel), lambda rows: rows @ h.T))
+        np.testing.assert_allclose((turned @ h)[0].numpy() / scale, ours / scale, atol=1e-9)
+        checked += 1
+        if checked == 15:
+            break
+    assert checked >= 10
+
+
 @pytest.mark.parametrize("system", ["xml", "xml-shapes"])
 def test_rows_and_parameters_are_mujocos(system: str) -> None:
     """Each contact MuJoCo makes is one of our candidates, with its distance, friction, K, B and impedance mixed as
@@ -349,6 +383,43 @@ def test_a_model_with_contact_constraints_builds_steps_and_round_trips(tmp_path)
     rebuilt = build_model(again, config).double()
     rebuilt.load_state_dict(model.state_dict())
     assert torch.equal(rebuilt.step(q, v, a)[1], v1)
+
+
+def _yawed(q: torch.Tensor, v: torch.Tensor, angle: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """A free-floating robot's state turned by ``angle`` about the vertical (its root position and quaternion, and
+    the root's linear velocity, which MuJoCo keeps in the world frame; the angular one is the body's)."""
+    c, s = np.cos(angle), np.sin(angle)
+    rz = torch.tensor([[c, -s], [s, c]], dtype=q.dtype)
+    turn = torch.tensor([np.cos(angle / 2), 0.0, 0.0, np.sin(angle / 2)], dtype=q.dtype)
+    w1, x1, y1, z1 = turn
+    w2, x2, y2, z2 = q[..., 3:7].unbind(-1)
+    quat = torch.stack((w1 * w2 - z1 * z2, w1 * x2 - z1 * y2, w1 * y2 + z1 * x2, w1 * z2 + z1 * w2), -1)
+    q2, v2 = q.clone(), v.clone()
+    q2[..., :2], q2[..., 3:7], v2[..., :2] = q[..., :2] @ rz.T, quat, v[..., :2] @ rz.T
+    return q2, v2
+
+
+def test_a_free_floating_model_with_contacts_solved_is_the_same_in_any_heading() -> None:
+    """A humanoid model with its floor contacts solved and M(q) computed, in its heading frame: turning the robot
+    about the vertical turns its predicted step (float64, random networks), on states where it touches the floor."""
+    from model_helpers import TINY
+
+    system = make_system("humanoid-walk")
+    spec = with_mechanics(system.spec(), contacts=True, limits=True, actuation=True, inertias=True)
+    config = ModelConfig(**{**TINY.__dict__, "contact_constraints": True, "known_inertia": True,
+                            "self_contacts": False, "substeps": 5})  # MuJoCo's time step
+    model = build_model(spec, config).double()
+    assert model.limit_solver is not None and model.limit_solver.contacts is not None
+    states = [d for d in _contact_states(system.model, 30, seed=4) if _floor_only(system.model, d)][:6]
+    q = torch.tensor(np.stack([d.qpos for d in states]))
+    v = torch.tensor(np.stack([d.qvel for d in states]))
+    a = torch.rand(len(states), system.nu, dtype=torch.float64) * 2 - 1
+    q1, v1 = model.step(q, v, a)
+    q1_turned, v1_turned = _yawed(q1, v1, 0.9)
+    q2, v2 = model.step(*_yawed(q, v, 0.9), a)
+    assert torch.isfinite(v1).all() and (v1 - v).abs().max() > 1e-3
+    torch.testing.assert_close(q2, q1_turned, rtol=0, atol=1e-9)
+    torch.testing.assert_close(v2, v1_turned, rtol=0, atol=1e-8)
 
 
 def test_inertia_starts_at_mujocos_and_is_kept() -> None:

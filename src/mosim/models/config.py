@@ -14,7 +14,6 @@ from mosim.systems.actuation import Actuation
 from mosim.systems.contacts import FloorContacts
 from mosim.systems.inertia import BodyInertias
 from mosim.systems.geometry import ContactGeometry
-from mosim.systems.layout import FREE
 from mosim.systems.limits import LimitConstraints
 from mosim.systems.self_contacts import SelfContacts
 
@@ -89,8 +88,8 @@ class ModelConfig:
     them (:mod:`mosim.models.contacts`: the friction pyramids of the geoms touching the floor, with the joint limits)
     with the predictor's ``M(q)``, instead of leaving the networks to learn the jumps of landing and slipping.
     Implies :attr:`limit_constraints` (and with it the actuators' force as known). Needs the spec's contact geometry
-    and :class:`~mosim.systems.contacts.FloorContacts` (training adds them, and the checkpoint keeps them); spheres
-    and capsules on pyramidal cones, robots without a free joint"""
+    and :class:`~mosim.systems.contacts.FloorContacts` (training adds them, and the checkpoint keeps them); spheres,
+    capsules, boxes and cylinders on pyramidal cones (a free-floating robot's rows mapped to its heading frame)"""
     inertia_start: str = "identity"
     """structured only: where ``M(q)`` starts, ``identity`` (``I`` in normalized units) or ``mujoco``: the diagonal of
     MuJoCo's inverse inertia at the reference pose (``dof_invweight0`` of the model file), for models that take the
@@ -265,10 +264,6 @@ class ModelConfig:
             raise InvalidInputError(
                 f"contact_constraints needs the contact geometry and floor contacts of {spec.system_id!r}, and the spec "
                 "lacks them: pass mosim.systems.with_mechanics(spec, contacts=True)")
-        if self.uses_heading_frame and spec.layout.joints_of_type(FREE):
-            raise InvalidInputError(
-                f"contact_constraints is not solved for robots with a free joint ({spec.system_id!r}) yet: drop it "
-                "(mosim train --no-contact-constraints)")
         return spec.geometry, spec.contacts
 
     def inertia_of(self, spec: SystemSpec) -> tuple[ContactGeometry, BodyInertias] | None:

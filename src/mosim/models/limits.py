@@ -30,6 +30,7 @@ MuJoCo's units, and ``R`` uses MuJoCo's ``invweight0`` as it is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
@@ -164,12 +165,16 @@ class LimitSolver(nn.Module):
         return bool(self.actuator_entries.numel())
 
     def forward(self, q: Tensor, v: Tensor, a_net: Tensor, minv: Tensor, mass: Tensor | None = None,
-                kinematics: tuple[Tensor, ...] | None = None, actuators: Tensor | None = None) -> Tensor:
+                kinematics: tuple[Tensor, ...] | None = None, actuators: Tensor | None = None,
+                world: tuple[Tensor, Callable[[Tensor], Tensor]] | None = None) -> Tensor:
         """The acceleration the step integrates from ``a_net (..., nv)``, the acceleration of every force but the
         damping where :attr:`damps` (of every force but the limits' otherwise): the damping force and the limits'
         forces added, the damping implicit (``kinematics``: the contacts' :func:`~mosim.models.contacts.body_jacobians`
         of ``q``, where already computed; ``mass``: ``minv⁻¹``, where already computed; ``actuators``: the
-        actuators' velocity damping ``(..., nv, nv)``, implicit too, where :attr:`damps_actuators`)."""
+        actuators' velocity damping ``(..., nv, nv)``, implicit too, where :attr:`damps_actuators`). ``world``:
+        where ``v``, ``a_net`` and the matrices are in another frame than MuJoCo's (a free-floating robot's heading
+        frame), the velocity in MuJoCo's and the map of a row ``J`` of MuJoCo's frame to that frame (``J Hᵀ``): the
+        contacts' rows are made in MuJoCo's frame, then mapped."""
         consts = (getattr(self, n).to(q.dtype) for n in self._NAMES)
         a0 = a_net
         damping = self.damping_implicit.to(q.dtype)
@@ -181,7 +186,10 @@ class LimitSolver(nn.Module):
                                      sweeps=self.sweeps)
         else:  # the limits' rows and the contacts' together, by Newton's method (mosim.models.newton)
             rows = limit_rows(q, v, diag0, self.qpos_index, self.dof_index, *consts, nv=v.shape[-1])
-            jac, aref, reg, active = join_rows(rows, self.contacts(q, v, kinematics))
+            contacts = self.contacts(q, v if world is None else world[0], kinematics)
+            if world is not None:
+                contacts = (world[1](contacts[0]), *contacts[1:])
+            jac, aref, reg, active = join_rows(rows, contacts)
             acc = solve_rows(a0, minv, jac, aref, reg, active, self.newton_iterations, mass)
         if self.damps or actuators is not None:
             if actuators is not None:  # on the entries MuJoCo's step keeps

@@ -241,8 +241,11 @@ class NeuralSimulator(DynamicsModel):
             actuators = None  # the actuators' velocity damping, where the integrator treats it implicitly
             if self.limit_solver.damps_actuators and self.known_actuation is not None:
                 actuators = self._matrix_to_heading(q, self.known_actuation.velocity_damping(q, v, a))
+            world = None  # a free-floating robot's contact rows, made in MuJoCo's frame, in the heading frame
+            if self.features.heading is not None and self.limit_solver.contacts is not None:
+                world = (v, lambda rows: self.features.to_heading(q.unsqueeze(-2), rows))
             acc = self.limit_solver(q, self.features.to_heading(q, v), acc, *minv, kinematics=kinematics,
-                                    actuators=actuators)
+                                    actuators=actuators, world=world)
             acc = self.acceleration_norm.bound_raw(acc)
         return self.features.to_world(q, acc)
 
