@@ -331,6 +331,15 @@ IMPLICIT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 }
 
 
+# the humanoid's floor contacts solved (a free-floating robot: its rows mapped to its heading frame) with its limits
+# and M(q) computed (its data step MuJoCo's, 5 ms), against its preset, 5 minutes (the prediction benchmark's
+# budget), one core each, side by side; its own bodies' contacts (condim 1) stay learned
+HUMANOID_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
+    f"humanoid-contacts/{name}-5-min": ("humanoid-contacts", "humanoid-walk", "humanoid", ["--budget-min", "5", *args])
+    for name, args in (("solved", ["--contact-constraints", "--known-inertia", "--no-self-contacts"]), ("preset", []))
+}
+
+
 def _panda_before(runs: dict[str, tuple[str, str, str, list[str]]]) -> dict[str, tuple[str, str, str, list[str]]]:
     """``runs`` with :data:`PANDA_BEFORE` added to the Panda's structured rows (no ``--kind``): they ran before its
     preset changed, and their commands keep what they ran."""
@@ -401,7 +410,7 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "reacher-large/structured-on-240": ("large", "reacher-easy", "reacher", ["--budget-min", "20"]),
     "cheetah-large/structured-on-240": ("large", "cheetah-run", "cheetah", ["--budget-min", "20"]),
 }
-RUNS = {**_panda_before(RUNS), **IMPLICIT_RUNS}
+RUNS = {**_panda_before(RUNS), **IMPLICIT_RUNS, **HUMANOID_RUNS}
 GROUPS = {"table": "Main table", "large": "Acrobot, reacher, cheetah and humanoid: 1900 training episodes (and 240, -on-240)",
           "ablation": "Cheetah-run ablations (equal budgets)", "acrobot": "Acrobot-swingup: variants",
           "contact": "Contact features, on and off (the robots with contacts, equal budgets)",
@@ -422,6 +431,7 @@ GROUPS = {"table": "Main table", "large": "Acrobot, reacher, cheetah and humanoi
           "known-inertia": "Cheetah-run: M(q) computed from the model file's inertias (--known-inertia), contacts solved",
           "self-contacts": "Hopper-hop: the contacts between the robot's own bodies solved too (--self-contacts)",
           "implicit-actuators": "The Panda: its limits solved with implicitfast's actuator damping, M(q) computed",
+          "humanoid-contacts": "Humanoid-walk: its floor contacts and limits solved, M(q) computed",
           "ensemble": "Cheetah-run ensembles: four 15-minute members, their rollouts averaged (30 minutes of two cores)"}
 TRAIN_EPISODES = {"table": "240", "large": "1900",
                   "ensemble": f"240 ({ENSEMBLE_MEMBERS} members of 15 min, rollouts averaged)"}
