@@ -23,8 +23,8 @@ from mosim.systems.limits import LimitConstraints
 
 # Spheres and capsules on a floor, with the parameters MuJoCo mixes per pair: a geom of higher priority than the
 # floor (its own friction and solref win), solmix weights, a direct solref, margins and a gap, a damped joint; a
-# ball and a hinge joint on a slide-and-hinge base (no free joint: the models solve robots without one). The robot's
-# geoms touch the floor only (contacts between its own bodies are not solved).
+# ball and a hinge joint on a slide-and-hinge base (a free joint: the humanoid's test below). The robot's geoms
+# touch the floor only (contacts between its own bodies: tests/models/test_self_contacts.py).
 FLOOR_XML = """
 <mujoco>
   <option timestep="0.005"/>
@@ -359,9 +359,9 @@ def test_what_the_contact_solve_does_not_cover_is_refused() -> None:
         ModelConfig(contact_constraints=True, contact_slots=-1)
     config = ModelConfig(contact_constraints=True)
     assert config.uses_limit_constraints and config.uses_known_actuation
-    go2 = with_mechanics(make_system("go2").spec(), geometry=True)
-    with pytest.raises(InvalidInputError, match="free joint"):
-        config.contacts_of(go2.__class__(**{**go2.__dict__, "contacts": FloorContacts((), (), (), (), (), (), (), ())}))
+    go2 = with_mechanics(make_system("go2").spec(), geometry=True)  # a free joint: solved in its heading frame
+    empty = FloorContacts((), (), (), (), (), (), (), ())
+    assert config.contacts_of(go2.__class__(**{**go2.__dict__, "contacts": empty})) == (go2.geometry, empty)
 
 
 def test_a_model_with_contact_constraints_builds_steps_and_round_trips(tmp_path) -> None:
@@ -400,23 +400,26 @@ def _yawed(q: torch.Tensor, v: torch.Tensor, angle: float) -> tuple[torch.Tensor
 
 
 def test_a_free_floating_model_with_contacts_solved_is_the_same_in_any_heading() -> None:
-    """A humanoid model with its floor contacts solved and M(q) computed, in its heading frame: turning the robot
-    about the vertical turns its predicted step (float64, random networks), on states where it touches the floor."""
+    """A humanoid model with its floor contacts solved and M(q) computed, in its heading frame: turning the robot a
+    quarter turn about the vertical turns its predicted step (float64, random networks), on states where it touches
+    the floor. (A quarter turn: a sphere's friction pyramid has its edges along the floor's fixed tangents, as
+    MuJoCo's, so other turns change its friction, in MuJoCo too; a quarter turn maps the pyramid onto itself.)"""
     from model_helpers import TINY
 
     system = make_system("humanoid-walk")
     spec = with_mechanics(system.spec(), contacts=True, limits=True, actuation=True, inertias=True)
     config = ModelConfig(**{**TINY.__dict__, "contact_constraints": True, "known_inertia": True,
                             "self_contacts": False, "substeps": 5})  # MuJoCo's time step
+    torch.manual_seed(0)
     model = build_model(spec, config).double()
     assert model.limit_solver is not None and model.limit_solver.contacts is not None
     states = [d for d in _contact_states(system.model, 30, seed=4) if _floor_only(system.model, d)][:6]
     q = torch.tensor(np.stack([d.qpos for d in states]))
     v = torch.tensor(np.stack([d.qvel for d in states]))
-    a = torch.rand(len(states), system.nu, dtype=torch.float64) * 2 - 1
+    a = torch.rand(len(states), system.nu, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 2 - 1
     q1, v1 = model.step(q, v, a)
-    q1_turned, v1_turned = _yawed(q1, v1, 0.9)
-    q2, v2 = model.step(*_yawed(q, v, 0.9), a)
+    q1_turned, v1_turned = _yawed(q1, v1, np.pi / 2)
+    q2, v2 = model.step(*_yawed(q, v, np.pi / 2), a)
     assert torch.isfinite(v1).all() and (v1 - v).abs().max() > 1e-3
     torch.testing.assert_close(q2, q1_turned, rtol=0, atol=1e-9)
     torch.testing.assert_close(v2, v1_turned, rtol=0, atol=1e-8)

@@ -56,8 +56,14 @@ SELF_XML = """
 """
 
 
+FRICTIONLESS_XML = SELF_XML.replace('<worldbody>', '<default><geom condim="1"/></default>\n  <worldbody>', 1)
+"""The same arms with every contact frictionless (``condim`` 1: the normal's row alone, as the humanoid's own)"""
+
+
 def _model(system: str) -> mujoco.MjModel:
-    return mujoco.MjModel.from_xml_string(SELF_XML) if system == "xml" else make_system(system).model
+    if system.startswith("xml"):
+        return mujoco.MjModel.from_xml_string(SELF_XML if system == "xml" else FRICTIONLESS_XML)
+    return make_system(system).model
 
 
 def _self_contact_states(model: mujoco.MjModel, n: int, seed: int = 0):
@@ -122,7 +128,7 @@ def test_pairs_are_the_ones_mujoco_collides() -> None:
     assert ("lhand", "rhand") in names and ("lhand", "rfore") in names            # sphere first
 
 
-@pytest.mark.parametrize("system", ["xml", "hopper-hop"])
+@pytest.mark.parametrize("system", ["xml", "hopper-hop", "xml-frictionless", "humanoid-walk"])
 def test_self_contact_acceleration_is_mujocos(system: str) -> None:
     """With MuJoCo's M⁻¹ and unconstrained acceleration, the solve with the self contacts gives MuJoCo's step on
     states with contacts between the robot's bodies (sphere-sphere, sphere-capsule, capsule-capsule), where the
@@ -140,10 +146,12 @@ def test_self_contact_acceleration_is_mujocos(system: str) -> None:
     assert missed >= 10
 
 
-def test_rows_and_parameters_are_mujocos() -> None:
+@pytest.mark.parametrize("system", ["xml", "xml-frictionless"])
+def test_rows_and_parameters_are_mujocos(system: str) -> None:
     """Each self contact's rows, R and aref equal MuJoCo's (as a set of rows), with the mixed friction, solref,
-    solimp and margin."""
-    model = _model("xml")
+    solimp and margin; a frictionless contact's one row is four copies of it, each with four times its R."""
+    model = _model(system)
+    copies = 4 if system == "xml-frictionless" else 1
     solver, _ = _solver(model)
     assert solver.contacts is not None and solver.contacts.self_rows is not None
     checked = 0
@@ -152,12 +160,14 @@ def test_rows_and_parameters_are_mujocos() -> None:
         jac, aref, reg, active = (x[0].numpy() for x in solver.contacts(q, v))
         rows = data.efc_J.reshape(data.nefc, model.nv)
         for e in range(data.nefc):
-            if data.efc_type[e] != mujoco.mjtConstraint.mjCNSTR_CONTACT_PYRAMIDAL:
+            kind = (mujoco.mjtConstraint.mjCNSTR_CONTACT_FRICTIONLESS if copies > 1
+                    else mujoco.mjtConstraint.mjCNSTR_CONTACT_PYRAMIDAL)
+            if data.efc_type[e] != kind:
                 continue
             err = np.abs(jac[active] - rows[e]).max(axis=1)
             i = int(np.argmin(err))
-            assert err[i] < 1e-9
-            assert reg[active][i] == pytest.approx(data.efc_R[e], rel=1e-9)
+            assert err[i] < 1e-9 and (err < 1e-9).sum() >= copies
+            assert reg[active][i] == pytest.approx(copies * data.efc_R[e], rel=1e-9)
             assert aref[active][i] == pytest.approx(data.efc_aref[e], rel=1e-7, abs=1e-7)
             checked += 1
     assert checked >= 40

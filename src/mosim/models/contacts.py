@@ -215,10 +215,15 @@ def pyramid_rows(jac: Tensor, frame: Tensor, dist: Tensor, v: Tensor, params: di
     """MuJoCo's four friction-pyramid rows of each of ``k`` contacts: ``J (..., 4 k, nv)``, ``aref``, ``R`` and
     whether each acts ``(..., 4 k)``, from each contact's Jacobian ``jac (..., k, 3, nv)`` (world frame), its frame
     ``(..., k, 3, 3)`` (normal, then the two tangents, as rows), its distance ``(..., k)`` and its parameters
-    ``params`` (:data:`PAIR_PARAMETERS`, each ``(..., k)``, ``solimp (..., k, 5)``), at the velocity ``v (..., nv)``."""
+    ``params`` (:data:`PAIR_PARAMETERS`, each ``(..., k)``, ``solimp (..., k, 5)``), at the velocity ``v (..., nv)``.
+
+    A frictionless contact (``params["frictionless"] (..., k)``, where given: ``condim`` 1) has MuJoCo's one row,
+    the normal's, with ``R = (1 - imp) / imp · w``: here four copies of it, each with ``4 R``, which make the same
+    cost, and so the same solve, as the one row (its friction is not used)."""
     k, nv = dist.shape[-1], jac.shape[-1]
     jf = frame @ jac                                                          # (..., k, 3, nv)
-    mu = params["friction"]
+    frictionless = params.get("frictionless")
+    mu = params["friction"] if frictionless is None else torch.where(frictionless, 0.0, params["friction"])
     jn, jt = jf[..., :1, :], jf[..., 1:, :]
     edges = torch.stack((jn + mu[..., None, None] * jt, jn - mu[..., None, None] * jt), dim=-2)  # (..., k, 2, 2, nv)
     rows = edges.transpose(-3, -2).reshape(*dist.shape, ROWS_PER_CONTACT, nv)  # t1 +, t1 -, t2 +, t2 -
@@ -226,6 +231,8 @@ def pyramid_rows(jac: Tensor, frame: Tensor, dist: Tensor, v: Tensor, params: di
     imp = impedance(r, params["solimp"])
     r0 = ((1 - imp) / imp * params["weight"] * (1 + mu * mu)).clamp_min(MIN_VAL)
     reg = 2 * mu * mu / impratio * r0
+    if frictionless is not None:
+        reg = torch.where(frictionless, 4 * r0, reg)
     active = dist < params["margin"]
     vel = (rows @ v[..., None, :, None]).squeeze(-1)                         # (..., k, 4)
     aref = -params["damping"][..., None] * vel - (params["stiffness"] * imp * r)[..., None]

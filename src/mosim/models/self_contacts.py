@@ -84,6 +84,8 @@ class SelfContactRows(nn.Module):
             value = torch.tensor(getattr(pairs, name), dtype=f64)
             self.register_buffer(name, value.reshape(n, 5) if name == "solimp" else value, persistent=False)
         self.register_buffer("impratio", torch.tensor(max(impratio, MIN_VAL), dtype=f64), persistent=False)
+        self.register_buffer("frictionless", torch.tensor(pairs.frictionless, dtype=torch.bool), persistent=False)
+        self.has_frictionless = any(pairs.frictionless)
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -103,6 +105,8 @@ class SelfContactRows(nn.Module):
         cdist = dif.norm(dim=-1)
         dist = cdist - radius[:, 0] - radius[:, 1]                              # (..., P)
         params = {name: getattr(self, name).to(dtype) for name in PAIR_PARAMETERS}
+        if self.has_frictionless:
+            params["frictionless"] = self.frictionless
         pair = torch.arange(len(self), device=pos.device).expand_as(dist)
         chosen = nearest(dist, params["margin"], self.slots)
         if chosen is not None:

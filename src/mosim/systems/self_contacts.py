@@ -10,7 +10,7 @@ collision filter lets touch, the two geoms' shapes and places on their bodies an
 
 Which pairs: geoms of two different bodies of the robot, neither welded to the other nor (unless the model disables
 ``filterparent``) a parent and its child, with compatible ``contype``/``conaffinity`` bits, not in the model's
-``<exclude>`` list. Covered: spheres and capsules, ``condim`` 3. A robot with other shapes in such pairs, or with
+``<exclude>`` list. Covered: spheres and capsules, ``condim`` 3 and 1. A robot with other shapes in such pairs, or with
 explicit ``<pair>`` elements, gets a clear error.
 """
 
@@ -23,12 +23,15 @@ import mujoco
 import numpy as np
 
 from mosim.errors import InvalidInputError
-from mosim.systems.contacts import SOLVED_SHAPES, contact_reference, mix_parameters
-from mosim.systems.geometry import ContactGeometry, Quat, Vec3
+from mosim.systems.contacts import contact_reference, mix_parameters
+from mosim.systems.geometry import CAPSULE, SPHERE, ContactGeometry, Quat, Vec3
 from mosim.systems.record import JsonRecord
 
 _NO_CONTACTS = int(mujoco.mjtDisableBit.mjDSBL_CONSTRAINT) | int(mujoco.mjtDisableBit.mjDSBL_CONTACT)
 _NO_FILTERPARENT = int(mujoco.mjtDisableBit.mjDSBL_FILTERPARENT)
+
+SOLVED_SHAPES = (SPHERE, CAPSULE)
+"""the shapes whose contacts with one another are solved (MuJoCo's sphere and capsule narrow phase)"""
 
 
 def colliding_pairs(m: mujoco.MjModel) -> list[tuple[int, int]]:
@@ -78,10 +81,20 @@ class SelfContacts(JsonRecord):
     margin: tuple[float, ...]
     weight: tuple[float, ...]
     """the two bodies' translational ``body_invweight0`` added: the scale of the regularizer"""
+    condim: tuple[int, ...] = ()
+    """each pair's ``condim``, 3 (a friction pyramid) or 1 (frictionless: the normal's row alone); empty in records
+    from before it was kept, all 3"""
 
     def __post_init__(self) -> None:
         self.check_lengths(len(self.friction), ("geom_name", "body", "shape", "pos", "quat", "size", "stiffness",
                                                 "damping", "solimp", "margin", "weight"))
+        if self.condim and len(self.condim) != len(self.friction):
+            raise InvalidInputError(f"SelfContacts.condim has {len(self.condim)} entries, expected {len(self.friction)}")
+
+    @property
+    def frictionless(self) -> tuple[bool, ...]:
+        """Whether each pair's contact is frictionless (``condim`` 1)."""
+        return tuple(c == 1 for c in self.condim) if self.condim else (False,) * len(self)
 
     def __len__(self) -> int:
         return len(self.friction)
@@ -107,8 +120,8 @@ class SelfContacts(JsonRecord):
         rows: list[tuple[Any, ...]] = []
         for g1, g2 in pairs:
             mixed = mix_parameters(m, g1, g2)
-            if mixed["condim"] != 3:
-                raise InvalidInputError(f"contacts between the robot's own bodies are solved for condim 3, and "
+            if mixed["condim"] not in (1, 3):
+                raise InvalidInputError(f"contacts between the robot's own bodies are solved for condim 1 and 3, and "
                                         f"{name(g1)!r} with {name(g2)!r} has condim {mixed['condim']}: drop the self "
                                         "contacts (mosim train --no-self-contacts)")
             solimp, k, b = contact_reference(m, mixed)
@@ -118,9 +131,9 @@ class SelfContacts(JsonRecord):
                          tuple(tuple(float(x) for x in m.geom_quat[g]) for g in (g1, g2)),
                          tuple(_radius_half(m, g) for g in (g1, g2)),
                          mixed["friction"], k, b, solimp, mixed["margin"],
-                         float(m.body_invweight0[b1, 0] + m.body_invweight0[b2, 0])))
+                         float(m.body_invweight0[b1, 0] + m.body_invweight0[b2, 0]), int(mixed["condim"])))
         if not rows:
-            return cls((), (), (), (), (), (), (), (), (), (), (), ())
+            return cls((), (), (), (), (), (), (), (), (), (), (), (), ())
         return cls(*(tuple(c) for c in zip(*rows)))  # type: ignore[arg-type]
 
     @classmethod
@@ -128,7 +141,8 @@ class SelfContacts(JsonRecord):
         def tuples(x: Any) -> Any:
             return tuple(tuples(y) for y in x) if isinstance(x, list) else x
         try:
-            return cls(**{k: tuples(d[k]) for k in cls.__dataclass_fields__})
+            return cls(**{k: tuples(d[k]) for k in cls.__dataclass_fields__ if k != "condim"},
+                       condim=tuple(int(c) for c in d.get("condim", ())))
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidInputError(f"not a self-contacts record: {e!r}") from None
 
