@@ -321,7 +321,7 @@ SELF_CONTACT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 # core each, two side by side
 PANDA_BEFORE = ["--no-limit-constraints", "--no-known-inertia", "--no-contact-constraints"]
 """the Panda preset's mechanics before 2026-12-07, spelled out in the rows of the Panda's structured model that
-follow its preset (:func:`_panda_before`)"""
+follow its preset (:func:`_spelled_out`)"""
 IMPLICIT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     f"panda-implicit/{name}-5-min": ("implicit-actuators", "panda", "panda", ["--budget-min", "5", *args])
     for name, args in (("solved", ["--no-contact-constraints"]), ("preset-before", PANDA_BEFORE),
@@ -331,25 +331,33 @@ IMPLICIT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 }
 
 
+HUMANOID_BEFORE = ["--no-contact-constraints", "--no-known-inertia"]
+"""the humanoid preset's mechanics before 2026-12-07, spelled out in the rows of its structured model that follow
+its preset (:func:`_spelled_out`)"""
 # the humanoid's floor contacts solved (a free-floating robot: its rows mapped to its heading frame) with its limits
 # and M(q) computed (its data step MuJoCo's, 5 ms), against its preset, 5 minutes (the prediction benchmark's
 # budget), one core each, side by side; its own bodies' contacts (frictionless, condim 1) learned, then solved too
 # (that arm beside the test suite)
 HUMANOID_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     f"humanoid-contacts/{name}-5-min": ("humanoid-contacts", "humanoid-walk", "humanoid", ["--budget-min", "5", *args])
-    for name, args in (("solved", ["--contact-constraints", "--known-inertia", "--no-self-contacts"]), ("preset", []),
+    for name, args in (("solved", ["--contact-constraints", "--known-inertia", "--no-self-contacts"]),
+                       ("preset", HUMANOID_BEFORE),
                        ("self-contacts", ["--contact-constraints", "--known-inertia"]))  # its own (condim 1) too
 }
 
 
-def _panda_before(runs: dict[str, tuple[str, str, str, list[str]]]) -> dict[str, tuple[str, str, str, list[str]]]:
-    """``runs`` with :data:`PANDA_BEFORE` added to the Panda's structured rows (no ``--kind``): they ran before its
-    preset changed, and their commands keep what they ran."""
-    def before(args: list[str]) -> list[str]:
-        return args + [flag for flag in PANDA_BEFORE if flag.replace("--no-", "--") not in args]
+def _spelled_out(runs: dict[str, tuple[str, str, str, list[str]]]) -> dict[str, tuple[str, str, str, list[str]]]:
+    """``runs`` with :data:`PANDA_BEFORE` or :data:`HUMANOID_BEFORE` added to the Panda's and the humanoid's
+    structured rows (no ``--kind``): they ran before those presets changed, and their commands keep what they ran
+    (a flag the row sets itself wins)."""
+    before = {"panda": PANDA_BEFORE, "humanoid": HUMANOID_BEFORE}
 
-    return {name: (group, system, preset, before(args) if preset == "panda" and "--kind" not in args else args)
-            for name, (group, system, preset, args) in runs.items()}
+    def spelled(preset: str, args: list[str]) -> list[str]:
+        if preset not in before or "--kind" in args:
+            return args
+        return args + [flag for flag in before[preset] if flag.replace("--no-", "--") not in args and flag not in args]
+
+    return {name: (group, system, preset, spelled(preset, args)) for name, (group, system, preset, args) in runs.items()}
 
 
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)
@@ -412,7 +420,7 @@ RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     "reacher-large/structured-on-240": ("large", "reacher-easy", "reacher", ["--budget-min", "20"]),
     "cheetah-large/structured-on-240": ("large", "cheetah-run", "cheetah", ["--budget-min", "20"]),
 }
-RUNS = {**_panda_before(RUNS), **IMPLICIT_RUNS, **HUMANOID_RUNS}
+RUNS = {**_spelled_out(RUNS), **IMPLICIT_RUNS, **HUMANOID_RUNS}
 GROUPS = {"table": "Main table", "large": "Acrobot, reacher, cheetah and humanoid: 1900 training episodes (and 240, -on-240)",
           "ablation": "Cheetah-run ablations (equal budgets)", "acrobot": "Acrobot-swingup: variants",
           "contact": "Contact features, on and off (the robots with contacts, equal budgets)",

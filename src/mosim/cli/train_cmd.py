@@ -62,12 +62,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="structured: add MuJoCo's joint-limit constraint forces, solved with the model's M(q), to the "
                         "networks' acceleration (default: the preset's)")
     p.add_argument("--contact-constraints", action=argparse.BooleanOptionalAction, default=None,
-                   help="structured: add MuJoCo's floor contact forces (friction pyramids of spheres and capsules), "
-                        "solved with the joint limits and the model's M(q), to the networks' acceleration; implies "
-                        "--limit-constraints (default: the preset's)")
+                   help="structured: add MuJoCo's floor contact forces (friction pyramids of spheres, capsules, "
+                        "boxes and cylinders), solved with the joint limits and the model's M(q), to the networks' "
+                        "acceleration; implies --limit-constraints (default: the preset's)")
     p.add_argument("--self-contacts", action=argparse.BooleanOptionalAction, default=None,
                    help="with --contact-constraints: solve the contacts between the robot's own bodies too (spheres and "
-                        "capsules; default: on)")
+                        "capsules, condim 3 or 1; default: on)")
     p.add_argument("--inertia-start", choices=("identity", "mujoco"), default=None,
                    help="structured, with --limit-constraints or --contact-constraints: start M(q) at the diagonal of "
                         "MuJoCo's inverse inertia at the reference pose (default: the preset's)")
