@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from mosim.models.contact import _apply, _compose
+from mosim.models.contact import _apply
 from mosim.models.contacts import PAIR_PARAMETERS, nearest, point_jacobian, pyramid_rows
 from mosim.models.quaternion import quat_to_rotmat
 from mosim.systems.contacts import MIN_VAL
@@ -75,10 +75,21 @@ class SelfContactRows(nn.Module):
         self.register_buffer("body", torch.tensor(pairs.body, dtype=torch.long).reshape(n, 2), persistent=False)
         self.register_buffer("capsule", torch.tensor(pairs.shape, dtype=torch.long).reshape(n, 2) == CAPSULE,
                              persistent=False)
-        self.register_buffer("offset", torch.tensor(pairs.pos, dtype=f64).reshape(n, 2, 3), persistent=False)
-        quats = torch.tensor(pairs.quat, dtype=f64).reshape(n, 2, 4)
-        self.register_buffer("rot", quat_to_rotmat(quats) if n else torch.zeros(0, 2, 3, 3, dtype=f64),
+        geoms: dict[tuple, int] = {}  # each geom once (a geom is in several pairs): its body, centre and axis
+        for i in range(n):
+            for side in (0, 1):
+                geoms.setdefault((pairs.body[i][side], pairs.pos[i][side], pairs.quat[i][side]), len(geoms))
+        self.register_buffer("geom_of", torch.tensor([[geoms[(pairs.body[i][side], pairs.pos[i][side],
+                                                             pairs.quat[i][side])] for side in (0, 1)]
+                                                      for i in range(n)], dtype=torch.long).reshape(n, 2),
                              persistent=False)
+        keys = list(geoms)
+        self.register_buffer("geom_body", torch.tensor([k[0] for k in keys], dtype=torch.long), persistent=False)
+        self.register_buffer("geom_offset", torch.tensor([k[1] for k in keys], dtype=f64).reshape(-1, 3),
+                             persistent=False)
+        quats = torch.tensor([k[2] for k in keys], dtype=f64).reshape(-1, 4)
+        self.register_buffer("geom_axis", quat_to_rotmat(quats)[..., :, 2] if keys else torch.zeros(0, 3, dtype=f64),
+                             persistent=False)                                 # in its body's frame
         self.register_buffer("size", torch.tensor(pairs.size, dtype=f64).reshape(n, 2, 2), persistent=False)
         for name in PAIR_PARAMETERS:
             value = torch.tensor(getattr(pairs, name), dtype=f64)
@@ -93,12 +104,11 @@ class SelfContactRows(nn.Module):
     def forward(self, kinematics: tuple[Tensor, ...], v: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         pos, rot, ang, lin = kinematics
         dtype = pos.dtype
-        centres, axes = [], []
-        for side in (0, 1):
-            body = self.body[:, side]
-            r = _compose(rot[..., body, :, :], self.rot[:, side].to(dtype))
-            centres.append(pos[..., body, :] + _apply(rot[..., body, :, :], self.offset[:, side].to(dtype)))
-            axes.append(r[..., :, 2] * self.size[:, side, 1].to(dtype).unsqueeze(-1))
+        body_rot = rot[..., self.geom_body, :, :]                               # each geom once, (..., G, 3, 3)
+        centre = pos[..., self.geom_body, :] + _apply(body_rot, self.geom_offset.to(dtype))
+        axis = _apply(body_rot, self.geom_axis.to(dtype))
+        centres = [centre[..., self.geom_of[:, side], :] for side in (0, 1)]
+        axes = [axis[..., self.geom_of[:, side], :] * self.size[:, side, 1].to(dtype).unsqueeze(-1) for side in (0, 1)]
         p1, p2 = segment_points(centres[0], axes[0], centres[1], axes[1], self.capsule[:, 0], self.capsule[:, 1])
         radius = self.size[..., 0].to(dtype)                                    # (P, 2)
         dif = p2 - p1
