@@ -331,33 +331,50 @@ IMPLICIT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 }
 
 
-HUMANOID_BEFORE = ["--no-contact-constraints", "--no-known-inertia"]
+HUMANOID_BEFORE = ["--no-contact-constraints", "--no-known-inertia", "--lr", "1e-3"]
 """the humanoid preset's mechanics before 2026-12-07, spelled out in the rows of its structured model that follow
 its preset (:func:`_spelled_out`)"""
 # the humanoid's floor contacts solved (a free-floating robot: its rows mapped to its heading frame) with its limits
 # and M(q) computed (its data step MuJoCo's, 5 ms), against its preset, 5 minutes (the prediction benchmark's
 # budget), one core each, side by side; its own bodies' contacts (frictionless, condim 1) learned, then solved too
-# (that arm beside the test suite)
+# (that arm beside the test suite); then the new preset with one corrector and at twice its learning rate
 HUMANOID_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     f"humanoid-contacts/{name}-5-min": ("humanoid-contacts", "humanoid-walk", "humanoid", ["--budget-min", "5", *args])
-    for name, args in (("solved", ["--contact-constraints", "--known-inertia", "--no-self-contacts"]),
+    for name, args in (("solved", ["--contact-constraints", "--known-inertia", "--no-self-contacts", "--lr", "1e-3"]),
                        ("preset", HUMANOID_BEFORE),
-                       ("self-contacts", ["--contact-constraints", "--known-inertia"]))  # its own (condim 1) too
+                       ("self-contacts", ["--contact-constraints", "--known-inertia", "--lr", "1e-3"]),  # its own too
+                       ("one-corrector", ["--correctors", "1", "--lr", "1e-3"]), ("lr-2e-3", ["--lr", "2e-3"]))
 }
 
 
 def _spelled_out(runs: dict[str, tuple[str, str, str, list[str]]]) -> dict[str, tuple[str, str, str, list[str]]]:
-    """``runs`` with :data:`PANDA_BEFORE` or :data:`HUMANOID_BEFORE` added to the Panda's and the humanoid's
-    structured rows (no ``--kind``): they ran before those presets changed, and their commands keep what they ran
-    (a flag the row sets itself wins)."""
+    """``runs`` with :data:`PANDA_BEFORE` or :data:`HUMANOID_BEFORE` added to the Panda's and the humanoid's rows:
+    they ran before those presets changed, and their commands keep what they ran. Each flag (with its value) is
+    added where the row does not set it itself; the mechanics' flags to the structured rows only (no ``--kind``),
+    the learning rate to every row (the plain network shares the preset's)."""
     before = {"panda": PANDA_BEFORE, "humanoid": HUMANOID_BEFORE}
 
     def spelled(preset: str, args: list[str]) -> list[str]:
-        if preset not in before or "--kind" in args:
-            return args
-        return args + [flag for flag in before[preset] if flag.replace("--no-", "--") not in args and flag not in args]
+        out = list(args)
+        for group in _flag_groups(before.get(preset, [])):
+            flag = group[0]
+            if flag in args or flag.replace("--no-", "--") in args or (flag != "--lr" and "--kind" in args):
+                continue
+            out += group
+        return out
 
     return {name: (group, system, preset, spelled(preset, args)) for name, (group, system, preset, args) in runs.items()}
+
+
+def _flag_groups(flags: list[str]) -> list[list[str]]:
+    """``["--a", "--b", "1"]`` as ``[["--a"], ["--b", "1"]]``: each flag with the values after it."""
+    groups: list[list[str]] = []
+    for x in flags:
+        if x.startswith("--"):
+            groups.append([x])
+        else:
+            groups[-1].append(x)
+    return groups
 
 
 # name -> (group, dataset system id, preset, extra `mosim train` arguments)

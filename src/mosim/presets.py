@@ -126,9 +126,10 @@ PRESETS: dict[str, Preset] = {
                     schedule="end_to_end"),
     # The humanoid's floor contacts and its own bodies' (frictionless) contacts solved, with its limits, M(q) computed
     # (2026-12-07, 5 min, one core each; results/accuracy.md, group "humanoid-contacts"): H=100 4.68 [4.52, 4.86]
-    # against 8.39 [8.19, 8.62] for the preset before (5.69 with the floor's alone); 0.036 against 0.92 at 3 steps
+    # against 8.39 [8.19, 8.62] for the preset before (5.69 with the floor's alone); 0.036 against 0.92 at 3 steps.
+    # At twice the learning rate 3.85 [3.71, 4.00], against 4.69 with one corrector at 1e-3 (side by side)
     "humanoid": Preset(model_preset("medium", n_correctors=3, contact_constraints=True, known_inertia=True),
-                       schedule="end_to_end"),
+                       schedule="end_to_end", lr=2e-3),
     "tiny": Preset(model_preset("tiny"), budget_min=0.5, batch_size=128, val_every_steps=50),
     # For robots of one's own (docs/adding-a-robot.md): the model sizes alone, nothing read from a MuJoCo model
     # beyond the joint layout, any model step. small: staged as the small systems' presets; medium: end to end as the
