@@ -317,17 +317,18 @@ SELF_CONTACT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
 
 # the Panda's implicitfast step: its joint limits solved with the actuators' velocity terms implicit, the actuators'
 # forces known and M(q) computed, against the preset before; then its floor contacts solved too (boxes, capsules,
-# cylinders), with and without the actuators' forces as features; 5 minutes (the prediction benchmark's budget), one
-# core each, two side by side
-PANDA_BEFORE = ["--no-limit-constraints", "--no-known-inertia", "--no-contact-constraints"]
+# cylinders), with and without the actuators' forces as features; then that preset again beside it at twice its
+# learning rate; 5 minutes (the prediction benchmark's budget), one core each, two side by side
+PANDA_BEFORE = ["--no-limit-constraints", "--no-known-inertia", "--no-contact-constraints", "--lr", "1e-3"]
 """the Panda preset's mechanics before 2026-12-07, spelled out in the rows of the Panda's structured model that
 follow its preset (:func:`_spelled_out`)"""
 IMPLICIT_RUNS: dict[str, tuple[str, str, str, list[str]]] = {
     f"panda-implicit/{name}-5-min": ("implicit-actuators", "panda", "panda", ["--budget-min", "5", *args])
-    for name, args in (("solved", ["--no-contact-constraints"]), ("preset-before", PANDA_BEFORE),
-                       ("contacts", ["--contact-constraints", "--no-self-contacts"]),  # its floor contacts solved too
+    for name, args in (("solved", ["--no-contact-constraints", "--lr", "1e-3"]), ("preset-before", PANDA_BEFORE),
+                       ("contacts", ["--contact-constraints", "--no-self-contacts", "--lr", "1e-3"]),  # the floor too
                        ("contacts-no-actuator-features", ["--contact-constraints", "--no-self-contacts",
-                                                          "--no-actuator-features"]))
+                                                          "--no-actuator-features", "--lr", "1e-3"]),
+                       ("contacts-again", ["--lr", "1e-3"]), ("contacts-lr-2e-3", ["--lr", "2e-3"]))  # the preset
 }
 
 
