@@ -104,8 +104,8 @@ class ModelConfig:
     :class:`~mosim.systems.inertia.BodyInertias` (training adds them, and the checkpoint keeps them)"""
     contact_slots: int = 0
     """with :attr:`contact_constraints`: how many of the candidate contact points (a sphere's centre, a capsule's two
-    ends, a box's corners, a cylinder's rim points) nearest the floor are solved at a step, ``0`` for every one that touches it (as many rows as touch at once
-    in the batch; all of them under ``torch.compile``)"""
+    ends, a box's corners, a cylinder's rim points) nearest the floor are solved at a step, ``0`` for every one that
+    touches it (as many rows as touch at once in the batch; all of them under ``torch.compile``)"""
     self_contacts: bool = True
     """with :attr:`contact_constraints`: solve the contacts between the robot's own bodies too
     (:mod:`mosim.models.self_contacts`), where the spec has them (:class:`~mosim.systems.SelfContacts`; training
