@@ -17,7 +17,8 @@ solver). The geometry is the robot's own forward kinematics
 a capsule's two end spheres, a box's lower corners, a cylinder's rim points) gets its distance to the floor,
 MuJoCo's contact point halfway into the penetration, and its Jacobian in the contact frame. Rows are made for the
 candidates nearest the floor, as many as touch it at once anywhere in the batch (the others exert no force; a batch
-is one tensor), or for a fixed number of them (``slots``, :attr:`~mosim.models.config.ModelConfig.contact_slots`, where the rest must be clear of the floor).
+is one tensor), or for a fixed number of them (``slots``, :attr:`~mosim.models.config.ModelConfig.contact_slots`,
+where the rest must be clear of the floor).
 
 With MuJoCo's own ``M⁻¹`` and ``qacc_smooth`` it reproduces MuJoCo's step (tests/models/test_model_contacts.py).
 """
