@@ -76,7 +76,7 @@ class ActuatorForces(nn.Module):
     def velocity_damping(self, q: Tensor, v: Tensor, a: Tensor) -> Tensor:
         """:func:`velocity_damping`: ``-∂ forward(q, v, a) / ∂v (..., nv, nv)``, where the dofs' clip
         (``actuatorfrcrange``) does not act."""
-        consts = [getattr(self, n).to(q.dtype) for n in self._NAMES[:8]]
+        consts = (getattr(self, n).to(q.dtype) for n in self._NAMES if not n.startswith("dof_"))
         return velocity_damping(q, v, a, *consts)
 
     def extra_repr(self) -> str:

@@ -169,15 +169,12 @@ def contact_candidates(q: Tensor, geometry: ContactGeometry, consts: dict[str, T
     along = axis * consts["candidate_capsule"][:, None]
     normal, radius = consts["pair_normal"][pair], consts["candidate_radius"]
     dist = ((point - consts["pair_plane_point"][pair]) * normal).sum(-1) - radius
-    for points, candidates_of in ((box_points, "box_pair"), (cylinder_points, "cylinder_pair")):
-        if consts[candidates_of].numel():  # points of radius 0, their frames the floor's (as a sphere's)
-            extra = consts[candidates_of] if candidates_of == "box_pair" else consts[candidates_of].repeat_interleave(4)
+    for points, of in ((box_points, consts["box_pair"]), (cylinder_points, consts["cylinder_point_pair"])):
+        if of.numel():  # points of radius 0, their frames the floor's (as a sphere's)
             more, far = points(center, geom_rot, consts)
             point, dist = torch.cat((point, more), -2), torch.cat((dist, far), -1)
             along = torch.cat((along, torch.zeros_like(more)), -2)
-            pair = torch.cat((pair, extra))
-    radius = consts["candidate_radius"].new_zeros(pair.shape)
-    radius[:consts["candidate_radius"].numel()] = consts["candidate_radius"]
+            pair, radius = torch.cat((pair, of)), torch.cat((radius, radius.new_zeros(of.shape)))
     chosen = nearest(dist, consts["margin"][pair], slots)
     if chosen is not None:                                                    # (..., k)
         pick = chosen.unsqueeze(-1).expand(*chosen.shape, 3)
@@ -244,10 +241,10 @@ def pyramid_rows(jac: Tensor, frame: Tensor, dist: Tensor, v: Tensor, params: di
 
 def nearest(dist: Tensor, margin: Tensor, slots: int | None) -> Tensor | None:
     """Which of ``n`` candidate contacts ``dist (..., n)`` get rows: the indices ``(..., k)`` of the ``k`` nearest to
-    acting (``dist - margin`` the smallest), or ``None`` for all of them. ``k``: ``slots`` where it is given (at most ``n``); else, outside
-    ``torch.compile``, the most candidates closer than their ``margin`` at once in the batch (each state's touching
-    ones are among its ``k`` nearest, so the rows dropped exert no force), and all of them under ``torch.compile``
-    (a graph of fixed shapes)."""
+    acting (``dist - margin`` the smallest), or ``None`` for all of them. ``k``: ``slots`` where it is given (at most
+    ``n``); else, outside ``torch.compile``, the most candidates closer than their ``margin`` at once in the batch
+    (each state's touching ones are among its ``k`` nearest, so the rows dropped exert no force), and all of them
+    under ``torch.compile`` (a graph of fixed shapes)."""
     n = dist.shape[-1]
     if slots is not None or torch.compiler.is_compiling():
         k = n if slots is None else min(slots, n)
@@ -296,17 +293,19 @@ class ContactSolver(nn.Module):
         boxes, corners = box_corners(geometry)
         self.register_buffer("box_pair", torch.tensor(boxes, dtype=torch.long), persistent=False)
         self.register_buffer("box_corner", torch.tensor(corners, dtype=f64).reshape(-1, 3), persistent=False)
-        cylinders = [i for i, g in enumerate(geometry.pair_geom) if geometry.geom_shape[g] == CYLINDER]
-        self.register_buffer("cylinder_pair", torch.tensor(cylinders, dtype=torch.long), persistent=False)
+        cylinders = torch.tensor([i for i, g in enumerate(geometry.pair_geom) if geometry.geom_shape[g] == CYLINDER],
+                                 dtype=torch.long)
+        self.register_buffer("cylinder_pair", cylinders, persistent=False)
+        self.register_buffer("cylinder_point_pair", cylinders.repeat_interleave(4), persistent=False)  # 4 points each
 
     _NAMES = ("friction", "stiffness", "damping", "margin", "weight", "solimp", "tangent1", "tangent2", "impratio",
               "candidate_pair", "candidate_offset", "candidate_capsule", "candidate_radius", "box_pair", "box_corner",
-              "cylinder_pair")
+              "cylinder_pair", "cylinder_point_pair")
 
     @property
     def candidates(self) -> int:
         """Candidate contact points: one per sphere, two per capsule, eight per box, four per cylinder."""
-        return self.candidate_pair.numel() + self.box_pair.numel() + 4 * self.cylinder_pair.numel()
+        return self.candidate_pair.numel() + self.box_pair.numel() + self.cylinder_point_pair.numel()
 
     def constants(self, dtype: torch.dtype) -> dict[str, Tensor]:
         consts = dict(self.kinematics.constants(dtype))

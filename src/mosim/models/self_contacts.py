@@ -76,13 +76,9 @@ class SelfContactRows(nn.Module):
         self.register_buffer("capsule", torch.tensor(pairs.shape, dtype=torch.long).reshape(n, 2) == CAPSULE,
                              persistent=False)
         geoms: dict[tuple, int] = {}  # each geom once (a geom is in several pairs): its body, centre and axis
-        for i in range(n):
-            for side in (0, 1):
-                geoms.setdefault((pairs.body[i][side], pairs.pos[i][side], pairs.quat[i][side]), len(geoms))
-        self.register_buffer("geom_of", torch.tensor([[geoms[(pairs.body[i][side], pairs.pos[i][side],
-                                                             pairs.quat[i][side])] for side in (0, 1)]
-                                                      for i in range(n)], dtype=torch.long).reshape(n, 2),
-                             persistent=False)
+        geom_of = [[geoms.setdefault((pairs.body[i][side], pairs.pos[i][side], pairs.quat[i][side]), len(geoms))
+                    for side in (0, 1)] for i in range(n)]
+        self.register_buffer("geom_of", torch.tensor(geom_of, dtype=torch.long).reshape(n, 2), persistent=False)
         keys = list(geoms)
         self.register_buffer("geom_body", torch.tensor([k[0] for k in keys], dtype=torch.long), persistent=False)
         self.register_buffer("geom_offset", torch.tensor([k[1] for k in keys], dtype=f64).reshape(-1, 3),
