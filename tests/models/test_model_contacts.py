@@ -318,6 +318,8 @@ def test_rows_for_the_touching_candidates_solve_as_all_rows(system: str) -> None
     once = solve_rows(a0, minv, jac, aref, reg, active, iterations=4)
     every = solve_rows(a0, minv, jac, aref, reg, active, iterations=4, stop_early=False)
     torch.testing.assert_close(once, every, rtol=1e-12, atol=1e-12)
+    shaped = [x.reshape(3, 10, *x.shape[1:]) for x in (a0, minv, jac, aref, reg, active)]  # each state stops alone
+    torch.testing.assert_close(solve_rows(*shaped, iterations=4), every.reshape(3, 10, -1), rtol=1e-12, atol=1e-12)
 
 
 def test_no_touching_candidate_makes_no_contact_rows() -> None:

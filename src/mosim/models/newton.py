@@ -3,6 +3,8 @@ together (:mod:`mosim.models.limits`, :mod:`mosim.models.contacts`)."""
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -44,17 +46,49 @@ def solve_rows(a0: Tensor, minv: Tensor, jac: Tensor, aref: Tensor, reg: Tensor,
     a0w, jac, aref = a0.to(work), jac.to(work), aref.to(work)
     mass = torch.cholesky_inverse(torch.linalg.cholesky(minv.to(work))) if mass is None else mass.to(work)
     weight = torch.where(active, 1.0 / reg.to(work), torch.zeros_like(aref))
-    jt = jac.transpose(-1, -2)
+    if stop_early and not torch.compiler.is_compiling():
+        return _solve_each(a0w, mass, jac, aref, weight, active, iterations).to(a0.dtype)
     a = a0w
-    acting = None
     for _ in range(iterations):
         jar = (jac @ a.unsqueeze(-1)).squeeze(-1) - aref
-        push = (jar < 0) & active
-        if stop_early and acting is not None and not torch.compiler.is_compiling() and torch.equal(push, acting):
-            break
-        acting = push
-        w = torch.where(push, weight, torch.zeros_like(weight))
-        grad = (mass @ (a - a0w).unsqueeze(-1)).squeeze(-1) + (jt @ (w * jar).unsqueeze(-1)).squeeze(-1)
-        hessian = mass + jt @ (w.unsqueeze(-1) * jac)
-        a = a - torch.cholesky_solve(grad.unsqueeze(-1), torch.linalg.cholesky(hessian)).squeeze(-1)  # SPD
+        a = _newton_step(a, a0w, mass, jac, jar, torch.where((jar < 0) & active, weight, torch.zeros_like(weight)))
     return a.to(a0.dtype)
+
+
+def _newton_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, jar: Tensor, w: Tensor) -> Tensor:
+    """One Newton iteration from ``a`` (``jar = J a - aref``): the minimum of the quadratic of the rows that push
+    there, weighted ``w`` (``1 / R`` on those rows, zero on the others)."""
+    jt = jac.transpose(-1, -2)
+    grad = (mass @ (a - a0).unsqueeze(-1)).squeeze(-1) + (jt @ (w * jar).unsqueeze(-1)).squeeze(-1)
+    hessian = mass + jt @ (w.unsqueeze(-1) * jac)
+    return a - torch.cholesky_solve(grad.unsqueeze(-1), torch.linalg.cholesky(hessian)).squeeze(-1)  # SPD
+
+
+def _solve_each(a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, weight: Tensor, active: Tensor,
+                iterations: int) -> Tensor:
+    """:func:`solve_rows`' iterations, each state's stopping once its own set of pushing rows repeats (a state where
+    none pushes at ``a0`` keeps ``a0``): the later iterations run on the few states still changing. Each stopped
+    state's ``a`` is its last quadratic's minimum, as a further iteration would give it again."""
+    batch = torch.broadcast_shapes(a0.shape[:-1], mass.shape[:-2], jac.shape[:-2], active.shape[:-1])
+    state = [x.expand(*batch, *x.shape[-k:]).reshape(math.prod(batch), *x.shape[-k:])
+             for x, k in ((a0, 1), (mass, 2), (jac, 2), (aref, 1), (weight, 1), (active, 1))]
+    a = state[0]
+    index = torch.arange(a.shape[0], device=a.device)    # the states still iterating, and their rows in ``state``
+    acting = torch.zeros_like(state[-1])                 # none pushing: the unconstrained a0
+    a_sub = a
+    for _ in range(iterations):
+        s_a0, s_mass, s_jac, s_aref, s_weight, s_active = state
+        jar = (s_jac @ a_sub.unsqueeze(-1)).squeeze(-1) - s_aref
+        push = (jar < 0) & s_active
+        going = (push != acting).any(-1)
+        if not bool(going.any()):
+            break
+        if not bool(going.all()):
+            keep = going.nonzero().squeeze(-1)
+            index, push, jar, a_sub = index[keep], push[keep], jar[keep], a_sub[keep]
+            state = [x[keep] for x in state]
+            s_a0, s_mass, s_jac, s_aref, s_weight, s_active = state
+        acting = push
+        a_sub = _newton_step(a_sub, s_a0, s_mass, s_jac, jar, torch.where(push, s_weight, torch.zeros_like(s_weight)))
+        a = a.index_copy(0, index, a_sub)
+    return a.reshape(*batch, a.shape[-1])
