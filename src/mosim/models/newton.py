@@ -51,13 +51,14 @@ def solve_rows(a0: Tensor, minv: Tensor, jac: Tensor, aref: Tensor, reg: Tensor,
     a = a0w
     for _ in range(iterations):
         jar = (jac @ a.unsqueeze(-1)).squeeze(-1) - aref
-        a = _newton_step(a, a0w, mass, jac, jar, torch.where((jar < 0) & active, weight, torch.zeros_like(weight)))
+        a = _newton_step(a, a0w, mass, jac, jar, (jar < 0) & active, weight)
     return a.to(a0.dtype)
 
 
-def _newton_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, jar: Tensor, w: Tensor) -> Tensor:
-    """One Newton iteration from ``a`` (``jar = J a - aref``): the minimum of the quadratic of the rows that push
-    there, weighted ``w`` (``1 / R`` on those rows, zero on the others)."""
+def _newton_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, jar: Tensor, push: Tensor, weight: Tensor) -> Tensor:
+    """One Newton iteration from ``a`` (``jar = J a - aref``): the minimum of the quadratic of the rows that ``push``
+    there, weighted ``weight`` (``1 / R``)."""
+    w = torch.where(push, weight, torch.zeros_like(weight))
     jt = jac.transpose(-1, -2)
     grad = (mass @ (a - a0).unsqueeze(-1)).squeeze(-1) + (jt @ (w * jar).unsqueeze(-1)).squeeze(-1)
     hessian = mass + jt @ (w.unsqueeze(-1) * jac)
@@ -70,25 +71,23 @@ def _solve_each(a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, weight: Ten
     none pushes at ``a0`` keeps ``a0``): the later iterations run on the few states still changing. Each stopped
     state's ``a`` is its last quadratic's minimum, as a further iteration would give it again."""
     batch = torch.broadcast_shapes(a0.shape[:-1], mass.shape[:-2], jac.shape[:-2], active.shape[:-1])
-    state = [x.expand(*batch, *x.shape[-k:]).reshape(math.prod(batch), *x.shape[-k:])
-             for x, k in ((a0, 1), (mass, 2), (jac, 2), (aref, 1), (weight, 1), (active, 1))]
-    a = state[0]
-    index = torch.arange(a.shape[0], device=a.device)    # the states still iterating, and their rows in ``state``
-    acting = torch.zeros_like(state[-1])                 # none pushing: the unconstrained a0
-    a_sub = a
+    a0, mass, jac, aref, weight, active = (
+        x.expand(*batch, *x.shape[-k:]).reshape(math.prod(batch), *x.shape[-k:])
+        for x, k in ((a0, 1), (mass, 2), (jac, 2), (aref, 1), (weight, 1), (active, 1)))
+    a = a_sub = a0
+    index = torch.arange(a.shape[0], device=a.device)    # the states still iterating: their rows in ``a``
+    acting = torch.zeros_like(active)                    # none pushing: the unconstrained a0
     for _ in range(iterations):
-        s_a0, s_mass, s_jac, s_aref, s_weight, s_active = state
-        jar = (s_jac @ a_sub.unsqueeze(-1)).squeeze(-1) - s_aref
-        push = (jar < 0) & s_active
+        jar = (jac @ a_sub.unsqueeze(-1)).squeeze(-1) - aref
+        push = (jar < 0) & active
         going = (push != acting).any(-1)
         if not bool(going.any()):
             break
         if not bool(going.all()):
             keep = going.nonzero().squeeze(-1)
-            index, push, jar, a_sub = index[keep], push[keep], jar[keep], a_sub[keep]
-            state = [x[keep] for x in state]
-            s_a0, s_mass, s_jac, s_aref, s_weight, s_active = state
+            index, push, jar, a_sub, a0, mass, jac, aref, weight, active = (
+                x[keep] for x in (index, push, jar, a_sub, a0, mass, jac, aref, weight, active))
         acting = push
-        a_sub = _newton_step(a_sub, s_a0, s_mass, s_jac, jar, torch.where(push, s_weight, torch.zeros_like(s_weight)))
+        a_sub = _newton_step(a_sub, a0, mass, jac, jar, push, weight)
         a = a.index_copy(0, index, a_sub)
     return a.reshape(*batch, a.shape[-1])
