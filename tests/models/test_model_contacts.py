@@ -343,14 +343,15 @@ def test_solve_without_acting_rows_is_the_unconstrained_acceleration() -> None:
 def test_what_the_contact_solve_does_not_cover_is_refused() -> None:
     elliptic = mujoco.MjModel.from_xml_string(FLOOR_XML.replace('<option timestep="0.005"/>',
                                                                 '<option timestep="0.005" cone="elliptic"/>'))
-    with pytest.raises(InvalidInputError, match="elliptic"):
-        FloorContacts.from_model(elliptic)
+    with pytest.raises(InvalidInputError, match="elliptic"):  # its own bodies' contacts: pyramids only
+        ContactSolver(ContactGeometry.from_model(elliptic), FloorContacts.from_model(elliptic), elliptic.nv,
+                      self_rows=torch.nn.Identity())
     egg = mujoco.MjModel.from_xml_string(FLOOR_XML.replace('type="sphere" size=".04" priority',
                                                            'type="ellipsoid" size=".04 .03 .02" priority'))
     with pytest.raises(InvalidInputError, match="spheres, capsules, boxes and cylinders.*hand"):
         FloorContacts.from_model(egg)
     torsion = mujoco.MjModel.from_xml_string(FLOOR_XML.replace('solmix="0.5"', 'solmix="0.5" condim="4"'))
-    with pytest.raises(InvalidInputError, match="condim 3.*foot"):
+    with pytest.raises(InvalidInputError, match="condim 3.*foot"):  # on a pyramid (an elliptic cone solves it)
         FloorContacts.from_model(torsion)
     for kind in ("plain_ode", "plain_delta"):
         with pytest.raises(InvalidInputError, match="structured model's M"):

@@ -89,7 +89,8 @@ class ModelConfig:
     with the predictor's ``M(q)``, instead of leaving the networks to learn the jumps of landing and slipping.
     Implies :attr:`limit_constraints` (and with it the actuators' force as known). Needs the spec's contact geometry
     and :class:`~mosim.systems.contacts.FloorContacts` (training adds them, and the checkpoint keeps them); spheres,
-    capsules, boxes and cylinders on pyramidal cones (a free-floating robot's rows mapped to its heading frame)"""
+    capsules, boxes and cylinders on pyramidal cones and on elliptic ones (:mod:`mosim.models.cones`; a free-floating
+    robot's rows mapped to its heading frame)"""
     inertia_start: str = "identity"
     """structured only: where ``M(q)`` starts, ``identity`` (``I`` in normalized units) or ``mujoco``: the diagonal of
     MuJoCo's inverse inertia at the reference pose (``dof_invweight0`` of the model file), for models that take the

@@ -28,9 +28,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from mosim.errors import InvalidInputError
+from mosim.models.cones import elliptic_rows, solve_with_cones
 from mosim.models.contact import ContactFeatures, _apply, _compose, joint_frame
 from mosim.models.limits import impedance
-from mosim.models.newton import join_rows
+from mosim.models.newton import join_rows, solve_rows
 from mosim.systems.contacts import MIN_VAL, FloorContacts
 from mosim.systems.geometry import BOX, CAPSULE, CYLINDER, SPHERE, ContactGeometry
 from mosim.systems.layout import FREE, HINGE, SLIDE
@@ -188,10 +190,12 @@ def contact_candidates(q: Tensor, geometry: ContactGeometry, consts: dict[str, T
 
 
 def contact_rows(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], slots: int | None,
-                 nv: int, kinematics: tuple[Tensor, ...] | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+                 nv: int, kinematics: tuple[Tensor, ...] | None = None, cone_dims: int = 0) -> tuple[Tensor, ...]:
     """The pyramid rows of the ``k`` candidates nearest the floor (:func:`contact_candidates`; ``slots``: a fixed
     ``k``, ``None`` for every candidate that can touch): ``J (..., 4 k, nv)``, ``aref``, ``R`` and whether each acts
-    ``(..., 4 k)`` (``consts``: :meth:`ContactSolver.constants`)."""
+    ``(..., 4 k)`` (``consts``: :meth:`ContactSolver.constants`). With ``cone_dims``, the rows of elliptic cones of
+    that many rows each instead (:func:`mosim.models.cones.elliptic_rows`)."""
+    kinematics = body_jacobians(q, geometry, consts, nv) if kinematics is None else kinematics
     pair, dist, jac, along = contact_candidates(q, geometry, consts, nv, kinematics, slots)
     normal = consts["pair_normal"][pair]
     t1 = along - normal * (along * normal).sum(-1, keepdim=True)  # MuJoCo's mju_makeFrame of (normal, along)
@@ -199,6 +203,11 @@ def contact_rows(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[s
     t1 = torch.where(size > 1e-6, t1 / size.clamp_min(1e-6), consts["tangent1"][pair])
     normal = normal.expand_as(t1)
     frame = torch.stack((normal, t1, torch.linalg.cross(normal, t1)), -2)
+    if cone_dims:
+        index = consts["pair_body"][pair].unsqueeze(-1).unsqueeze(-1).expand(*pair.shape, 3, nv)
+        params = {name: consts[name][pair] for name in PAIR_PARAMETERS + CONE_PARAMETERS}
+        return elliptic_rows(jac, kinematics[2].gather(-3, index), frame, dist, v, params, consts["impratio"],
+                             cone_dims)
     return pyramid_rows(jac, frame, dist, v, {name: consts[name][pair] for name in PAIR_PARAMETERS},
                         consts["impratio"])
 
@@ -206,6 +215,8 @@ def contact_rows(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[s
 PAIR_PARAMETERS = ("friction", "stiffness", "damping", "margin", "weight", "solimp")
 """a contact's mixed parameters (:class:`~mosim.systems.contacts.FloorContacts`, and the same of
 :class:`~mosim.systems.self_contacts.SelfContacts`)"""
+CONE_PARAMETERS = ("condim", "spin", "roll")
+"""and on an elliptic cone"""
 
 
 def pyramid_rows(jac: Tensor, frame: Tensor, dist: Tensor, v: Tensor, params: dict[str, Tensor],
@@ -274,7 +285,13 @@ class ContactSolver(nn.Module):
             raise ValueError(f"{len(contacts)} floor contacts for {geometry.n_pairs} geometry pairs")
         self.geometry, self.contacts, self.nv = geometry, contacts, int(nv)
         self.slots = None if slots is None else int(slots)
+        if contacts.elliptic and self_rows is not None:
+            raise InvalidInputError("the contacts between a robot's own bodies are solved on pyramidal cones, and this "
+                                    "model's are elliptic: leave them to the networks (self_contacts=False, mosim "
+                                    "train --no-self-contacts)")
         self.self_rows = self_rows
+        self.cone_dims = contacts.dims if contacts.elliptic else 0
+        """rows per contact of an elliptic cone, 0 on a pyramid"""
         self.kinematics = ContactFeatures(geometry)
         f64 = torch.float64
         for name in ("friction", "stiffness", "damping", "margin", "weight"):
@@ -284,6 +301,10 @@ class ContactSolver(nn.Module):
             self.register_buffer(name, torch.tensor(getattr(contacts, name), dtype=f64).reshape(-1, 3),
                                  persistent=False)
         self.register_buffer("impratio", torch.tensor(max(contacts.impratio, MIN_VAL), dtype=f64), persistent=False)
+        n = len(contacts) if contacts.elliptic else 0
+        self.register_buffer("condim", torch.tensor(contacts.condim[:n], dtype=f64), persistent=False)
+        for name in ("spin", "roll"):
+            self.register_buffer(name, torch.tensor(getattr(contacts, name)[:n], dtype=f64), persistent=False)
         pair, offset, capsule = candidates(geometry)
         self.register_buffer("candidate_pair", torch.tensor(pair, dtype=torch.long), persistent=False)
         self.register_buffer("candidate_offset", torch.tensor(offset, dtype=f64), persistent=False)
@@ -299,6 +320,7 @@ class ContactSolver(nn.Module):
         self.register_buffer("cylinder_point_pair", cylinders.repeat_interleave(4), persistent=False)  # 4 points each
 
     _NAMES = ("friction", "stiffness", "damping", "margin", "weight", "solimp", "tangent1", "tangent2", "impratio",
+              "condim", "spin", "roll",
               "candidate_pair", "candidate_offset", "candidate_capsule", "candidate_radius", "box_pair", "box_corner",
               "cylinder_pair", "cylinder_point_pair")
 
@@ -315,15 +337,26 @@ class ContactSolver(nn.Module):
         return consts
 
     def forward(self, q: Tensor, v: Tensor,
-                kinematics: tuple[Tensor, ...] | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+                kinematics: tuple[Tensor, ...] | None = None) -> tuple[Tensor, ...]:
         """:func:`contact_rows` of the state ``q (..., nq)``, ``v (..., nv)``, then the self contacts' rows
         (``kinematics``: :func:`body_jacobians` of ``q``, where already computed)."""
         consts = self.constants(q.dtype)
         if self.self_rows is None:
-            return contact_rows(q, v, self.geometry, consts, self.slots, self.nv, kinematics)
+            return contact_rows(q, v, self.geometry, consts, self.slots, self.nv, kinematics, self.cone_dims)
         kinematics = body_jacobians(q, self.geometry, consts, self.nv) if kinematics is None else kinematics
         return join_rows(contact_rows(q, v, self.geometry, consts, self.slots, self.nv, kinematics),  # type: ignore[return-value]
                          self.self_rows(kinematics, v))
 
+    def solve(self, a0: Tensor, minv: Tensor, rows: tuple[Tensor, ...], contacts: tuple[Tensor, ...],
+              iterations: int, mass: Tensor | None = None) -> Tensor:
+        """The acceleration with the pushing-only ``rows`` (the limits') and :meth:`forward`'s ``contacts`` solved
+        together from ``a0``: by :func:`~mosim.models.newton.solve_rows` (``iterations`` at most) on pyramids, by
+        :func:`~mosim.models.cones.solve_with_cones` on elliptic cones."""
+        if self.cone_dims:
+            return solve_with_cones(a0, minv, rows, contacts, mass=mass)
+        jac, aref, reg, active = join_rows(rows, contacts)
+        return solve_rows(a0, minv, jac, aref, reg, active, iterations, mass)
+
     def extra_repr(self) -> str:
-        return f"pairs={self.geometry.n_pairs}, candidates={self.candidates}, slots={self.slots}"
+        cone = f", elliptic cones of {self.cone_dims} rows" if self.cone_dims else ""
+        return f"pairs={self.geometry.n_pairs}, candidates={self.candidates}, slots={self.slots}{cone}"

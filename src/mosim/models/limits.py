@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
-from mosim.models.newton import ITERATIONS, join_rows, solve_dtype, solve_rows
+from mosim.models.newton import ITERATIONS, solve_dtype
 from mosim.systems.limits import LimitConstraints
 
 if TYPE_CHECKING:
@@ -188,9 +188,9 @@ class LimitSolver(nn.Module):
             rows = limit_rows(q, v, diag0, self.qpos_index, self.dof_index, *consts, nv=v.shape[-1])
             contacts = self.contacts(q, v if world is None else world[0], kinematics)
             if world is not None:
-                contacts = (world[1](contacts[0]), *contacts[1:])
-            jac, aref, reg, active = join_rows(rows, contacts)
-            acc = solve_rows(a0, minv, jac, aref, reg, active, self.newton_iterations, mass)
+                contacts = (world[1](contacts[0].flatten(-3, -2)).unflatten(-2, contacts[0].shape[-3:-1])
+                            if self.contacts.cone_dims else world[1](contacts[0]), *contacts[1:])
+            acc = self.contacts.solve(a0, minv, rows, contacts, self.newton_iterations, mass)
         if self.damps or actuators is not None:
             if actuators is not None:  # on the entries MuJoCo's step keeps
                 actuators = actuators * self.actuator_entries.to(actuators.dtype)

@@ -1,0 +1,180 @@
+"""MuJoCo's elliptic friction cones in torch: each floor contact's rows and their share of the constraint problem,
+solved by Newton's method with a line search (MuJoCo's Newton solver on ``cone="elliptic"`` models, such as the Go2).
+
+A contact of ``condim`` c has c rows (:mod:`mosim.systems.contacts`): the normal, the two tangents, the spin about
+the normal, the rolling about the tangents, each ``jar = J a - aref``. In the cone's own coordinates ``U_0 = mu
+jar_0``, ``U_j = mu_j jar_j`` (``mu`` the regularized cone's friction, ``mu_j`` the row's), with ``N = U_0`` and ``T =
+|U_1..|``, the contact's cost is MuJoCo's (``mj_constraintUpdate``):
+
+- ``N >= mu T`` (the top zone): no force, no cost;
+- ``mu N + T <= 0`` (the bottom zone): every row acts, ``1/2 sum D_j jar_j²`` (``D = 1 / R``);
+- otherwise (the middle zone): ``1/2 Dm (N - mu T)²``, ``Dm = D_0 / (mu² (1 + mu²))``, a force on the cone's rim.
+
+The cost is smooth but not quadratic in the middle zone, so each Newton step is followed by a line search (the step
+scaled by ``1, 1/2, ..., 1/64`` or not taken, the cheapest kept); the Hessian is the cost's own, ``Jᵀ H_c J`` per
+contact (MuJoCo's cone Hessian). Pushing-only rows (the joint limits') join as in :mod:`mosim.models.newton`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from mosim.models.limits import impedance
+from mosim.models.newton import solve_dtype
+from mosim.systems.contacts import MIN_VAL
+
+CONE_ITERATIONS = 30
+"""Newton iterations at most (eager, each state stops once its step is below the tolerance, after 3 to 6 on the
+Go2's states; compiled, all of them run)"""
+STEPS = (1.0, 0.5, 0.25, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0)
+"""the line search's step sizes: the cheapest is taken (0: the state stays where it is)"""
+
+
+def elliptic_rows(jac: Tensor, ang: Tensor, frame: Tensor, dist: Tensor, v: Tensor, params: dict[str, Tensor],
+                  impratio: Tensor, dims: int) -> tuple[Tensor, ...]:
+    """The elliptic cone rows of ``k`` contacts: ``J (..., k, dims, nv)``, ``aref`` and ``D (..., k, dims)``, the
+    cone's scale of each row ``(..., k, dims)`` (``mu`` on the normal, the row's friction on the others, 0 on the rows
+    past a contact's ``condim``), ``mu`` and whether each contact acts ``(..., k)``. From each contact's point
+    Jacobian ``jac`` and its body's angular one ``ang (..., k, 3, nv)`` (world frame), its frame ``(..., k, 3, 3)``
+    (normal, then the two tangents, as rows), its distance ``(..., k)`` and its parameters ``params``
+    (:data:`~mosim.models.contacts.PAIR_PARAMETERS` and ``condim``, ``spin``, ``roll``), at the velocity ``v (...,
+    nv)``."""
+    rows = frame @ jac                                                       # normal, t1, t2
+    if dims > 3:
+        rows = torch.cat((rows, (frame @ ang)[..., : dims - 3, :]), -2)      # spin, roll about t1 and t2
+    mu1, condim = params["friction"], params["condim"]
+    r = dist - params["margin"]
+    imp = impedance(r, params["solimp"])
+    reg_n = ((1 - imp) / imp * params["weight"]).clamp_min(MIN_VAL)
+    reg_1 = reg_n / impratio
+    mu = mu1 * (reg_1 / reg_n).sqrt()
+    row_mu = [mu1, mu1, params["spin"], params["roll"], params["roll"]][: dims - 1]
+    zero = torch.zeros_like(mu1)
+    scale = torch.stack([mu] + [torch.where(condim > j + 1, m, zero) for j, m in enumerate(row_mu)], -1)
+    reg = torch.stack([reg_n] + [reg_1 * mu1 * mu1 / (m * m) for m in row_mu], -1)
+    d = torch.where(scale > 0, 1.0 / reg, torch.zeros_like(reg))
+    vel = (rows @ v[..., None, :, None]).squeeze(-1)                         # (..., k, dims)
+    position = torch.nn.functional.pad((params["stiffness"] * imp * r)[..., None], (0, dims - 1))
+    aref = -params["damping"][..., None] * vel - position
+    return rows, aref, d, scale, mu, dist < params["margin"]
+
+
+def cone_cost(jar: Tensor, d: Tensor, scale: Tensor, mu: Tensor, active: Tensor) -> Tensor:
+    """Each contact's cost ``(..., k)`` at ``jar (..., k, dims)`` (module docstring; arguments as
+    :func:`elliptic_rows` gives them)."""
+    u = jar * scale
+    n, t = u[..., 0], u[..., 1:].norm(dim=-1)
+    bottom = 0.5 * (d * jar * jar).sum(-1)
+    dm = d[..., 0] / (mu * mu * (1 + mu * mu))
+    middle = 0.5 * dm * (n - mu * t) ** 2
+    cost = torch.where(mu * n + t <= 0, bottom, torch.where(n >= mu * t, torch.zeros_like(bottom), middle))
+    return torch.where(active, cost, torch.zeros_like(cost))
+
+
+def cone_derivatives(jar: Tensor, d: Tensor, scale: Tensor, mu: Tensor, active: Tensor) -> tuple[Tensor, Tensor]:
+    """The gradient ``(..., k, dims)`` and Hessian ``(..., k, dims, dims)`` of :func:`cone_cost` in ``jar``."""
+    u = jar * scale
+    n, ut = u[..., 0], u[..., 1:]
+    t = ut.norm(dim=-1)
+    bottom = active & (mu * n + t <= 0)
+    middle = active & ~bottom & (n < mu * t) & (t > 0)
+    dm = d[..., 0] / (mu * mu * (1 + mu * mu))
+    g = n - mu * t                                                           # < 0 in the middle zone
+    unit = ut / t.clamp_min(MIN_VAL).unsqueeze(-1)
+    dg = torch.cat((torch.ones_like(n).unsqueeze(-1), -mu.unsqueeze(-1) * unit), -1)      # d g / d U
+    eye = torch.eye(ut.shape[-1], dtype=u.dtype, device=u.device)
+    curve = -(mu / t.clamp_min(MIN_VAL))[..., None, None] * (eye - unit.unsqueeze(-1) * unit.unsqueeze(-2))
+    hess_u = dg.unsqueeze(-1) * dg.unsqueeze(-2)
+    hess_u = hess_u + torch.nn.functional.pad(g[..., None, None] * curve, (1, 0, 1, 0))  # PSD: g < 0, curve <= 0
+    grad_mid = (dm * g).unsqueeze(-1) * dg * scale
+    hess_mid = dm[..., None, None] * hess_u * scale.unsqueeze(-1) * scale.unsqueeze(-2)
+    grad = torch.where(middle[..., None], grad_mid, torch.where(bottom[..., None], d * jar, torch.zeros_like(jar)))
+    hess = torch.where(middle[..., None, None], hess_mid,
+                       torch.where(bottom[..., None, None], torch.diag_embed(d), torch.zeros_like(hess_mid)))
+    return grad, hess
+
+
+def solve_with_cones(a0: Tensor, minv: Tensor, rows: tuple[Tensor, ...], cones: tuple[Tensor, ...],
+                     iterations: int = CONE_ITERATIONS, mass: Tensor | None = None, stop_early: bool = True) -> Tensor:
+    """The constrained acceleration ``(..., nv)`` from the unconstrained ``a0``: MuJoCo's primal problem over the
+    pushing-only ``rows`` ``(J (..., R, nv), aref, R, active (..., R))`` and the elliptic ``cones``
+    (:func:`elliptic_rows`), by Newton's method with a line search, from ``a0``. ``mass``: ``M``, where known (else
+    ``minv`` is inverted). ``stop_early``: each state stops once its step is below the tolerance; under
+    ``torch.compile`` every iteration runs."""
+    work = solve_dtype(a0.dtype)
+    mass = torch.cholesky_inverse(torch.linalg.cholesky(minv.to(work))) if mass is None else mass.to(work)
+    jac, aref, reg, active = rows
+    weight = torch.where(active, 1.0 / reg.to(work), torch.zeros_like(aref, dtype=work))
+    cjac, caref, cd, scale, mu, cactive = cones
+    batch = torch.broadcast_shapes(a0.shape[:-1], mass.shape[:-2], jac.shape[:-2], cjac.shape[:-3])
+    flat = math.prod(batch)
+    tensors = [(a0, 1), (mass, 2), (jac, 2), (aref, 1), (weight, 1), (active, 1),
+               (cjac, 3), (caref, 2), (cd, 2), (scale, 2), (mu, 1), (cactive, 1)]
+    state = [x.expand(*batch, *x.shape[x.dim() - k:]).reshape(flat, *x.shape[x.dim() - k:]) for x, k in tensors]
+    state = [x.to(work) if x.is_floating_point() else x for x in state]
+    tol = 1e-10 if work == torch.float64 else 1e-5
+    early = stop_early and not torch.compiler.is_compiling()
+    grad = torch.is_grad_enabled() and any(x.requires_grad for x in state)
+    with torch.no_grad():
+        a = _iterate([x.detach() for x in state], iterations, tol, early)
+    if grad:  # one Newton step from the solution, where the gradient is 0: the implicit function's gradient
+        a = a + _cone_step(a, *state, search=False)
+    return a.reshape(*batch, a.shape[-1]).to(a0.dtype)
+
+
+def _iterate(state: list[Tensor], iterations: int, tol: float, early: bool) -> Tensor:
+    """:func:`solve_with_cones`' iterations on the flattened ``state``, each state stopping once its step is below
+    ``tol`` relative to its acceleration (where ``early``)."""
+    a = a_sub = state[0]
+    index = torch.arange(a.shape[0], device=a.device)
+    for _ in range(iterations):
+        step = _cone_step(a_sub, *state)
+        a_sub = a_sub + step
+        a = a.index_copy(0, index, a_sub) if early else a_sub
+        if not early:
+            continue
+        going = step.abs().amax(-1) > tol * (1 + a_sub.abs().amax(-1))
+        if not bool(going.any()):
+            break
+        if not bool(going.all()):
+            keep = going.nonzero().squeeze(-1)
+            index, a_sub = index[keep], a_sub[keep]
+            state = [x[keep] for x in state]
+    return a
+
+
+def _cone_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, weight: Tensor, active: Tensor,
+               cjac: Tensor, caref: Tensor, cd: Tensor, scale: Tensor, mu: Tensor, cactive: Tensor,
+               search: bool = True) -> Tensor:
+    """One Newton step from ``a``, with its line search where ``search``: the step taken ``(n, nv)``."""
+    n, k, dims, nv = cjac.shape
+    cflat = cjac.reshape(n, k * dims, nv)
+    e = (mass @ (a - a0).unsqueeze(-1)).squeeze(-1)
+    jar = (jac @ a.unsqueeze(-1)).squeeze(-1) - aref
+    w = torch.where((jar < 0) & active, weight, torch.zeros_like(weight))
+    cjar = ((cflat @ a.unsqueeze(-1)).squeeze(-1)).reshape(n, k, dims) - caref
+    cgrad, chess = cone_derivatives(cjar, cd, scale, mu, cactive)
+    jt, ct = jac.transpose(-1, -2), cflat.transpose(-1, -2)
+    grad = e + (jt @ (w * jar).unsqueeze(-1)).squeeze(-1) + (ct @ cgrad.reshape(n, k * dims, 1)).squeeze(-1)
+    hessian = mass + jt @ (w.unsqueeze(-1) * jac) + ct @ (chess @ cjac).reshape(n, k * dims, nv)
+    direction = -torch.cholesky_solve(grad.unsqueeze(-1), torch.linalg.cholesky(hessian)).squeeze(-1)
+    if not search:
+        return direction
+    steps = torch.tensor(STEPS, dtype=a.dtype, device=a.device)
+    md = (mass @ direction.unsqueeze(-1)).squeeze(-1)
+    smooth = steps * ((a - a0) * md).sum(-1, keepdim=True) + 0.5 * steps * steps * (direction * md).sum(-1, keepdim=True)
+    jd = (jac @ direction.unsqueeze(-1)).squeeze(-1)
+    jar_s = jar.unsqueeze(-2) + steps[:, None] * jd.unsqueeze(-2)          # (n, steps, R)
+    limit = 0.5 * torch.where((jar_s < 0) & active.unsqueeze(-2), weight.unsqueeze(-2) * jar_s * jar_s,
+                              torch.zeros_like(jar_s)).sum(-1)
+    cjd = (cflat @ direction.unsqueeze(-1)).squeeze(-1).reshape(n, k, dims)
+    cjar_s = cjar.unsqueeze(1) + steps[:, None, None] * cjd.unsqueeze(1)   # (n, steps, k, dims)
+    cone = cone_cost(cjar_s, cd.unsqueeze(1), scale.unsqueeze(1), mu.unsqueeze(1), cactive.unsqueeze(1)).sum(-1)
+    best = (smooth + limit + cone).argmin(-1)
+    return steps[best].unsqueeze(-1) * direction
+
+
+__all__ = ["CONE_ITERATIONS", "cone_cost", "cone_derivatives", "elliptic_rows", "solve_with_cones"]

@@ -1,0 +1,120 @@
+"""Elliptic friction cones: our rows and solve against MuJoCo's step, the cone's derivatives, the solve's gradients."""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+import pytest
+import torch
+
+from mosim.models.cones import cone_cost, cone_derivatives, solve_with_cones
+from mosim.systems import make_system
+from mosim.systems.contacts import FloorContacts
+
+from test_model_contacts import FLOOR_XML, _as_mujoco, _contact_states, _floor_only, _solver, _step_acceleration
+
+# FLOOR_XML on elliptic cones: the torso's capsule with spin friction (condim 4), the foot's sphere with rolling
+# friction too (condim 6), the others condim 3, the hand frictionless (condim 1); impratio 10
+ELLIPTIC_XML = (FLOOR_XML.replace('<option timestep="0.005"/>', '<option timestep="0.005" cone="elliptic" impratio="10"/>')
+                .replace('size=".05" solref', 'size=".05" condim="4" solref')
+                .replace('solmix="0.5"', 'solmix="0.5" condim="6"')
+                .replace('priority="1"', 'priority="1" condim="1"'))
+
+
+def _converged(model: mujoco.MjModel) -> mujoco.MjModel:
+    """``model`` with MuJoCo's solver run to convergence (its default tolerance stops within 1e-4 of the optimum on
+    the Go2's stiff cones), and without the joints' dry friction (not solved here: it stays with the networks)."""
+    model.opt.tolerance, model.opt.iterations = 1e-14, 1000
+    model.opt.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_FRICTIONLOSS)
+    return model
+
+
+@pytest.mark.parametrize("system", ["go2", "xml"])
+def test_elliptic_contact_acceleration_is_mujocos(system: str) -> None:
+    """With MuJoCo's M⁻¹ and unconstrained acceleration, the elliptic cones' solve with the limits and the implicit
+    damping gives the velocity change of MuJoCo's step: the Go2 (feet of condim 6, impratio 100, the rest condim
+    3) and a robot with contacts of condim 1, 3, 4 and 6, on states with one or several contacts acting."""
+    model = _converged(make_system("go2").model if system == "go2" else mujoco.MjModel.from_xml_string(ELLIPTIC_XML))
+    solver, limits = _solver(model)
+    assert solver.contacts.cone_dims == 6
+    checked = several = 0
+    dims: set[int] = set()
+    for data in _contact_states(model, 400, seed=1):
+        if not _floor_only(model, data):  # its own bodies' contacts are not solved on elliptic cones
+            continue
+        ours, want = _as_mujoco(model, data, solver, limits), _step_acceleration(model, data)
+        scale = np.abs(want).max() + 1.0
+        np.testing.assert_allclose(ours / scale, want / scale, atol=1e-6)
+        several += int(data.ncon > 1)
+        dims |= {int(c.dim) for c in data.contact[:data.ncon]}
+        checked += 1
+        if checked == 80:
+            break
+    assert checked == 80 and several >= 5 and dims >= ({6} if system == "go2" else {1, 3, 4, 6})
+
+
+def test_elliptic_records_round_trip_and_old_records_are_pyramids() -> None:
+    model = make_system("go2").model
+    contacts = FloorContacts.from_model(model)
+    assert contacts.elliptic and contacts.dims == 6 and set(contacts.condim) == {3, 6}
+    assert FloorContacts.from_json(contacts.to_json()) == contacts
+    old = {k: v for k, v in contacts.to_dict().items() if k not in ("cone", "condim", "spin", "roll")}
+    assert FloorContacts.from_dict(old).cone == "pyramidal"
+
+
+def _cone_problem(seed: int, n: int = 64, k: int = 3, dims: int = 6) -> tuple[torch.Tensor, ...]:
+    g = torch.Generator().manual_seed(seed)
+    jar = torch.randn(n, k, dims, generator=g, dtype=torch.float64) * 3
+    d = torch.rand(n, k, dims, generator=g, dtype=torch.float64) + 0.5
+    scale = torch.rand(n, k, dims, generator=g, dtype=torch.float64) + 0.1
+    scale[..., 4:] = 0.0  # rows past a contact's condim
+    d[..., 4:] = 0.0
+    return jar, d, scale, scale[..., 0], torch.rand(n, k, generator=g) < 0.9
+
+
+def test_cone_derivatives_are_the_costs_in_every_zone() -> None:
+    """The cone's gradient and Hessian equal autograd's of its cost, on points in all three zones."""
+    jar, d, scale, mu, active = _cone_problem(0)
+    u = jar * scale
+    n, t = u[..., 0], u[..., 1:].norm(dim=-1)
+    assert bool(((n >= mu * t) & active).any() and ((mu * n + t <= 0) & active).any()
+                and ((n < mu * t) & (mu * n + t > 0) & active).any())
+    grad, hess = cone_derivatives(jar, d, scale, mu, active)
+    x = jar.clone().requires_grad_()
+    want = torch.autograd.grad(cone_cost(x, d, scale, mu, active).sum(), x, create_graph=True)[0]
+    torch.testing.assert_close(grad, want.detach(), rtol=1e-10, atol=1e-10)
+    for j in range(jar.shape[-1]):
+        row = torch.autograd.grad(want[..., j].sum(), x, retain_graph=True)[0]
+        torch.testing.assert_close(hess[..., j, :], row, rtol=1e-10, atol=1e-10)
+
+
+def _go2_problem(n: int) -> tuple[torch.Tensor, ...]:
+    model = _converged(make_system("go2").model)
+    rows = []
+    for data in _contact_states(model, 10 * n, seed=2):
+        if _floor_only(model, data):
+            minv = np.zeros((model.nv, model.nv))
+            mujoco.mj_solveM(model, data, minv, np.eye(model.nv))
+            rows.append((data.qpos.copy(), data.qvel.copy(), minv, data.qacc_smooth.copy()))
+            if len(rows) == n:
+                break
+    return (model, *(torch.tensor(np.stack(x)) for x in zip(*rows)))
+
+
+def test_elliptic_solve_gradients_and_early_stop() -> None:
+    """The solve's gradient (one Newton step from the solution: the implicit function's) against finite differences
+    in the unconstrained acceleration and M⁻¹ (float64); each state stopping alone equals running every iteration."""
+    model, q, v, minv, a0 = _go2_problem(6)
+    solver, _ = _solver(model)
+    contacts = solver.contacts(q, v)
+    rows = (torch.zeros(1, 0, model.nv, dtype=torch.float64), torch.zeros(1, 0, dtype=torch.float64),
+            torch.ones(1, 0, dtype=torch.float64), torch.zeros(1, 0, dtype=torch.bool))
+    every = solve_with_cones(a0, minv, rows, contacts, iterations=40, stop_early=False)
+    assert (every - a0).abs().max() > 1.0  # the forces act
+    torch.testing.assert_close(solve_with_cones(a0, minv, rows, contacts, iterations=40), every, rtol=1e-9, atol=1e-7)
+    chol = torch.linalg.cholesky(minv[:1]).requires_grad_()
+    a = a0[:1].clone().requires_grad_()
+    one = [c[:1] for c in contacts]
+    assert torch.autograd.gradcheck(
+        lambda a_, c_: solve_with_cones(a_, c_ @ c_.transpose(-1, -2), rows, one, iterations=40),
+        (a, chol), eps=1e-6, atol=1e-4, rtol=1e-3)
