@@ -204,10 +204,9 @@ def contact_rows(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[s
     normal = normal.expand_as(t1)
     frame = torch.stack((normal, t1, torch.linalg.cross(normal, t1)), -2)
     if cone_dims:
-        index = consts["pair_body"][pair].unsqueeze(-1).unsqueeze(-1).expand(*pair.shape, 3, nv)
         params = {name: consts[name][pair] for name in PAIR_PARAMETERS + CONE_PARAMETERS}
-        return elliptic_rows(jac, kinematics[2].gather(-3, index), frame, dist, v, params, consts["impratio"],
-                             cone_dims)
+        return elliptic_rows(jac, of_bodies(kinematics[2], consts["pair_body"][pair]), frame, dist, v, params,
+                             consts["impratio"], cone_dims)
     return pyramid_rows(jac, frame, dist, v, {name: consts[name][pair] for name in PAIR_PARAMETERS},
                         consts["impratio"])
 
@@ -267,9 +266,14 @@ def nearest(dist: Tensor, margin: Tensor, slots: int | None) -> Tensor | None:
 def point_jacobian(ang: Tensor, lin: Tensor, body: Tensor, point: Tensor) -> Tensor:
     """The Jacobian ``(..., k, 3, nv)`` of the points ``point (..., k, 3)`` (world frame) fixed to the bodies ``body
     (..., k)`` (long), from :func:`body_jacobians`' ``ang`` and ``lin (..., nbody, 3, nv)``."""
-    index = body.unsqueeze(-1).unsqueeze(-1).expand(*body.shape, 3, ang.shape[-1])
-    ang, lin = ang.gather(-3, index), lin.gather(-3, index)
+    ang, lin = of_bodies(ang, body), of_bodies(lin, body)
     return lin + torch.linalg.cross(ang, point.unsqueeze(-1).expand_as(ang), dim=-2)
+
+
+def of_bodies(jac: Tensor, body: Tensor) -> Tensor:
+    """The Jacobians ``(..., k, 3, nv)`` of the bodies ``body (..., k)`` (long) among :func:`body_jacobians`' ``jac
+    (..., nbody, 3, nv)``."""
+    return jac.gather(-3, body.unsqueeze(-1).unsqueeze(-1).expand(*body.shape, 3, jac.shape[-1]))
 
 
 class ContactSolver(nn.Module):
