@@ -319,10 +319,12 @@ CONTACT_SOLVE_NOTE = (
     "17.8k steps/s eager at batch 4096 against 11.7k (1.5x; 1.0x MuJoCo), cheetah-run 123k against 108k. "
     "Go2's rows above are of its preset before 2026-12-07. Its preset since solves its floor contacts on MuJoCo's "
     "elliptic cones (six rows per contact, Newton's method with a line search, up to 30 iterations; "
-    "mosim.models.cones), with M(q) computed: its 100-step error fell from 0.198 to 0.0455 at 5 minutes "
+    "mosim.models.cones; its joints' dry friction in the same solve), with M(q) computed: its 100-step error fell "
+    "from 0.198 to 0.0420 at 5 minutes "
     "(docs/benchmarks.md), and its rollout, measured the same day with the new pretrained model (one-off, two "
     "threads): 151 steps/s eager and 342 compiled at batch 1, 9.5k and 1.2k at 256 (0.20x and 0.03x MuJoCo's 47k), "
-    "7.0k eager at 4096 (0.14x MuJoCo's 49k); in training it drew 1.4M samples in 5 minutes against 4.7M before. "
+    "7.0k eager at 4096 (0.14x MuJoCo's 49k; 7.5k with the dry friction rows, a 20-step rollout); in training it "
+    "drew 1.4M samples in 5 minutes against 4.7M before. "
     "For speed over accuracy, train without the solve (`mosim train --no-contact-constraints --no-known-inertia`).")
 """the cost of cheetah-run's contact solve, measured 2026-12-06 against the rows of 2026-11-28, and what made it
 cheaper"""

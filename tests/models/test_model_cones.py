@@ -10,6 +10,7 @@ import torch
 from mosim.models.cones import cone_cost, cone_derivatives, solve_with_cones
 from mosim.systems import make_system
 from mosim.systems.contacts import FloorContacts
+from mosim.systems.limits import LimitConstraints
 
 from test_model_contacts import FLOOR_XML, _as_mujoco, _contact_states, _floor_only, _solver, _step_acceleration
 
@@ -23,9 +24,8 @@ ELLIPTIC_XML = (FLOOR_XML.replace('<option timestep="0.005"/>', '<option timeste
 
 def _converged(model: mujoco.MjModel) -> mujoco.MjModel:
     """``model`` with MuJoCo's solver run to convergence (its default tolerance stops within 1e-4 of the optimum on
-    the Go2's stiff cones), and without the joints' dry friction (not solved here: it stays with the networks)."""
+    the Go2's stiff cones)."""
     model.opt.tolerance, model.opt.iterations = 1e-14, 1000
-    model.opt.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_FRICTIONLOSS)
     return model
 
 
@@ -33,12 +33,14 @@ def _converged(model: mujoco.MjModel) -> mujoco.MjModel:
 def test_elliptic_contact_acceleration_is_mujocos(system: str) -> None:
     """With MuJoCo's M⁻¹ and unconstrained acceleration, the elliptic cones' solve with the limits and the implicit
     damping gives the velocity change of MuJoCo's step: the Go2 (feet of condim 6, impratio 100, the rest condim
-    3) and a robot with contacts of condim 1, 3, 4 and 6, on states with one or several contacts acting."""
+    3, dry friction in its joints) and a robot with contacts of condim 1, 3, 4 and 6, on states with one or several
+    contacts acting, and the Go2's friction rows both holding and slipping."""
     model = _converged(make_system("go2").model if system == "go2" else mujoco.MjModel.from_xml_string(ELLIPTIC_XML))
     solver, limits = _solver(model)
     assert solver.contacts.cone_dims == 6
     checked = several = 0
     dims: set[int] = set()
+    zones: set[int] = set()
     for data in _contact_states(model, 400, seed=1):
         if not _floor_only(model, data):  # its own bodies' contacts are not solved on elliptic cones
             continue
@@ -47,10 +49,15 @@ def test_elliptic_contact_acceleration_is_mujocos(system: str) -> None:
         np.testing.assert_allclose(ours / scale, want / scale, atol=1e-6)
         several += int(data.ncon > 1)
         dims |= {int(c.dim) for c in data.contact[:data.ncon]}
+        friction = data.efc_type[:data.nefc] == int(mujoco.mjtConstraint.mjCNSTR_FRICTION_DOF)
+        zones |= {int(z) for z in data.efc_state[:data.nefc][friction]}
         checked += 1
         if checked == 80:
             break
     assert checked == 80 and several >= 5 and dims >= ({6} if system == "go2" else {1, 3, 4, 6})
+    slipping = {int(mujoco.mjtConstraintState.mjCNSTRSTATE_LINEARNEG), int(mujoco.mjtConstraintState.mjCNSTRSTATE_LINEARPOS)}
+    if system == "go2":
+        assert int(mujoco.mjtConstraintState.mjCNSTRSTATE_QUADRATIC) in zones and zones & slipping
 
 
 def test_elliptic_records_round_trip_and_old_records_are_pyramids() -> None:
@@ -60,6 +67,11 @@ def test_elliptic_records_round_trip_and_old_records_are_pyramids() -> None:
     assert FloorContacts.from_json(contacts.to_json()) == contacts
     old = {k: v for k, v in contacts.to_dict().items() if k not in ("cone", "condim", "spin", "roll")}
     assert FloorContacts.from_dict(old).cone == "pyramidal"
+    limits = LimitConstraints.from_model(model)  # the joints' dry friction: the 12 leg joints
+    assert len(limits.friction_dof) == 12 and set(limits.friction_loss) == {0.2}
+    assert LimitConstraints.from_json(limits.to_json()) == limits
+    old = {k: v for k, v in limits.to_dict().items() if not k.startswith("friction_")}
+    assert LimitConstraints.from_dict(old).friction_dof == ()
 
 
 def _cone_problem(seed: int, n: int = 64, k: int = 3, dims: int = 6) -> tuple[torch.Tensor, ...]:
@@ -103,18 +115,21 @@ def _go2_problem(n: int) -> tuple[torch.Tensor, ...]:
 
 def test_elliptic_solve_gradients_and_early_stop() -> None:
     """The solve's gradient (one Newton step from the solution: the implicit function's) against finite differences
-    in the unconstrained acceleration and M⁻¹ (float64); each state stopping alone equals running every iteration."""
+    in the unconstrained acceleration and M⁻¹ (float64), with the joints' dry friction; each state stopping alone
+    equals running every iteration."""
     model, q, v, minv, a0 = _go2_problem(6)
     solver, _ = _solver(model)
     contacts = solver.contacts(q, v)
     rows = (torch.zeros(1, 0, model.nv, dtype=torch.float64), torch.zeros(1, 0, dtype=torch.float64),
             torch.ones(1, 0, dtype=torch.float64), torch.zeros(1, 0, dtype=torch.bool))
-    every = solve_with_cones(a0, minv, rows, contacts, iterations=40, stop_early=False)
+    friction = solver.friction_rows(v)  # the joints' dry friction too
+    every = solve_with_cones(a0, minv, rows, contacts, iterations=40, stop_early=False, friction=friction)
     assert (every - a0).abs().max() > 1.0  # the forces act
-    torch.testing.assert_close(solve_with_cones(a0, minv, rows, contacts, iterations=40), every, rtol=1e-9, atol=1e-7)
+    torch.testing.assert_close(solve_with_cones(a0, minv, rows, contacts, iterations=40, friction=friction), every,
+                               rtol=1e-9, atol=1e-7)
     chol = torch.linalg.cholesky(minv[:1]).requires_grad_()
     a = a0[:1].clone().requires_grad_()
-    one = [c[:1] for c in contacts]
+    one, dry = [c[:1] for c in contacts], (friction[0], friction[1][:1], *friction[2:])
     assert torch.autograd.gradcheck(
-        lambda a_, c_: solve_with_cones(a_, c_ @ c_.transpose(-1, -2), rows, one, iterations=40),
+        lambda a_, c_: solve_with_cones(a_, c_ @ c_.transpose(-1, -2), rows, one, iterations=40, friction=dry),
         (a, chol), eps=1e-6, atol=1e-4, rtol=1e-3)

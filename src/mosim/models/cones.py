@@ -98,21 +98,28 @@ def cone_derivatives(jar: Tensor, d: Tensor, scale: Tensor, mu: Tensor, active: 
 
 
 def solve_with_cones(a0: Tensor, minv: Tensor, rows: tuple[Tensor, ...], cones: tuple[Tensor, ...],
-                     iterations: int = CONE_ITERATIONS, mass: Tensor | None = None, stop_early: bool = True) -> Tensor:
+                     iterations: int = CONE_ITERATIONS, mass: Tensor | None = None, stop_early: bool = True,
+                     friction: tuple[Tensor, ...] | None = None) -> Tensor:
     """The constrained acceleration ``(..., nv)`` from the unconstrained ``a0``: MuJoCo's primal problem over the
     pushing-only ``rows`` ``(J (..., R, nv), aref, R, active (..., R))`` and the elliptic ``cones``
     (:func:`elliptic_rows`), by Newton's method with a line search, from ``a0``. ``mass``: ``M``, where known (else
     ``minv`` is inverted). ``stop_early``: each state stops once its step is below the tolerance; under
-    ``torch.compile`` every iteration runs."""
+    ``torch.compile`` every iteration runs. ``friction``: the joints' dry friction rows ``(J (..., F, nv), aref (...,
+    F), R (F,), largest force (F,))``, each with MuJoCo's cost ``1/2 jar² / R`` where ``|jar| < R f``, linear beyond
+    (a force of at most ``f`` either way)."""
     work = solve_dtype(a0.dtype)
     mass = torch.cholesky_inverse(torch.linalg.cholesky(minv.to(work))) if mass is None else mass.to(work)
     jac, aref, reg, active = rows
     weight = torch.where(active, 1.0 / reg.to(work), torch.zeros_like(aref, dtype=work))
     cjac, caref, cd, scale, mu, cactive = cones
-    batch = torch.broadcast_shapes(a0.shape[:-1], mass.shape[:-2], jac.shape[:-2], cjac.shape[:-3])
+    if friction is None:
+        friction = (jac.new_zeros(0, jac.shape[-1]), aref.new_zeros(0), aref.new_ones(0), aref.new_zeros(0))
+    fjac, faref, freg, floss = friction
+    batch = torch.broadcast_shapes(a0.shape[:-1], mass.shape[:-2], jac.shape[:-2], cjac.shape[:-3], fjac.shape[:-2])
     flat = math.prod(batch)
     tensors = [(a0, 1), (mass, 2), (jac, 2), (aref, 1), (weight, 1), (active, 1),
-               (cjac, 3), (caref, 2), (cd, 2), (scale, 2), (mu, 1), (cactive, 1)]
+               (cjac, 3), (caref, 2), (cd, 2), (scale, 2), (mu, 1), (cactive, 1),
+               (fjac, 2), (faref, 1), (1.0 / freg, 1), (floss, 1)]
     state = [x.expand(*batch, *x.shape[x.dim() - k:]).reshape(flat, *x.shape[x.dim() - k:]) for x, k in tensors]
     state = [x.to(work) if x.is_floating_point() else x for x in state]
     tol = 1e-10 if work == torch.float64 else 1e-5
@@ -148,7 +155,7 @@ def _iterate(state: list[Tensor], iterations: int, tol: float, early: bool) -> T
 
 def _cone_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, weight: Tensor, active: Tensor,
                cjac: Tensor, caref: Tensor, cd: Tensor, scale: Tensor, mu: Tensor, cactive: Tensor,
-               search: bool = True) -> Tensor:
+               fjac: Tensor, faref: Tensor, fweight: Tensor, floss: Tensor, search: bool = True) -> Tensor:
     """One Newton step from ``a``, with its line search where ``search``: the step taken ``(n, nv)``."""
     n, k, dims, nv = cjac.shape
     cflat = cjac.reshape(n, k * dims, nv)
@@ -157,9 +164,14 @@ def _cone_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, w
     w = torch.where((jar < 0) & active, weight, torch.zeros_like(weight))
     cjar = ((cflat @ a.unsqueeze(-1)).squeeze(-1)).reshape(n, k, dims) - caref
     cgrad, chess = cone_derivatives(cjar, cd, scale, mu, cactive)
-    jt, ct = jac.transpose(-1, -2), cflat.transpose(-1, -2)
-    grad = e + (jt @ (w * jar).unsqueeze(-1)).squeeze(-1) + (ct @ cgrad.reshape(n, k * dims, 1)).squeeze(-1)
-    hessian = mass + jt @ (w.unsqueeze(-1) * jac) + ct @ (chess @ cjac).reshape(n, k * dims, nv)
+    fjar = (fjac @ a.unsqueeze(-1)).squeeze(-1) - faref
+    fw = torch.where(fjar.abs() < floss / fweight, fweight, torch.zeros_like(fweight))  # quadratic, else linear
+    fgrad = torch.where(fw > 0, fw * fjar, floss * fjar.sign())
+    jt, ct, ft = jac.transpose(-1, -2), cflat.transpose(-1, -2), fjac.transpose(-1, -2)
+    grad = (e + (jt @ (w * jar).unsqueeze(-1)).squeeze(-1) + (ct @ cgrad.reshape(n, k * dims, 1)).squeeze(-1)
+            + (ft @ fgrad.unsqueeze(-1)).squeeze(-1))
+    hessian = (mass + jt @ (w.unsqueeze(-1) * jac) + ct @ (chess @ cjac).reshape(n, k * dims, nv)
+               + ft @ (fw.unsqueeze(-1) * fjac))
     direction = -torch.cholesky_solve(grad.unsqueeze(-1), torch.linalg.cholesky(hessian)).squeeze(-1)
     if not search:
         return direction
@@ -173,7 +185,12 @@ def _cone_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, w
     cjd = (cflat @ direction.unsqueeze(-1)).squeeze(-1).reshape(n, k, dims)
     cjar_s = cjar.unsqueeze(1) + steps[:, None, None] * cjd.unsqueeze(1)   # (n, steps, k, dims)
     cone = cone_cost(cjar_s, cd.unsqueeze(1), scale.unsqueeze(1), mu.unsqueeze(1), cactive.unsqueeze(1)).sum(-1)
-    best = (smooth + limit + cone).argmin(-1)
+    fjd = (fjac @ direction.unsqueeze(-1)).squeeze(-1)
+    fjar_s = (fjar.unsqueeze(-2) + steps[:, None] * fjd.unsqueeze(-2)).abs()   # (n, steps, F)
+    bound = (floss / fweight).unsqueeze(-2)
+    dry = torch.where(fjar_s < bound, 0.5 * fweight.unsqueeze(-2) * fjar_s * fjar_s,
+                      floss.unsqueeze(-2) * (fjar_s - 0.5 * bound)).sum(-1)
+    best = (smooth + limit + cone + dry).argmin(-1)
     return steps[best].unsqueeze(-1) * direction
 
 

@@ -352,12 +352,13 @@ class ContactSolver(nn.Module):
                          self.self_rows(kinematics, v))
 
     def solve(self, a0: Tensor, minv: Tensor, rows: tuple[Tensor, ...], contacts: tuple[Tensor, ...],
-              iterations: int, mass: Tensor | None = None) -> Tensor:
+              iterations: int, mass: Tensor | None = None, friction: tuple[Tensor, ...] | None = None) -> Tensor:
         """The acceleration with the pushing-only ``rows`` (the limits') and :meth:`forward`'s ``contacts`` solved
         together from ``a0``: by :func:`~mosim.models.newton.solve_rows` (``iterations`` at most) on pyramids, by
-        :func:`~mosim.models.cones.solve_with_cones` on elliptic cones."""
+        :func:`~mosim.models.cones.solve_with_cones` on elliptic cones, with the joints' dry ``friction`` rows
+        there."""
         if self.cone_dims:
-            return solve_with_cones(a0, minv, rows, contacts, mass=mass)
+            return solve_with_cones(a0, minv, rows, contacts, mass=mass, friction=friction)
         jac, aref, reg, active = join_rows(rows, contacts)
         return solve_rows(a0, minv, jac, aref, reg, active, iterations, mass)
 

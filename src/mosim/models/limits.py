@@ -148,6 +148,9 @@ class LimitSolver(nn.Module):
             value = torch.tensor(getattr(limits, name), dtype=torch.float64).reshape(len(limits), *(
                 (5,) if name == "solimp" else ()))
             self.register_buffer(name, value, persistent=False)
+        self.register_buffer("friction_dof", torch.tensor(limits.friction_dof, dtype=torch.long), persistent=False)
+        for name in ("friction_loss", "friction_reg", "friction_damping"):
+            self.register_buffer(name, torch.tensor(getattr(limits, name), dtype=torch.float64), persistent=False)
 
     def __len__(self) -> int:
         return len(self.limits)
@@ -190,13 +193,22 @@ class LimitSolver(nn.Module):
             if world is not None:
                 contacts = (world[1](contacts[0].flatten(-3, -2)).unflatten(-2, contacts[0].shape[-3:-1])
                             if self.contacts.cone_dims else world[1](contacts[0]), *contacts[1:])
-            acc = self.contacts.solve(a0, minv, rows, contacts, self.newton_iterations, mass)
+            acc = self.contacts.solve(a0, minv, rows, contacts, self.newton_iterations, mass,
+                                      self.friction_rows(v) if self.contacts.cone_dims else None)
         if self.damps or actuators is not None:
             if actuators is not None:  # on the entries MuJoCo's step keeps
                 actuators = actuators * self.actuator_entries.to(actuators.dtype)
             acc = implicitly_damped(acc, minv, damping if self.damps else torch.zeros_like(v[..., 0, None]),
                                     self.limits.timestep, actuators)
         return acc
+
+    def friction_rows(self, v: Tensor) -> tuple[Tensor, ...]:
+        """The joints' dry friction rows at the velocity ``v (..., nv)``: ``J (F, nv)`` (``e_dof``), ``aref (...,
+        F)``, ``R`` and the largest force ``(F,)`` (:class:`LimitConstraints`' ``friction_*``; solved on elliptic
+        cones, :func:`mosim.models.cones.solve_with_cones`)."""
+        unit = torch.nn.functional.one_hot(self.friction_dof, v.shape[-1]).to(v.dtype)
+        aref = -self.friction_damping.to(v.dtype) * v[..., self.friction_dof]
+        return unit, aref, self.friction_reg.to(v.dtype), self.friction_loss.to(v.dtype)
 
     def extra_repr(self) -> str:
         contacts = "" if self.contacts is None else f", newton_iterations={self.newton_iterations}"

@@ -38,10 +38,8 @@ import numpy as np
 from mosim.errors import InvalidInputError
 from mosim.systems.record import JsonRecord
 from mosim.systems.geometry import BOX, CAPSULE, CYLINDER, SHAPES, SPHERE, ContactGeometry
-from mosim.systems.limits import MIN_IMP, MAX_IMP, reference_gains
+from mosim.systems.limits import MIN_IMP, MAX_IMP, MIN_VAL, reference_gains
 
-MIN_VAL = 1e-15
-"""MuJoCo's ``mjMINVAL``"""
 MIN_MU = 1e-5
 """MuJoCo's ``mjMINMU``: the smallest friction coefficient a contact gets"""
 SOLVED_SHAPES = (SPHERE, CAPSULE, BOX, CYLINDER)

@@ -20,7 +20,8 @@ MuJoCo computes them, tested against its ``efc_KBIP``) and round-trips through J
 :mod:`mosim.models.limits` evaluates the constraint in torch with a learned ``M⁻¹``.
 
 Ball joints' cone limits are not covered (no built-in robot has one); a model with them gets the hinge and slide
-limits only.
+limits only. The record also keeps the dofs' dry friction rows (``dof_frictionloss``, :func:`dry_friction`), which
+the elliptic cones' solve adds (:mod:`mosim.models.cones`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from mosim.systems.record import JsonRecord
 
 MIN_IMP, MAX_IMP = 0.0001, 0.9999
 """MuJoCo's ``mjMINIMP`` and ``mjMAXIMP``: the range impedances are clamped to"""
+MIN_VAL = 1e-15
+"""MuJoCo's ``mjMINVAL``"""
 
 _HINGE, _SLIDE = int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE)
 _NO_LIMITS = int(mujoco.mjtDisableBit.mjDSBL_CONSTRAINT) | int(mujoco.mjtDisableBit.mjDSBL_LIMIT)
@@ -91,6 +94,30 @@ def implicit_actuators(model: mujoco.MjModel) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(float(x) for x in row) for row in mask)
 
 
+def dry_friction(model: mujoco.MjModel) -> dict[str, tuple[Any, ...]]:
+    """The fields ``friction_*`` of :class:`LimitConstraints`: MuJoCo's dof friction rows (``mj_instantiateFriction``,
+    ``mj_makeImpedance``); none where the model disables friction loss or constraints, or has none. A free joint's
+    dofs with friction are refused (its rows would need the heading frame's map)."""
+    off = int(mujoco.mjtDisableBit.mjDSBL_CONSTRAINT) | int(mujoco.mjtDisableBit.mjDSBL_FRICTIONLOSS)
+    dofs = [] if model.opt.disableflags & off else [i for i in range(model.nv) if model.dof_frictionloss[i] > 0]
+    free = [i for i in dofs if model.jnt_type[model.dof_jntid[i]] == int(mujoco.mjtJoint.mjJNT_FREE)]
+    if free:
+        raise InvalidInputError(f"the free joint's dofs {free} have dry friction (dof_frictionloss), which is not "
+                                "covered: set it to 0 in the model file")
+    refsafe = not model.opt.disableflags & _NO_REFSAFE
+    loss, reg, damping = [], [], []
+    for i in dofs:
+        d0, dwidth, width, mid, power = (float(x) for x in model.dof_solimp[i])
+        solimp = (min(max(d0, MIN_IMP), MAX_IMP), min(max(dwidth, MIN_IMP), MAX_IMP), max(width, 0.0),
+                  min(max(mid, MIN_IMP), MAX_IMP), max(power, 1.0))
+        imp = solimp[0]  # MuJoCo's impedance at distance 0: the low end
+        loss.append(float(model.dof_frictionloss[i]))
+        reg.append(max(MIN_VAL, (1 - imp) / imp * float(model.dof_invweight0[i])))
+        damping.append(reference_gains(tuple(model.dof_solref[i]), solimp, float(model.opt.timestep), refsafe)[1])
+    return {"friction_dof": tuple(dofs), "friction_loss": tuple(loss), "friction_reg": tuple(reg),
+            "friction_damping": tuple(damping)}
+
+
 @dataclass(frozen=True)
 class LimitConstraints(JsonRecord):
     """The constants of a model's joint-limit constraints, one entry per limited hinge or slide joint."""
@@ -125,10 +152,21 @@ class LimitConstraints(JsonRecord):
     implicit_actuators: tuple[tuple[float, ...], ...] = ()
     """``(nv, nv)``, or empty for none: the entries of the actuators' velocity damping the integrator treats
     implicitly too, 1 or 0 (:func:`implicit_actuators`; empty in records from before it was kept)"""
+    friction_dof: tuple[int, ...] = ()
+    """the dofs with dry friction (``dof_frictionloss > 0``, hinges, slides and balls; empty where the model
+    disables it, and in records from before it was kept): MuJoCo's friction rows ``J = e_dof``, each with a force
+    of at most :attr:`friction_loss` either way, solved on elliptic cones (:mod:`mosim.models.cones`)"""
+    friction_loss: tuple[float, ...] = ()
+    """each friction row's largest force, ``dof_frictionloss``"""
+    friction_reg: tuple[float, ...] = ()
+    """each friction row's ``R = (1 - imp) / imp · dof_invweight0`` (``imp`` of its ``dof_solimp`` at distance 0)"""
+    friction_damping: tuple[float, ...] = ()
+    """each friction row's ``B`` (``aref = -B v_dof``: no position term), from its ``dof_solref``"""
 
     def __post_init__(self) -> None:
         self.check_lengths(len(self.dof), ("qpos", "low", "high", "margin", "stiffness", "damping", "solimp",
                                            "invweight0"))
+        self.check_lengths(len(self.friction_dof), ("friction_loss", "friction_reg", "friction_damping"))
 
     def __len__(self) -> int:
         return len(self.dof)
@@ -153,7 +191,7 @@ class LimitConstraints(JsonRecord):
         return cls(*(tuple(c) for c in columns), qpos0=tuple(float(x) for x in model.qpos0),  # type: ignore[arg-type]
                    implicit_damping=implicit_damping(model), timestep=float(model.opt.timestep),
                    dof_invweight0=tuple(float(x) for x in model.dof_invweight0),
-                   implicit_actuators=implicit_actuators(model))
+                   implicit_actuators=implicit_actuators(model), **dry_friction(model))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LimitConstraints:
@@ -163,7 +201,9 @@ class LimitConstraints(JsonRecord):
                        tuple(tuple(map(float, s)) for s in d["solimp"]),  # type: ignore[misc]
                        tuple(map(float, d["invweight0"])), tuple(map(float, d["qpos0"])),
                        tuple(map(float, d["implicit_damping"])), float(d["timestep"]),
-                       tuple(map(float, d.get("dof_invweight0", ()))), tuple(tuple(map(float, r)) for r in d.get("implicit_actuators", ())))
+                       tuple(map(float, d.get("dof_invweight0", ()))), tuple(tuple(map(float, r)) for r in d.get("implicit_actuators", ())),
+                       tuple(map(int, d.get("friction_dof", ()))),
+                       *(tuple(map(float, d.get(k, ()))) for k in ("friction_loss", "friction_reg", "friction_damping")))
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidInputError(f"not a limit-constraints record: {e!r}") from None
 
