@@ -12,7 +12,8 @@ jar_0``, ``U_j = mu_j jar_j`` (``mu`` the regularized cone's friction, ``mu_j`` 
 
 The cost is smooth but not quadratic in the middle zone, so each Newton step is followed by a line search (the step
 scaled by ``1, 1/2, ..., 1/64`` or not taken, the cheapest kept); the Hessian is the cost's own, ``Jᵀ H_c J`` per
-contact (MuJoCo's cone Hessian). Pushing-only rows (the joint limits') join as in :mod:`mosim.models.newton`.
+contact (MuJoCo's cone Hessian). Pushing-only rows (the joint limits') join as in :mod:`mosim.models.newton`, and
+the joints' dry friction rows with MuJoCo's cost for them: quadratic near zero, linear beyond (a bounded force).
 """
 
 from __future__ import annotations
