@@ -75,27 +75,35 @@ def cone_cost(jar: Tensor, d: Tensor, scale: Tensor, mu: Tensor, active: Tensor)
     return torch.where(active, cost, torch.zeros_like(cost))
 
 
-def cone_derivatives(jar: Tensor, d: Tensor, scale: Tensor, mu: Tensor, active: Tensor) -> tuple[Tensor, Tensor]:
-    """The gradient ``(..., k, dims)`` and Hessian ``(..., k, dims, dims)`` of :func:`cone_cost` in ``jar``."""
+def cone_derivatives(jar: Tensor, d: Tensor, scale: Tensor, mu: Tensor, active: Tensor) -> tuple[Tensor, ...]:
+    """The gradient ``(..., k, dims)`` of :func:`cone_cost` in ``jar`` and its Hessian in parts: ``H = diag(w) + a p
+    pᵀ - b r rᵀ`` for each contact, from ``w``, ``p``, ``r (..., k, dims)`` and ``a``, ``b (..., k)`` (in the middle
+    zone, with ``U = S jar``, ``g = N - mu T``, ``û`` the tangential unit vector: ``Dm`` times ``(S ∇g)(S ∇g)ᵀ`` plus
+    ``c (S² - (S û)(S û)ᵀ)`` on the tangential rows, ``c = -g mu / T >= 0``; in the bottom zone ``diag(D)``), so
+    that ``Jᵀ H J`` is a weighted sum of the rows' outer products (:func:`dense_hessian` makes ``H`` itself)."""
     u = jar * scale
     n, ut = u[..., 0], u[..., 1:]
     t = ut.norm(dim=-1)
     bottom = active & (mu * n + t <= 0)
     middle = active & ~bottom & (n < mu * t) & (t > 0)
-    dm = d[..., 0] / (mu * mu * (1 + mu * mu))
+    dm = torch.where(middle, d[..., 0] / (mu * mu * (1 + mu * mu)), torch.zeros_like(n))
     g = n - mu * t                                                           # < 0 in the middle zone
     unit = ut / t.clamp_min(MIN_VAL).unsqueeze(-1)
-    dg = torch.cat((torch.ones_like(n).unsqueeze(-1), -mu.unsqueeze(-1) * unit), -1)      # d g / d U
-    eye = torch.eye(ut.shape[-1], dtype=u.dtype, device=u.device)
-    curve = -(mu / t.clamp_min(MIN_VAL))[..., None, None] * (eye - unit.unsqueeze(-1) * unit.unsqueeze(-2))
-    hess_u = dg.unsqueeze(-1) * dg.unsqueeze(-2)
-    hess_u = hess_u + torch.nn.functional.pad(g[..., None, None] * curve, (1, 0, 1, 0))  # PSD: g < 0, curve <= 0
-    grad_mid = (dm * g).unsqueeze(-1) * dg * scale
-    hess_mid = dm[..., None, None] * hess_u * scale.unsqueeze(-1) * scale.unsqueeze(-2)
-    grad = torch.where(middle[..., None], grad_mid, torch.where(bottom[..., None], d * jar, torch.zeros_like(jar)))
-    hess = torch.where(middle[..., None, None], hess_mid,
-                       torch.where(bottom[..., None, None], torch.diag_embed(d), torch.zeros_like(hess_mid)))
-    return grad, hess
+    p = torch.cat((torch.ones_like(n).unsqueeze(-1), -mu.unsqueeze(-1) * unit), -1) * scale  # S ∇g
+    c = dm * (-g * mu / t.clamp_min(MIN_VAL))
+    r = torch.nn.functional.pad(unit, (1, 0)) * scale
+    tangential = torch.nn.functional.pad(scale[..., 1:] ** 2, (1, 0))
+    grad = torch.where(middle[..., None], (dm * g).unsqueeze(-1) * p,
+                       torch.where(bottom[..., None], d * jar, torch.zeros_like(jar)))
+    weight = torch.where(middle[..., None], c.unsqueeze(-1) * tangential,
+                         torch.where(bottom[..., None], d, torch.zeros_like(d)))
+    return grad, weight, p, dm, r, c
+
+
+def dense_hessian(weight: Tensor, p: Tensor, a: Tensor, r: Tensor, b: Tensor) -> Tensor:
+    """``diag(w) + a p pᵀ - b r rᵀ`` ``(..., k, dims, dims)`` of :func:`cone_derivatives`' parts."""
+    return (torch.diag_embed(weight) + a[..., None, None] * p.unsqueeze(-1) * p.unsqueeze(-2)
+            - b[..., None, None] * r.unsqueeze(-1) * r.unsqueeze(-2))
 
 
 def solve_with_cones(a0: Tensor, minv: Tensor, rows: tuple[Tensor, ...], cones: tuple[Tensor, ...],
@@ -164,15 +172,19 @@ def _cone_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, w
     jar = (jac @ a.unsqueeze(-1)).squeeze(-1) - aref
     w = torch.where((jar < 0) & active, weight, torch.zeros_like(weight))
     cjar = ((cflat @ a.unsqueeze(-1)).squeeze(-1)).reshape(n, k, dims) - caref
-    cgrad, chess = cone_derivatives(cjar, cd, scale, mu, cactive)
+    cgrad, cw, p, pw, r, rw = cone_derivatives(cjar, cd, scale, mu, cactive)
     fjar = (fjac @ a.unsqueeze(-1)).squeeze(-1) - faref
     fw = torch.where(fjar.abs() < floss / fweight, fweight, torch.zeros_like(fweight))  # quadratic, else linear
     fgrad = torch.where(fw > 0, fw * fjar, floss * fjar.sign())
+    # every term of the Hessian a weighted outer product of a row: the limits', the cones' and the friction's rows,
+    # and each cone's Jᵀp and Jᵀr (its two rank-one parts)
+    jp, jr = (p.unsqueeze(-1) * cjac).sum(-2), (r.unsqueeze(-1) * cjac).sum(-2)   # (n, k, nv)
     jt, ct, ft = jac.transpose(-1, -2), cflat.transpose(-1, -2), fjac.transpose(-1, -2)
     grad = (e + (jt @ (w * jar).unsqueeze(-1)).squeeze(-1) + (ct @ cgrad.reshape(n, k * dims, 1)).squeeze(-1)
             + (ft @ fgrad.unsqueeze(-1)).squeeze(-1))
-    hessian = (mass + jt @ (w.unsqueeze(-1) * jac) + ct @ (chess @ cjac).reshape(n, k * dims, nv)
-               + ft @ (fw.unsqueeze(-1) * fjac))
+    hessian = (mass + jt @ (w.unsqueeze(-1) * jac) + ct @ (cw.reshape(n, k * dims, 1) * cflat)
+               + ft @ (fw.unsqueeze(-1) * fjac) + jp.transpose(-1, -2) @ (pw.unsqueeze(-1) * jp)
+               - jr.transpose(-1, -2) @ (rw.unsqueeze(-1) * jr))
     direction = -torch.cholesky_solve(grad.unsqueeze(-1), torch.linalg.cholesky(hessian)).squeeze(-1)
     if not search:
         return direction
@@ -195,4 +207,4 @@ def _cone_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, w
     return steps[best].unsqueeze(-1) * direction
 
 
-__all__ = ["CONE_ITERATIONS", "cone_cost", "cone_derivatives", "elliptic_rows", "solve_with_cones"]
+__all__ = ["CONE_ITERATIONS", "cone_cost", "cone_derivatives", "dense_hessian", "elliptic_rows", "solve_with_cones"]
