@@ -116,7 +116,8 @@ PRESETS: dict[str, Preset] = {
     # The Go2's floor contacts solved on MuJoCo's elliptic cones (its feet's condim 6: spin and rolling rows too;
     # mosim.models.cones) with its limits and its joints' dry friction, M(q) computed (2026-12-07, 5 min: H=100 0.0420
     # against 0.198 for the preset before; docs/benchmarks.md). Its own bodies' contacts (boxes and cylinders, in 17%
-    # of its states) stay with the networks
+    # of its states) stay with the networks. With its bias forces computed too (ModelConfig.known_bias, 5 min, beside
+    # the humanoid's run) 0.0423 [0.038, 0.047], the same (its median window 0.014 against 0.020), so it stays off
     "go2": Preset(model_preset("medium", n_correctors=2, contact_features=True, contact_constraints=True,
                                known_inertia=True, self_contacts=False), schedule="end_to_end", lr=2e-3),
     # The Panda's joint limits and floor contacts solved, its actuators' forces known and M(q) computed (2026-12-07,
@@ -127,15 +128,22 @@ PRESETS: dict[str, Preset] = {
     # its states, 78% of the squared one-step error left) 0.0232 [0.021, 0.025], 0.0254 without the actuators' forces
     # as features. Its fingers' contacts with each other (boxes) stay with the networks (self_contacts=False).
     # At twice the learning rate 0.0194 [0.018, 0.021] against 0.0232 [0.021, 0.025] (side by side)
+    # Its Coriolis, centrifugal and gravity forces computed from the model file too (ModelConfig.known_bias,
+    # mosim.models.bias; 2026-12-07, 5 min, one core each, side by side: `mosim train --data data/panda-random.h5
+    # --preset panda [--known-bias]`): H=100 0.0069 [0.0063, 0.0075] against 0.0141 [0.0130, 0.0151], on 3.5M samples
+    # against 5.5M (the bias's forward-mode pass costs a step 1.6x)
     "panda": Preset(model_preset("medium", n_correctors=1, actuator_features=True, limit_constraints=True,
-                                 known_inertia=True, contact_constraints=True, self_contacts=False),
+                                 known_inertia=True, known_bias=True, contact_constraints=True, self_contacts=False),
                     schedule="end_to_end", lr=2e-3),
     # The humanoid's floor contacts and its own bodies' (frictionless) contacts solved, with its limits, M(q) computed
     # (2026-12-07, 5 min, one core each; results/accuracy.md, group "humanoid-contacts"): H=100 4.68 [4.52, 4.86]
     # against 8.39 [8.19, 8.62] for the preset before (5.69 with the floor's alone); 0.036 against 0.92 at 3 steps.
     # At twice the learning rate 3.85 [3.71, 4.00], against 4.69 with one corrector at 1e-3 (side by side)
-    "humanoid": Preset(model_preset("medium", n_correctors=3, contact_constraints=True, known_inertia=True),
-                       schedule="end_to_end", lr=2e-3),
+    # Its Coriolis, centrifugal and gravity forces computed too (ModelConfig.known_bias; 2026-12-07, 5 min, one core,
+    # beside the Go2's run: `mosim train --data data/humanoid-walk-random.h5 --preset humanoid --known-bias`): H=100
+    # 0.419 [0.388, 0.450], 7.7e-5 at 3 steps, against the benchmark's 3.90 for the preset before
+    "humanoid": Preset(model_preset("medium", n_correctors=3, contact_constraints=True, known_inertia=True,
+                                    known_bias=True), schedule="end_to_end", lr=2e-3),
     "tiny": Preset(model_preset("tiny"), budget_min=0.5, batch_size=128, val_every_steps=50),
     # For robots of one's own (docs/adding-a-robot.md): the model sizes alone, nothing read from a MuJoCo model
     # beyond the joint layout, any model step. small: staged as the small systems' presets; medium: end to end as the

@@ -74,6 +74,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--known-inertia", action=argparse.BooleanOptionalAction, default=None,
                    help="structured: M(q) is MuJoCo's, computed from the model file's body masses and inertias, not "
                         "learned; the networks learn the forces (default: the preset's)")
+    p.add_argument("--known-bias", action=argparse.BooleanOptionalAction, default=None,
+                   help="structured, with --known-inertia and the actuation known: the Coriolis, centrifugal and "
+                        "gravity forces are MuJoCo's, computed from the model file, not learned (default: the preset's)")
     p.add_argument("--contact-slots", type=int, default=None,
                    help="with --contact-constraints: solve the N candidate contact points nearest the floor (0: all)")
     p.add_argument("--known-actuation", action=argparse.BooleanOptionalAction, default=None,
@@ -154,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
                                     "self_contacts": args.self_contacts,
                                     "inertia_start": args.inertia_start,
                                     "known_inertia": args.known_inertia,
+                                    "known_bias": args.known_bias,
                                     "contact_features": args.contact_features,
                                     "actuator_features": args.actuator_features,
                                     "heading_frame": args.heading_frame, "action_hidden": args.action_hidden,
@@ -180,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
                              limit_constraints=model.limit_constraints, known_actuation=model.known_actuation,
                              contact_constraints=model.contact_constraints, contact_slots=model.contact_slots,
                              self_contacts=model.self_contacts, inertia_start=model.inertia_start,
-                             known_inertia=model.known_inertia)
+                             known_inertia=model.known_inertia, known_bias=model.known_bias)
     preset = replace(preset, model=replace(model, **model_over), **over)
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
                               compile=args.compile, init_from=args.init_from,

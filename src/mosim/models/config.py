@@ -28,7 +28,7 @@ the normalized one-step state change (:class:`~mosim.models.delta.PlainDeltaMode
 ``ensemble`` (PETS / MBPO, :class:`~mosim.baselines.ensemble.EnsembleModel`, :attr:`ModelConfig.ensemble`)."""
 BASELINE_KINDS = ("rssm", "ensemble")
 STRUCTURE_ONLY = {"limit_constraints": False, "known_actuation": False, "contact_constraints": False,
-                  "inertia_start": "identity", "known_inertia": False}
+                  "inertia_start": "identity", "known_inertia": False, "known_bias": False}
 """``ModelConfig`` fields that only the structured model has, turned off: for the other kinds made from a preset"""
 
 
@@ -103,6 +103,11 @@ class ModelConfig:
     networks learn the forces ``b(q, v)`` (and ``tau(a)`` where the actuation is not known), scaled by the
     diagonal of ``M⁻¹`` at the reference pose. Needs the spec's contact geometry and
     :class:`~mosim.systems.inertia.BodyInertias` (training adds them, and the checkpoint keeps them)"""
+    known_bias: bool = False
+    """structured, with :attr:`known_inertia` and the actuators' force known (:attr:`uses_known_actuation`): the
+    Coriolis, centrifugal and gravity forces ``qfrc_bias`` are MuJoCo's too, computed from the same kinematics and
+    inertias (:mod:`mosim.models.bias`), so that the force network ``b(q, v)`` learns only what the model file does
+    not say (passive forces, what the solve leaves out)"""
     contact_slots: int = 0
     """with :attr:`contact_constraints`: how many of the candidate contact points (a sphere's centre, a capsule's two
     ends, a box's corners, a cylinder's rim points) nearest the floor are solved at a step, ``0`` for every one that
@@ -177,13 +182,18 @@ class ModelConfig:
         if self.known_inertia and self.inertia_start != "identity":
             raise InvalidInputError("known_inertia computes M(q), so it has no start: drop inertia_start="
                                     f"{self.inertia_start!r} (mosim train without --inertia-start) or known_inertia")
+        if self.known_bias and not (self.known_inertia and self.uses_known_actuation):
+            raise InvalidInputError("known_bias adds MuJoCo's bias forces to the actuators' known force with M(q) "
+                                    "computed: it needs known_inertia and the actuation known (known_actuation, "
+                                    "limit_constraints or contact_constraints; mosim train --known-inertia "
+                                    "--known-actuation), or drop known_bias")
         if self.contact_slots < 0:
             raise InvalidInputError(f"ModelConfig.contact_slots must be >= 0 (0: all), got {self.contact_slots}")
-        for name in ("limit_constraints", "known_actuation", "contact_constraints", "known_inertia"):
+        for name in ("limit_constraints", "known_actuation", "contact_constraints", "known_inertia", "known_bias"):
             if not getattr(self, name):
                 continue
             flag = "--no-" + name.replace("_", "-")
-            if self.force_sees_action and name != "known_inertia":
+            if self.force_sees_action and name not in ("known_inertia", "known_bias"):
                 raise InvalidInputError(f"{name} takes the actuators' force as known, in place of tau(a): drop "
                                         f"force_sees_action (mosim train without --force-sees-action) or {name}")
             if self.kind != "structured":

@@ -18,12 +18,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from mosim.models.bias import bias_forces
 from mosim.models.contact import ContactFeatures, _apply, _compose
 from mosim.models.contacts import body_jacobians
 from mosim.models.newton import solve_dtype
 from mosim.models.quaternion import quat_to_rotmat
 from mosim.systems.geometry import ContactGeometry
 from mosim.systems.inertia import BodyInertias
+from mosim.systems.layout import JointLayout
 
 
 def mass_matrix(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], nv: int,
@@ -61,8 +63,9 @@ class KnownInertia(nn.Module):
         frame = torch.tensor(inertias.frame, dtype=f64).reshape(-1, 4)
         self.register_buffer("inertia_rot", quat_to_rotmat(frame), persistent=False)
         self.register_buffer("armature", torch.tensor(inertias.armature, dtype=f64), persistent=False)
+        self.register_buffer("gravity", torch.tensor(inertias.gravity, dtype=f64), persistent=False)
 
-    _NAMES = ("mass", "com", "moments", "inertia_rot", "armature")
+    _NAMES = ("mass", "com", "moments", "inertia_rot", "armature", "gravity")
 
     def constants(self, dtype: torch.dtype) -> dict[str, Tensor]:
         consts = dict(self.kinematics.constants(dtype))
@@ -90,6 +93,10 @@ class KnownInertia(nn.Module):
         work = solve_dtype(q.dtype)
         mass = mass_matrix(q.to(work), self.geometry, self.constants(work), self.nv, kinematics)
         return mass.to(q.dtype), torch.cholesky_inverse(torch.linalg.cholesky(mass)).to(q.dtype)
+
+    def bias(self, q: Tensor, v: Tensor, layout: JointLayout) -> Tensor:
+        """MuJoCo's ``qfrc_bias (..., nv)`` at ``q (..., nq)``, ``v (..., nv)``: :func:`mosim.models.bias.bias_forces`."""
+        return bias_forces(q, v, layout, self.geometry, self.constants(q.dtype), self.nv)
 
     def extra_repr(self) -> str:
         return f"bodies={self.inertias.n_bodies}, nv={self.nv}"

@@ -205,6 +205,9 @@ class NeuralSimulator(DynamicsModel):
             solver = self.limit_solver
             if solver is not None and solver.contacts is not None and solve_dtype(q.dtype) == q.dtype:
                 kinematics = self.known_inertia.jacobians(q)  # once for M and the contacts
+            if self.config.known_bias:  # Coriolis, centrifugal and gravity forces: MuJoCo's
+                assert force is not None
+                force = force - self.features.to_heading(q, self.known_inertia.bias(q, v, self.spec.layout)) * scale
             mass_raw, minv_raw = self._known_inertia(q, kinematics)
             minv_n = minv_raw / scale.unsqueeze(-1) / scale
             y = (minv_n @ self.predictor.generalized_force(p, w, u, force).unsqueeze(-1)).squeeze(-1)

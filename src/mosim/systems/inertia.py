@@ -42,6 +42,9 @@ class BodyInertias(JsonRecord):
     """every dof's armature (``dof_armature``), added to ``M``'s diagonal"""
     qpos0: tuple[float, ...]
     """the reference configuration (MuJoCo's ``qpos0``), where a model takes the scale of its forces"""
+    gravity: tuple[float, float, float] = (0.0, 0.0, -9.81)
+    """MuJoCo's ``opt.gravity`` (zero where the model disables gravity): what the bias forces hold up against
+    (:mod:`mosim.models.bias`); records from before it was kept get MuJoCo's default"""
 
     def __post_init__(self) -> None:
         self.check_lengths(len(self.mass), ("com", "frame", "moments"))
@@ -65,7 +68,9 @@ class BodyInertias(JsonRecord):
                    com=tuple(vec(m.body_ipos[b]) for b in bodies),  # type: ignore[misc]
                    frame=tuple(vec(m.body_iquat[b]) for b in bodies),  # type: ignore[misc]
                    moments=tuple(vec(m.body_inertia[b]) for b in bodies),  # type: ignore[misc]
-                   armature=vec(m.dof_armature), qpos0=vec(m.qpos0))
+                   armature=vec(m.dof_armature), qpos0=vec(m.qpos0),
+                   gravity=(0.0, 0.0, 0.0) if m.opt.disableflags & int(mujoco.mjtDisableBit.mjDSBL_GRAVITY)
+                   else vec(m.opt.gravity))  # type: ignore[arg-type]
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BodyInertias:
@@ -74,7 +79,8 @@ class BodyInertias(JsonRecord):
                        com=tuple(tuple(map(float, x)) for x in d["com"]),  # type: ignore[misc]
                        frame=tuple(tuple(map(float, x)) for x in d["frame"]),  # type: ignore[misc]
                        moments=tuple(tuple(map(float, x)) for x in d["moments"]),  # type: ignore[misc]
-                       armature=tuple(map(float, d["armature"])), qpos0=tuple(map(float, d["qpos0"])))
+                       armature=tuple(map(float, d["armature"])), qpos0=tuple(map(float, d["qpos0"])),
+                       gravity=tuple(map(float, d.get("gravity", (0.0, 0.0, -9.81)))))  # type: ignore[arg-type]
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidInputError(f"not a body-inertias record: {e!r}") from None
 

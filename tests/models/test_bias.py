@@ -1,0 +1,70 @@
+"""MuJoCo's bias forces (Coriolis, centrifugal, gravity) computed from the kinematics and inertias, against mj_rne."""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+import pytest
+import torch
+
+from mosim.errors import InvalidInputError
+from mosim.models import ModelConfig
+from mosim.models.bias import bias_forces
+from mosim.models.inertia import KnownInertia
+from mosim.systems import BodyInertias, ContactGeometry, make_system
+
+
+def _states(model: mujoco.MjModel, n: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
+    """``n`` random states (positions about ``qpos0``, quaternions made unit) and MuJoCo's ``qfrc_bias`` there."""
+    rng = np.random.default_rng(seed)
+    data = mujoco.MjData(model)
+    rows = []
+    for _ in range(n):
+        data.qpos[:] = model.qpos0 + rng.normal(size=model.nq) * 0.3
+        mujoco.mj_normalizeQuat(model, data.qpos)
+        data.qvel[:] = rng.normal(size=model.nv) * 2.0
+        mujoco.mj_forward(model, data)
+        rows.append((data.qpos.copy(), data.qvel.copy(), data.qfrc_bias.copy()))
+    return tuple(torch.tensor(np.stack(x)) for x in zip(*rows))
+
+
+def _known(system: str) -> tuple[mujoco.MjModel, KnownInertia, object]:
+    s = make_system(system)
+    inertia = KnownInertia(ContactGeometry.from_model(s.model), BodyInertias.from_model(s.model), s.model.nv).double()
+    return s.model, inertia, s.spec().layout
+
+
+@pytest.mark.parametrize("system", ["panda", "go2", "humanoid-walk", "cheetah-run", "acrobot-swingup"])
+def test_bias_forces_are_mujocos(system: str) -> None:
+    """Hinges, slides, a free joint (go2, humanoid): MuJoCo's qfrc_bias to rounding, at random states."""
+    model, inertia, layout = _known(system)
+    q, v, want = _states(model, 16)
+    got = inertia.bias(q, v, layout)
+    torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10 * (1 + want.abs().max().item()))
+
+
+def test_gravity_is_read_and_old_records_get_mujocos_default() -> None:
+    model = make_system("cheetah-run").model
+    assert BodyInertias.from_model(model).gravity == tuple(float(g) for g in model.opt.gravity)
+    model.opt.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_GRAVITY)
+    record = BodyInertias.from_model(model)
+    assert record.gravity == (0.0, 0.0, 0.0) and BodyInertias.from_json(record.to_json()) == record
+    old = {k: v for k, v in record.to_dict().items() if k != "gravity"}
+    assert BodyInertias.from_dict(old).gravity == (0.0, 0.0, -9.81)
+
+
+def test_bias_gradients() -> None:
+    """Reverse-mode gradients through the forward-mode J̇ v, against finite differences (float64)."""
+    model, inertia, layout = _known("acrobot-swingup")
+    q, v, _ = _states(model, 2, seed=1)
+    consts = inertia.constants(torch.float64)
+    assert torch.autograd.gradcheck(lambda q_, v_: bias_forces(q_, v_, layout, inertia.geometry, consts, model.nv),
+                                    (q.requires_grad_(), v.requires_grad_()))
+
+
+def test_known_bias_needs_the_inertia_and_the_actuation_known() -> None:
+    with pytest.raises(InvalidInputError, match="known_bias"):
+        ModelConfig(known_bias=True, contact_constraints=True)
+    with pytest.raises(InvalidInputError, match="known_bias"):
+        ModelConfig(known_bias=True, known_inertia=True)
+    assert ModelConfig(known_bias=True, known_inertia=True, known_actuation=True).known_bias
