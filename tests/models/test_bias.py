@@ -41,6 +41,8 @@ def test_bias_forces_are_mujocos(system: str) -> None:
     q, v, want = _states(model, 16)
     got = inertia.bias(q, v, layout)
     torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10 * (1 + want.abs().max().item()))
+    torch.testing.assert_close(inertia.float().bias(q[0].float(), v[0].float(), layout), want[0].float(),
+                               rtol=1e-4, atol=1e-4 * (1 + want.abs().max().item()))  # unbatched, float32
 
 
 def test_gravity_is_read_and_old_records_get_mujocos_default() -> None:

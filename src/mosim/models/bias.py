@@ -42,6 +42,9 @@ def bias_forces(q: Tensor, v: Tensor, layout: JointLayout, geometry: ContactGeom
                 nv: int) -> Tensor:
     """``qfrc_bias (..., nv)`` at the state ``q (..., nq)``, ``v (..., nv)`` (``consts``:
     :meth:`~mosim.models.inertia.KnownInertia.constants`, with ``gravity``)."""
+    if q.dim() == 1:  # forward-mode differentiation of an unbatched state's kinematics mixed dtypes: one of a batch
+        return bias_forces(q.unsqueeze(0), v.unsqueeze(0), layout, geometry, consts, nv).squeeze(0)
+
     def moved(h: Tensor) -> tuple[Tensor, Tensor]:
         _, _, _, vc, w = _point_velocities(integrate_positions(layout, q, v, h), v, geometry, consts, nv)
         return vc, w
