@@ -131,7 +131,8 @@ PRESETS: dict[str, Preset] = {
     # Its Coriolis, centrifugal and gravity forces computed from the model file too (ModelConfig.known_bias,
     # mosim.models.bias; 2026-12-07, 5 min, one core each, side by side: `mosim train --data data/panda-random.h5
     # --preset panda [--known-bias]`): H=100 0.0069 [0.0063, 0.0075] against 0.0141 [0.0130, 0.0151], on 3.5M samples
-    # against 5.5M (the bias's forward-mode pass costs a step 1.6x)
+    # against 5.5M (with the bias from forward-mode differentiation of the kinematics, since replaced by the cheaper
+    # Newton-Euler pass)
     "panda": Preset(model_preset("medium", n_correctors=1, actuator_features=True, limit_constraints=True,
                                  known_inertia=True, known_bias=True, contact_constraints=True, self_contacts=False),
                     schedule="end_to_end", lr=2e-3),

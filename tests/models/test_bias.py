@@ -13,6 +13,8 @@ from mosim.models.bias import bias_forces
 from mosim.models.inertia import KnownInertia
 from mosim.systems import BodyInertias, ContactGeometry, make_system
 
+from model_helpers import ZOO_XML
+
 
 def _states(model: mujoco.MjModel, n: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
     """``n`` random states (positions about ``qpos0``, quaternions made unit) and MuJoCo's ``qfrc_bias`` there."""
@@ -28,20 +30,20 @@ def _states(model: mujoco.MjModel, n: int, seed: int = 0) -> tuple[torch.Tensor,
     return tuple(torch.tensor(np.stack(x)) for x in zip(*rows))
 
 
-def _known(system: str) -> tuple[mujoco.MjModel, KnownInertia, object]:
-    s = make_system(system)
-    inertia = KnownInertia(ContactGeometry.from_model(s.model), BodyInertias.from_model(s.model), s.model.nv).double()
-    return s.model, inertia, s.spec().layout
+def _known(system: str) -> tuple[mujoco.MjModel, KnownInertia]:
+    model = mujoco.MjModel.from_xml_string(ZOO_XML) if system == "zoo" else make_system(system).model
+    return model, KnownInertia(ContactGeometry.from_model(model), BodyInertias.from_model(model), model.nv).double()
 
 
-@pytest.mark.parametrize("system", ["panda", "go2", "humanoid-walk", "cheetah-run", "acrobot-swingup"])
+@pytest.mark.parametrize("system", ["panda", "go2", "humanoid-walk", "cheetah-run", "acrobot-swingup", "zoo"])
 def test_bias_forces_are_mujocos(system: str) -> None:
-    """Hinges, slides, a free joint (go2, humanoid): MuJoCo's qfrc_bias to rounding, at random states."""
-    model, inertia, layout = _known(system)
+    """Hinges, slides, a free joint (go2, humanoid), and free, ball, hinge and slide joints in one robot (zoo): MuJoCo's qfrc_bias to rounding, at random states, also of one
+    unbatched state in float32."""
+    model, inertia = _known(system)
     q, v, want = _states(model, 16)
-    got = inertia.bias(q, v, layout)
+    got = inertia.bias(q, v)
     torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10 * (1 + want.abs().max().item()))
-    torch.testing.assert_close(inertia.float().bias(q[0].float(), v[0].float(), layout), want[0].float(),
+    torch.testing.assert_close(inertia.float().bias(q[0].float(), v[0].float()), want[0].float(),
                                rtol=1e-4, atol=1e-4 * (1 + want.abs().max().item()))  # unbatched, float32
 
 
@@ -56,11 +58,11 @@ def test_gravity_is_read_and_old_records_get_mujocos_default() -> None:
 
 
 def test_bias_gradients() -> None:
-    """Reverse-mode gradients through the forward-mode J̇ v, against finite differences (float64)."""
-    model, inertia, layout = _known("acrobot-swingup")
+    """Gradients in the state against finite differences (float64)."""
+    model, inertia = _known("acrobot-swingup")
     q, v, _ = _states(model, 2, seed=1)
     consts = inertia.constants(torch.float64)
-    assert torch.autograd.gradcheck(lambda q_, v_: bias_forces(q_, v_, layout, inertia.geometry, consts, model.nv),
+    assert torch.autograd.gradcheck(lambda q_, v_: bias_forces(q_, v_, inertia.geometry, consts, model.nv),
                                     (q.requires_grad_(), v.requires_grad_()))
 
 

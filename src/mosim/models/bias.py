@@ -2,17 +2,17 @@
 the robot's rigid bodies, computed from its kinematics and its bodies' masses and inertias (as ``M(q)`` is,
 :mod:`mosim.models.inertia`), for models that take them as known instead of learning them.
 
-For each body, with its centre of mass's Jacobian ``J_c`` and its angular one ``J_w`` (:func:`~mosim.models.contacts.
-body_jacobians`), mass ``m`` and world inertia ``I``, at zero joint acceleration its centre accelerates by ``J̇_c v``
-and it turns with ``ω = J_w v`` and ``ω̇ = J̇_w v``; Newton's and Euler's equations give the force each needs,
-and the joints' share of them is
+The recursive Newton-Euler algorithm's forward pass at zero joint acceleration, in world coordinates: each body's
+spatial velocity ``V = (ω, v0)`` (``v0`` the velocity of its point at the world's origin) is its parent's plus its
+joints' ``S v`` (``S`` the dofs' columns of :func:`~mosim.models.contacts.body_jacobians`), and its acceleration
+adds ``Ṡ v = V x S v``, ``V`` the velocity before that joint (a free joint's translation first, then its turn); the
+world accelerates against gravity, so every body's acceleration includes it. Newton's and Euler's equations give the
+force each body needs, and the joints' share of them is
 
-    qfrc_bias = sum over bodies of  J_cᵀ m (J̇_c v - gravity) + J_wᵀ (I ω̇ + ω x I ω).
+    qfrc_bias = sum over bodies of  J_cᵀ m a_c + J_wᵀ (I α + ω x I ω),
 
-``J̇ v`` is the derivative of ``J(q) v`` along the motion: forward-mode differentiation of the kinematics at ``q``
-moved by ``v`` for a time ``h`` (:func:`~mosim.integrators.positions.integrate_positions`, MuJoCo's
-``mj_integratePos``, so free and ball joints move as MuJoCo's do), at ``h = 0``. Tested against ``mj_rne``'s
-``qfrc_bias`` (tests/models/test_bias.py).
+``J_c`` the Jacobian of the body's centre of mass, ``a_c`` that centre's acceleration, ``I`` the body's inertia in
+the world frame. Tested against ``mj_rne``'s ``qfrc_bias`` (tests/models/test_bias.py).
 """
 
 from __future__ import annotations
@@ -20,47 +20,61 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from mosim.integrators.positions import integrate_positions
 from mosim.models.contact import _apply, _compose
 from mosim.models.contacts import body_jacobians
 from mosim.systems.geometry import ContactGeometry
-from mosim.systems.layout import JointLayout
+from mosim.systems.layout import BALL, FREE, HINGE, SLIDE
+
+DOFS = {FREE: 6, BALL: 3, HINGE: 1, SLIDE: 1}
+"""dofs per joint type"""
 
 
-def _point_velocities(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor],
-                      nv: int) -> tuple[Tensor, ...]:
-    """Each body's centre-of-mass Jacobian ``(..., nb, 3, nv)``, angular Jacobian and inertia frame ``(..., nb, 3,
-    3)`` at ``q``, and the velocities ``J_c v``, ``J_w v (..., nb, 3)`` they give ``v``."""
-    pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv)
-    com = pos + _apply(rot, consts["com"])
-    jc = lin + torch.linalg.cross(ang, com.unsqueeze(-1).expand_as(ang), dim=-2)
-    vv = v.unsqueeze(-2).unsqueeze(-1)                                          # (..., 1, nv, 1)
-    return jc, ang, _compose(rot, consts["inertia_rot"]), (jc @ vv).squeeze(-1), (ang @ vv).squeeze(-1)
-
-
-def bias_forces(q: Tensor, v: Tensor, layout: JointLayout, geometry: ContactGeometry, consts: dict[str, Tensor],
-                nv: int) -> Tensor:
+def bias_forces(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], nv: int,
+                kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
     """``qfrc_bias (..., nv)`` at the state ``q (..., nq)``, ``v (..., nv)`` (``consts``:
-    :meth:`~mosim.models.inertia.KnownInertia.constants`, with ``gravity``)."""
-    if q.dim() == 1:  # forward-mode differentiation of an unbatched state's kinematics mixed dtypes: one of a batch
-        return bias_forces(q.unsqueeze(0), v.unsqueeze(0), layout, geometry, consts, nv).squeeze(0)
-
-    def moved(h: Tensor) -> tuple[Tensor, Tensor]:
-        _, _, _, vc, w = _point_velocities(integrate_positions(layout, q, v, h), v, geometry, consts, nv)
-        return vc, w
-
-    jc, jw, frame, vc, w = _point_velocities(q, v, geometry, consts, nv)
-    h = q.new_zeros(())
-    _, (acc, dw) = torch.func.jvp(moved, (h,), (torch.ones_like(h),))        # J̇_c v, J̇_w v
-    moments = consts["moments"]
+    :meth:`~mosim.models.inertia.KnownInertia.constants`, with ``gravity``; ``kinematics``:
+    :func:`~mosim.models.contacts.body_jacobians` of ``q``, where already computed)."""
+    pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv) if kinematics is None else kinematics
+    zero = q.new_zeros((*q.shape[:-1], 3))
+    spin: list[Tensor] = []                                                      # each body's ω, v0, α, a0
+    drift: list[Tensor] = []
+    turn: list[Tensor] = []
+    pull: list[Tensor] = []
+    for b, parent in enumerate(geometry.body_parent):
+        if parent < 0:  # the world: at rest, accelerating against gravity (gravity then acts on every body)
+            w, v0, al, a0 = zero, zero, zero, -consts["gravity"].expand_as(zero)
+        else:
+            w, v0, al, a0 = spin[parent], drift[parent], turn[parent], pull[parent]
+        for j in geometry.body_joints[b]:
+            first, n = geometry.joint_qvel[j], DOFS[geometry.joint_type[j]]
+            # a free joint moves its body's origin, then turns it about that origin: two parts
+            for part in ((first, 3), (first + 3, 3)) if geometry.joint_type[j] == FREE else ((first, n),):
+                k = slice(part[0], part[0] + part[1])
+                sw = (ang[..., b, :, k] * v[..., None, k]).sum(-1)               # the part's spatial velocity S v
+                sl = (lin[..., b, :, k] * v[..., None, k]).sum(-1)
+                al, a0 = al + _cross(w, sw), a0 + _cross(w, sl) + _cross(v0, sw)  # Ṡ v = V x S v
+                w, v0 = w + sw, v0 + sl
+        spin.append(w)
+        drift.append(v0)
+        turn.append(al)
+        pull.append(a0)
+    w, v0, al, a0 = (torch.stack(x, -2) for x in (spin, drift, turn, pull))      # (..., nb, 3)
+    com = pos + _apply(rot, consts["com"])
+    acc = a0 + _cross(al, com) + _cross(w, v0 + _cross(w, com))                 # of each centre of mass
+    frame = _compose(rot, consts["inertia_rot"])
 
     def inertia(x: Tensor) -> Tensor:                                          # I x, I = F diag(moments) Fᵀ
-        return _apply(frame, moments * _apply(frame.transpose(-1, -2), x))
+        return _apply(frame, consts["moments"] * _apply(frame.transpose(-1, -2), x))
 
-    force = consts["mass"][:, None] * (acc - consts["gravity"])               # (..., nb, 3)
-    torque = inertia(dw) + torch.linalg.cross(w, inertia(w), dim=-1)
+    force = consts["mass"][:, None] * acc
+    torque = inertia(al) + _cross(w, inertia(w))
+    jc = lin + torch.linalg.cross(ang, com.unsqueeze(-1).expand_as(ang), dim=-2)
     return ((jc.transpose(-1, -2) @ force.unsqueeze(-1)).squeeze(-1).sum(-2)
-            + (jw.transpose(-1, -2) @ torque.unsqueeze(-1)).squeeze(-1).sum(-2))
+            + (ang.transpose(-1, -2) @ torque.unsqueeze(-1)).squeeze(-1).sum(-2))
+
+
+def _cross(a: Tensor, b: Tensor) -> Tensor:
+    return torch.linalg.cross(a, b, dim=-1)
 
 
 __all__ = ["bias_forces"]

@@ -25,7 +25,6 @@ from mosim.models.newton import solve_dtype
 from mosim.models.quaternion import quat_to_rotmat
 from mosim.systems.geometry import ContactGeometry
 from mosim.systems.inertia import BodyInertias
-from mosim.systems.layout import JointLayout
 
 
 def mass_matrix(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], nv: int,
@@ -94,9 +93,10 @@ class KnownInertia(nn.Module):
         mass = mass_matrix(q.to(work), self.geometry, self.constants(work), self.nv, kinematics)
         return mass.to(q.dtype), torch.cholesky_inverse(torch.linalg.cholesky(mass)).to(q.dtype)
 
-    def bias(self, q: Tensor, v: Tensor, layout: JointLayout) -> Tensor:
-        """MuJoCo's ``qfrc_bias (..., nv)`` at ``q (..., nq)``, ``v (..., nv)``: :func:`mosim.models.bias.bias_forces`."""
-        return bias_forces(q, v, layout, self.geometry, self.constants(q.dtype), self.nv)
+    def bias(self, q: Tensor, v: Tensor, kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
+        """MuJoCo's ``qfrc_bias (..., nv)`` at ``q (..., nq)``, ``v (..., nv)`` (MuJoCo's frame; ``kinematics``:
+        :meth:`jacobians` of ``q``, where already computed): :func:`mosim.models.bias.bias_forces`."""
+        return bias_forces(q, v, self.geometry, self.constants(q.dtype), self.nv, kinematics)
 
     def extra_repr(self) -> str:
         return f"bodies={self.inertias.n_bodies}, nv={self.nv}"

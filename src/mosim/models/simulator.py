@@ -207,7 +207,7 @@ class NeuralSimulator(DynamicsModel):
                 kinematics = self.known_inertia.jacobians(q)  # once for M and the contacts
             if self.config.known_bias:  # Coriolis, centrifugal and gravity forces: MuJoCo's
                 assert force is not None
-                force = force - self.features.to_heading(q, self.known_inertia.bias(q, v, self.spec.layout)) * scale
+                force = force - self.features.to_heading(q, self.known_inertia.bias(q, v, kinematics)) * scale
             mass_raw, minv_raw = self._known_inertia(q, kinematics)
             minv_n = minv_raw / scale.unsqueeze(-1) / scale
             y = (minv_n @ self.predictor.generalized_force(p, w, u, force).unsqueeze(-1)).squeeze(-1)
