@@ -107,8 +107,11 @@ PRESETS: dict[str, Preset] = {
     # Its geoms could touch one another (19 pairs) but never do in its data (no step of its 30 test episodes), and
     # solving those pairs cost its batch-4096 rollout 1.4x eager and 1.7x compiled (2026-12-07, results/model_speed.md):
     # left to the networks (self_contacts=False), unlike hopper's
+    # Its bias forces computed too (ModelConfig.known_bias; 2026-12-07, 5 min, one core, beside another run): H=100
+    # 0.0408 [0.035, 0.047] and 4.4e-6 at 3 steps, against the benchmark's 0.0643 and 2.4e-4, on 7.7M samples
     "cheetah": Preset(model_preset("medium", n_correctors=1, contact_features=True, contact_constraints=True,
-                                   known_inertia=True, self_contacts=False), schedule="end_to_end", lr=2e-3),
+                                   known_inertia=True, known_bias=True, self_contacts=False), schedule="end_to_end",
+                      lr=2e-3),
     # Hopper the same (2026-12-06, 5 min, one core each, side by side, "known-inertia"): 0.165 [0.147, 0.186] at
     # H=100 against the preset before's 0.241 [0.219, 0.265]
     "hopper": Preset(model_preset("medium", n_correctors=2, contact_features=True, contact_constraints=True,
