@@ -114,8 +114,10 @@ PRESETS: dict[str, Preset] = {
                       lr=2e-3),
     # Hopper the same (2026-12-06, 5 min, one core each, side by side, "known-inertia"): 0.165 [0.147, 0.186] at
     # H=100 against the preset before's 0.241 [0.219, 0.265]
+    # Its bias forces computed too (ModelConfig.known_bias; 2026-12-07, 5 min, one core, beside another run): H=100
+    # 0.0146 [0.0099, 0.0218] against the benchmark's 0.0426
     "hopper": Preset(model_preset("medium", n_correctors=2, contact_features=True, contact_constraints=True,
-                                  known_inertia=True), schedule="end_to_end", lr=2e-3),
+                                  known_inertia=True, known_bias=True), schedule="end_to_end", lr=2e-3),
     # The Go2's floor contacts solved on MuJoCo's elliptic cones (its feet's condim 6: spin and rolling rows too;
     # mosim.models.cones) with its limits and its joints' dry friction, M(q) computed (2026-12-07, 5 min: H=100 0.0420
     # against 0.198 for the preset before; docs/benchmarks.md). Its own bodies' contacts (boxes and cylinders, in 17%
