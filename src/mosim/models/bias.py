@@ -20,8 +20,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from mosim.models.contact import _apply, _compose
+from mosim.models.contact import _apply
 from mosim.models.contacts import body_jacobians
+from mosim.models.inertia import centres
 from mosim.systems.geometry import ContactGeometry
 from mosim.systems.layout import BALL, FREE, HINGE, SLIDE
 
@@ -31,7 +32,7 @@ DOFS = {FREE: 6, BALL: 3, HINGE: 1, SLIDE: 1}
 
 def bias_forces(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], nv: int,
                 kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
-    """``qfrc_bias (..., nv)`` at the state ``q (..., nq)``, ``v (..., nv)`` (``consts``:
+    """``qfrc_bias (..., nv)`` at the state ``q (..., nq)``, ``v (..., nv)`` (MuJoCo's frame; ``consts``:
     :meth:`~mosim.models.inertia.KnownInertia.constants`, with ``gravity``; ``kinematics``:
     :func:`~mosim.models.contacts.body_jacobians` of ``q``, where already computed)."""
     pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv) if kinematics is None else kinematics
@@ -59,16 +60,14 @@ def bias_forces(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[st
         turn.append(al)
         pull.append(a0)
     w, v0, al, a0 = (torch.stack(x, -2) for x in (spin, drift, turn, pull))      # (..., nb, 3)
-    com = pos + _apply(rot, consts["com"])
+    com, jc, frame = centres(pos, rot, ang, lin, consts)
     acc = a0 + _cross(al, com) + _cross(w, v0 + _cross(w, com))                 # of each centre of mass
-    frame = _compose(rot, consts["inertia_rot"])
 
     def inertia(x: Tensor) -> Tensor:                                          # I x, I = F diag(moments) Fᵀ
         return _apply(frame, consts["moments"] * _apply(frame.transpose(-1, -2), x))
 
     force = consts["mass"][:, None] * acc
     torque = inertia(al) + _cross(w, inertia(w))
-    jc = lin + torch.linalg.cross(ang, com.unsqueeze(-1).expand_as(ang), dim=-2)
     return ((jc.transpose(-1, -2) @ force.unsqueeze(-1)).squeeze(-1).sum(-2)
             + (ang.transpose(-1, -2) @ torque.unsqueeze(-1)).squeeze(-1).sum(-2))
 

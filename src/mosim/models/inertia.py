@@ -18,7 +18,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from mosim.models.bias import bias_forces
 from mosim.models.contact import ContactFeatures, _apply, _compose
 from mosim.models.contacts import body_jacobians
 from mosim.models.newton import solve_dtype
@@ -27,14 +26,21 @@ from mosim.systems.geometry import ContactGeometry
 from mosim.systems.inertia import BodyInertias
 
 
+def centres(pos: Tensor, rot: Tensor, ang: Tensor, lin: Tensor,
+            consts: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+    """Each body's centre of mass ``(..., nb, 3)``, its Jacobian ``(..., nb, 3, nv)`` and the frame of its principal
+    axes ``(..., nb, 3, 3)``, from :func:`~mosim.models.contacts.body_jacobians`' kinematics."""
+    com = pos + _apply(rot, consts["com"])
+    jc = lin + torch.linalg.cross(ang, com.unsqueeze(-1).expand_as(ang), dim=-2)
+    return com, jc, _compose(rot, consts["inertia_rot"])
+
+
 def mass_matrix(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], nv: int,
                 kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
     """``M(q) (..., nv, nv)`` at the state ``q (..., nq)`` (``consts``: :meth:`KnownInertia.constants`;
     ``kinematics``: :func:`~mosim.models.contacts.body_jacobians` of ``q``, where already computed)."""
     pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv) if kinematics is None else kinematics
-    com = pos + _apply(rot, consts["com"])                                     # (..., nb, 3)
-    jc = lin + torch.linalg.cross(ang, com.unsqueeze(-1).expand_as(ang), dim=-2)  # (..., nb, 3, nv)
-    frame = _compose(rot, consts["inertia_rot"])                               # (..., nb, 3, 3)
+    com, jc, frame = centres(pos, rot, ang, lin, consts)
     jw = frame.transpose(-1, -2) @ ang                                         # angular Jacobian, principal axes
     # M = Aᵀ A, A the bodies' rows sqrt(m) Jc and sqrt(I) Jw stacked: one product of (6 nb, nv) per state
     rows = torch.cat((consts["mass"][:, None, None].sqrt() * jc, consts["moments"][..., None].sqrt() * jw), -2)
@@ -92,11 +98,6 @@ class KnownInertia(nn.Module):
         work = solve_dtype(q.dtype)
         mass = mass_matrix(q.to(work), self.geometry, self.constants(work), self.nv, kinematics)
         return mass.to(q.dtype), torch.cholesky_inverse(torch.linalg.cholesky(mass)).to(q.dtype)
-
-    def bias(self, q: Tensor, v: Tensor, kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
-        """MuJoCo's ``qfrc_bias (..., nv)`` at ``q (..., nq)``, ``v (..., nv)`` (MuJoCo's frame; ``kinematics``:
-        :meth:`jacobians` of ``q``, where already computed): :func:`mosim.models.bias.bias_forces`."""
-        return bias_forces(q, v, self.geometry, self.constants(q.dtype), self.nv, kinematics)
 
     def extra_repr(self) -> str:
         return f"bodies={self.inertias.n_bodies}, nv={self.nv}"

@@ -26,6 +26,7 @@ from mosim.errors import InvalidInputError
 from mosim.integrators import INTEGRATORS
 from mosim.integrators import step as integrate_step
 from mosim.models.base import DynamicsModel
+from mosim.models.bias import bias_forces
 from mosim.models.actuation import ActuatorForces
 from mosim.models.config import PRESETS, ModelConfig, model_preset
 from mosim.models.corrector import Corrector
@@ -207,7 +208,9 @@ class NeuralSimulator(DynamicsModel):
                 kinematics = self.known_inertia.jacobians(q)  # once for M and the contacts
             if self.config.known_bias:  # Coriolis, centrifugal and gravity forces: MuJoCo's
                 assert force is not None
-                force = force - self.features.to_heading(q, self.known_inertia.bias(q, v, kinematics)) * scale
+                ki = self.known_inertia
+                bias = bias_forces(q, v, ki.geometry, ki.constants(q.dtype), ki.nv, kinematics)
+                force = force - self.features.to_heading(q, bias) * scale
             mass_raw, minv_raw = self._known_inertia(q, kinematics)
             minv_n = minv_raw / scale.unsqueeze(-1) / scale
             y = (minv_n @ self.predictor.generalized_force(p, w, u, force).unsqueeze(-1)).squeeze(-1)
