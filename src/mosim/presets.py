@@ -67,7 +67,13 @@ PRESETS: dict[str, Preset] = {
     # at 5 minutes; 7.5e-5 and 5.8e-5 at 20 minutes, against the plateau rule's 1.0e-4 (results/accuracy.md,
     # group "share"); the prediction benchmark's 5-minute row, retrained with it, 6.7e-5 (7.5e-5 before). On reacher
     # the two rules tied at 5 minutes; its preset keeps the plateau rule.
-    "acrobot": Preset(model_preset("small", n_correctors=1, integrator="constant_acceleration"), min_stage_share=1.0),
+    # Since 2026-12-07 its mechanics are all computed from the model file (the motors' force, M(q), the bias forces:
+    # ModelConfig.known_actuation, known_inertia, known_bias) and it integrates by RK4 as its data were made: 5 min,
+    # one core each, side by side (`mosim train --data data/acrobot-swingup-random.h5 --preset acrobot
+    # --known-actuation --known-inertia --known-bias [--integrator rk4]`): H=100 1.24e-6 [8.6e-7, 1.7e-6] with RK4,
+    # 3.5e-5 with the held acceleration, against the benchmark's 6.7e-5 for the preset before
+    "acrobot": Preset(model_preset("small", n_correctors=1, known_actuation=True, known_inertia=True, known_bias=True),
+                      min_stage_share=1.0),
     # cartpole too: its cart's rail is a limited slide (RK4 data: no implicit damping); 5 min, side by side: 2.9e-5
     # at H=100 against 1.8e-4 without (group "constraint")
     "cartpole": Preset(model_preset("small", n_correctors=1, limit_constraints=True)),
