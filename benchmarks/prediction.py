@@ -185,7 +185,8 @@ windows, with a 95% bootstrap interval over windows. Lower is better; the best H
   reacher and cartpole the joint limits; on cheetah, hopper and the humanoid the joint limits and the floor contacts
   (on hopper and the humanoid the contacts between the robot's own bodies too), on go2 the same on its elliptic
   friction cones, on panda with its implicitfast step's servo damping, solved as MuJoCo solves them, and `M(q)`
-  computed from the model file on those five, the Coriolis, centrifugal and gravity forces too on all but go2). So mosim reads what the robot's MuJoCo model says of its
+  computed from the model file on those five, the Coriolis, centrifugal and gravity forces too on all but go2; on
+  acrobot the motors' force, `M(q)` and the bias forces computed, as it has no limits or contacts). So mosim reads what the robot's MuJoCo model says of its
   mechanics (masses and inertias, contact and limit parameters, actuator gains) where its preset asks, and the
   baselines see the (q, v, a) trajectories alone: a gray-box model against black-box ones. `plain`: a
   normalized ResNet on (q, v, a) predicting the state change, one-step loss, the same training loop. `ensemble`: MBPO's probabilistic
