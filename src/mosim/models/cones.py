@@ -12,8 +12,9 @@ jar_0``, ``U_j = mu_j jar_j`` (``mu`` the regularized cone's friction, ``mu_j`` 
 
 The cost is smooth but not quadratic in the middle zone, so each Newton step is followed by a line search (the step
 scaled by each of :data:`STEPS` or not taken, the cheapest kept); the Hessian is the cost's own, ``Jᵀ H_c J`` per
-contact (MuJoCo's cone Hessian, assembled from its parts: :func:`cone_derivatives`). Pushing-only rows (the joint limits') join as in :mod:`mosim.models.newton`, and
-the joints' dry friction rows with MuJoCo's cost for them: quadratic near zero, linear beyond (a bounded force).
+contact (MuJoCo's cone Hessian, assembled from its parts: :func:`cone_derivatives`). Pushing-only rows (the joint
+limits') join as in :mod:`mosim.models.newton`, and the joints' dry friction rows with MuJoCo's cost for them:
+quadratic near zero, linear beyond (a bounded force).
 """
 
 from __future__ import annotations
@@ -64,16 +65,23 @@ def elliptic_rows(jac: Tensor, ang: Tensor, frame: Tensor, dist: Tensor, v: Tens
     return rows, aref, d, scale, mu, dist < params["margin"]
 
 
+def _zones(jar: Tensor, scale: Tensor, mu: Tensor, active: Tensor) -> tuple[Tensor, ...]:
+    """The cone's coordinates at ``jar``: ``N (..., k)``, the tangential ``U_1.. (..., k, dims - 1)`` and ``T``, and
+    which acting contacts are in the bottom zone and in the middle one (the others exert no force)."""
+    u = jar * scale
+    n, ut = u[..., 0], u[..., 1:]
+    t = ut.norm(dim=-1)
+    bottom = active & (mu * n + t <= 0)
+    return n, ut, t, bottom, active & ~bottom & (n < mu * t)
+
+
 def cone_cost(jar: Tensor, d: Tensor, scale: Tensor, mu: Tensor, active: Tensor) -> Tensor:
     """Each contact's cost ``(..., k)`` at ``jar (..., k, dims)`` (module docstring; arguments as
     :func:`elliptic_rows` gives them)."""
-    u = jar * scale
-    n, t = u[..., 0], u[..., 1:].norm(dim=-1)
-    bottom = 0.5 * (d * jar * jar).sum(-1)
+    n, _, t, bottom, middle = _zones(jar, scale, mu, active)
     dm = d[..., 0] / (mu * mu * (1 + mu * mu))
-    middle = 0.5 * dm * (n - mu * t) ** 2
-    cost = torch.where(mu * n + t <= 0, bottom, torch.where(n >= mu * t, torch.zeros_like(bottom), middle))
-    return torch.where(active, cost, torch.zeros_like(cost))
+    cost = torch.where(middle, 0.5 * dm * (n - mu * t) ** 2, torch.zeros_like(n))
+    return torch.where(bottom, 0.5 * (d * jar * jar).sum(-1), cost)
 
 
 def cone_derivatives(jar: Tensor, d: Tensor, scale: Tensor, mu: Tensor, active: Tensor) -> tuple[Tensor, ...]:
@@ -82,11 +90,8 @@ def cone_derivatives(jar: Tensor, d: Tensor, scale: Tensor, mu: Tensor, active: 
     zone, with ``U = S jar``, ``g = N - mu T``, ``û`` the tangential unit vector: ``Dm`` times ``(S ∇g)(S ∇g)ᵀ`` plus
     ``c (S² - (S û)(S û)ᵀ)`` on the tangential rows, ``c = -g mu / T >= 0``; in the bottom zone ``diag(D)``), so
     that ``Jᵀ H J`` is a weighted sum of the rows' outer products (:func:`dense_hessian` makes ``H`` itself)."""
-    u = jar * scale
-    n, ut = u[..., 0], u[..., 1:]
-    t = ut.norm(dim=-1)
-    bottom = active & (mu * n + t <= 0)
-    middle = active & ~bottom & (n < mu * t) & (t > 0)
+    n, ut, t, bottom, middle = _zones(jar, scale, mu, active)
+    middle = middle & (t > 0)
     dm = torch.where(middle, d[..., 0] / (mu * mu * (1 + mu * mu)), torch.zeros_like(n))
     g = n - mu * t                                                           # < 0 in the middle zone
     unit = ut / t.clamp_min(MIN_VAL).unsqueeze(-1)

@@ -38,7 +38,7 @@ import numpy as np
 from mosim.errors import InvalidInputError
 from mosim.systems.record import JsonRecord
 from mosim.systems.geometry import BOX, CAPSULE, CYLINDER, SHAPES, SPHERE, ContactGeometry
-from mosim.systems.limits import MIN_IMP, MAX_IMP, MIN_VAL, reference_gains
+from mosim.systems.limits import MIN_VAL, clamp_solimp, reference_gains
 
 MIN_MU = 1e-5
 """MuJoCo's ``mjMINMU``: the smallest friction coefficient a contact gets"""
@@ -61,8 +61,8 @@ def make_frame(normal: tuple[float, float, float]) -> tuple[tuple[float, float, 
 
 def mix_parameters(m: mujoco.MjModel, g1: int, g2: int) -> dict[str, Any]:
     """The parameters of a contact between geoms ``g1`` and ``g2``, mixed as MuJoCo's ``mj_contactParam`` mixes
-    them: ``condim``, ``friction`` (tangential; ``spin`` and ``roll`` the torsional and rolling ones), ``solref``, ``solimp`` and ``margin`` (the distance below which the
-    constraint acts: the geoms' margins added)."""
+    them: ``condim``, ``friction`` (tangential; ``spin`` and ``roll`` the torsional and rolling ones), ``solref``,
+    ``solimp`` and ``margin`` (the distance below which the constraint acts: the geoms' margins added)."""
     margin = float(m.geom_margin[g1]) + float(m.geom_margin[g2])
     p1, p2 = int(m.geom_priority[g1]), int(m.geom_priority[g2])
     if p1 != p2:
@@ -92,9 +92,7 @@ def mix_parameters(m: mujoco.MjModel, g1: int, g2: int) -> dict[str, Any]:
 def contact_reference(m: mujoco.MjModel, mixed: dict[str, Any]) -> tuple[tuple[float, ...], float, float]:
     """A contact's ``solimp`` clamped as MuJoCo clamps it, and the ``K`` and ``B`` of its reference acceleration,
     from the parameters :func:`mix_parameters` mixed."""
-    d0, dwidth, width, mid, power = mixed["solimp"]
-    solimp = (min(max(d0, MIN_IMP), MAX_IMP), min(max(dwidth, MIN_IMP), MAX_IMP), max(width, 0.0),
-              min(max(mid, MIN_IMP), MAX_IMP), max(power, 1.0))
+    solimp = clamp_solimp(mixed["solimp"])
     k, b = reference_gains(mixed["solref"], solimp, float(m.opt.timestep), not m.opt.disableflags & _NO_REFSAFE)
     return solimp, k, b
 

@@ -45,6 +45,14 @@ _NO_LIMITS = int(mujoco.mjtDisableBit.mjDSBL_CONSTRAINT) | int(mujoco.mjtDisable
 _NO_REFSAFE = int(mujoco.mjtDisableBit.mjDSBL_REFSAFE)
 
 
+def clamp_solimp(solimp: Any) -> tuple[float, float, float, float, float]:
+    """A ``solimp`` ``(d0, dwidth, width, midpoint, power)`` clamped as MuJoCo clamps it: the impedances and the
+    midpoint to the impedance range, the width to ``>= 0``, the power to ``>= 1``."""
+    d0, dwidth, width, mid, power = (float(x) for x in solimp)
+    return (min(max(d0, MIN_IMP), MAX_IMP), min(max(dwidth, MIN_IMP), MAX_IMP), max(width, 0.0),
+            min(max(mid, MIN_IMP), MAX_IMP), max(power, 1.0))
+
+
 def reference_gains(solref: tuple[float, float], solimp: tuple[float, ...], timestep: float,
                     refsafe: bool = True) -> tuple[float, float]:
     """``(K, B)`` of a constraint, as MuJoCo's ``getsolparam`` derives them from ``solref`` and ``solimp``.
@@ -107,9 +115,7 @@ def dry_friction(model: mujoco.MjModel) -> dict[str, tuple[Any, ...]]:
     refsafe = not model.opt.disableflags & _NO_REFSAFE
     loss, reg, damping = [], [], []
     for i in dofs:
-        d0, dwidth, width, mid, power = (float(x) for x in model.dof_solimp[i])
-        solimp = (min(max(d0, MIN_IMP), MAX_IMP), min(max(dwidth, MIN_IMP), MAX_IMP), max(width, 0.0),
-                  min(max(mid, MIN_IMP), MAX_IMP), max(power, 1.0))
+        solimp = clamp_solimp(model.dof_solimp[i])
         imp = solimp[0]  # MuJoCo's impedance at distance 0: the low end
         loss.append(float(model.dof_frictionloss[i]))
         reg.append(max(MIN_VAL, (1 - imp) / imp * float(model.dof_invweight0[i])))
@@ -180,9 +186,7 @@ class LimitConstraints(JsonRecord):
             for j in range(model.njnt):
                 if not model.jnt_limited[j] or model.jnt_type[j] not in (_HINGE, _SLIDE):
                     continue
-                d0, dwidth, width, mid, power = (float(x) for x in model.jnt_solimp[j])
-                solimp = (min(max(d0, MIN_IMP), MAX_IMP), min(max(dwidth, MIN_IMP), MAX_IMP), max(width, 0.0),
-                          min(max(mid, MIN_IMP), MAX_IMP), max(power, 1.0))
+                solimp = clamp_solimp(model.jnt_solimp[j])
                 k, b = reference_gains(tuple(model.jnt_solref[j]), solimp, float(model.opt.timestep), refsafe)
                 dof = int(model.jnt_dofadr[j])
                 rows.append((int(model.jnt_qposadr[j]), dof, float(model.jnt_range[j, 0]), float(model.jnt_range[j, 1]),
