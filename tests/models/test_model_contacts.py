@@ -140,12 +140,11 @@ def test_contact_acceleration_is_mujocos(system: str) -> None:
 
 def test_panda_floor_contacts_are_mujocos() -> None:
     """The Panda's boxes, capsules and cylinders on the floor, with its limits and its implicitfast servos: MuJoCo's
-    step (its fingers' equality constraint off; states where the fingers touch each other left out)."""
+    step, with its fingers' equality constraint (states where the fingers touch each other left out)."""
     model = make_system("panda").model
-    model.opt.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_EQUALITY)
     solver, limits = _solver(model)
     actuators = ActuatorForces(Actuation.from_model(model)).double()
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(3)  # a seed whose fingers stay apart often enough
     data = mujoco.MjData(model)
     shapes: set[int] = set()
     checked = 0

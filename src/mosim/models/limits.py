@@ -30,14 +30,14 @@ MuJoCo's units, and ``R`` uses MuJoCo's ``invweight0`` as it is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
 
-from mosim.models.newton import ITERATIONS, solve_dtype
-from mosim.systems.limits import LimitConstraints
+from mosim.models.newton import ITERATIONS, join_rows, solve_dtype, solve_rows
+from mosim.systems.limits import MIN_VAL, LimitConstraints
 
 if TYPE_CHECKING:
     from mosim.models.contacts import ContactSolver
@@ -114,6 +114,35 @@ def limit_rows(q: Tensor, v: Tensor, diag0: Tensor, qpos_index: Tensor, dof_inde
     return sign.unsqueeze(-1) * unit, aref, reg, active
 
 
+def equality_rows(q: Tensor, v: Tensor, qpos_index: Tensor, dof_index: Tensor, ref: Tensor, poly: Tensor,
+                  stiffness: Tensor, damping: Tensor, solimp: Tensor, diag: Tensor,
+                  nv: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The joint equalities as pushing-only row pairs: ``J (..., 2E, nv)``, ``aref``, ``R`` and whether each acts
+    (all do) ``(..., 2E)``, the ``E`` rows ``(J, aref)`` then their opposites.
+
+    An equality row is two-sided: MuJoCo's primal cost keeps ``1/2 (J a - aref)² / R`` whatever its sign. The
+    solves take pushing-only rows, whose cost is that quadratic where ``J a < aref`` and zero elsewhere; so each
+    equality goes in as two of them, ``(J, aref)`` and ``(-J, -aref)``: exactly one pushes at any ``a`` off the
+    row's optimum, and the two costs sum to the equality's. Nothing in the solves changes, for one more row.
+
+    ``qpos_index``, ``dof_index`` ``(E, 2)`` (the second ``-1`` for none), ``ref (E, 2)``, ``poly (E, 5)``,
+    ``solimp (E, 5)``, the rest ``(E,)``: :class:`~mosim.systems.limits.LimitConstraints`' ``equality_*``."""
+    second = qpos_index[:, 1] >= 0
+    x1 = q[..., qpos_index[:, 0]] - ref[:, 0]
+    d = torch.where(second, q[..., qpos_index[:, 1].clamp_min(0)] - ref[:, 1], torch.zeros_like(x1))
+    c0, c1, c2, c3, c4 = poly.unbind(-1)
+    pos = x1 - c0 - d * (c1 + d * (c2 + d * (c3 + d * c4)))
+    slope = torch.where(second, c1 + d * (2 * c2 + d * (3 * c3 + d * 4 * c4)), torch.zeros_like(x1))
+    unit = torch.nn.functional.one_hot(dof_index.clamp_min(0), nv).to(q.dtype)       # (E, 2, nv)
+    jac = unit[:, 0] - slope.unsqueeze(-1) * unit[:, 1]                             # (..., E, nv)
+    vel = (jac @ v.unsqueeze(-1)).squeeze(-1)
+    imp = impedance(pos, solimp)
+    aref = -damping * vel - stiffness * imp * pos
+    reg = ((1 - imp) / imp * diag).clamp_min(MIN_VAL)
+    return (torch.cat((jac, -jac), -2), torch.cat((aref, -aref), -1), torch.cat((reg, reg), -1),
+            torch.ones_like(torch.cat((aref, aref), -1), dtype=torch.bool))
+
+
 def implicitly_damped(acc: Tensor, minv: Tensor, damping: Tensor, timestep: float,
                       actuators: Tensor | None = None) -> Tensor:
     """``(I + h M⁻¹ D)⁻¹ acc``: the acceleration MuJoCo's Euler step integrates, ``(M + h D)⁻¹ M acc``, for
@@ -133,6 +162,8 @@ class LimitSolver(nn.Module):
     and cast with the model; the checkpoint keeps the :class:`LimitConstraints` itself, in the spec)."""
 
     _NAMES = ("low", "high", "margin", "stiffness", "damping", "solimp")
+    _EQUALITY = (("equality_ref", 2), ("equality_poly", 5), ("equality_stiffness", 0), ("equality_damping", 0),
+                 ("equality_solimp", 5), ("equality_diag", 0))
 
     def __init__(self, limits: LimitConstraints, sweeps: int = 4, contacts: ContactSolver | None = None,
                  newton_iterations: int = ITERATIONS) -> None:
@@ -151,6 +182,13 @@ class LimitSolver(nn.Module):
         self.register_buffer("friction_dof", torch.tensor(limits.friction_dof, dtype=torch.long), persistent=False)
         for name in ("friction_loss", "friction_reg", "friction_damping"):
             self.register_buffer(name, torch.tensor(getattr(limits, name), dtype=torch.float64), persistent=False)
+        n = limits.n_equalities
+        for name in ("equality_qpos", "equality_dof"):
+            self.register_buffer(name, torch.tensor(getattr(limits, name), dtype=torch.long).reshape(n, 2),
+                                 persistent=False)
+        for name, width in self._EQUALITY:
+            value = torch.tensor(getattr(limits, name), dtype=torch.float64)
+            self.register_buffer(name, value.reshape(n, width) if width else value, persistent=False)
 
     def __len__(self) -> int:
         return len(self.limits)
@@ -184,11 +222,13 @@ class LimitSolver(nn.Module):
         if self.damps:
             a0 = a_net - (minv @ (damping * v).unsqueeze(-1)).squeeze(-1)
         diag0 = self.invweight0.to(q.dtype)  # MuJoCo's scale of R: the model's M is in MuJoCo's units
-        if self.contacts is None:
+        if self.contacts is None and not self.equality_dof.numel():
             acc = limit_acceleration(q, v, a0, minv, diag0, self.qpos_index, self.dof_index, *consts,
                                      sweeps=self.sweeps)
+        elif self.contacts is None:  # the limits' rows and the equalities' together, by Newton's method
+            acc = solve_rows(a0, minv, *self.rows(q, v, diag0, consts), self.newton_iterations, mass)
         else:  # the limits' rows and the contacts' together, by Newton's method (mosim.models.newton)
-            rows = limit_rows(q, v, diag0, self.qpos_index, self.dof_index, *consts, nv=v.shape[-1])
+            rows = self.rows(q, v, diag0, consts)
             contacts = self.contacts(q, v if world is None else world[0], kinematics)
             if world is not None:
                 contacts = (world[1](contacts[0].flatten(-3, -2)).unflatten(-2, contacts[0].shape[-3:-1])
@@ -202,6 +242,15 @@ class LimitSolver(nn.Module):
                                     self.limits.timestep, actuators)
         return acc
 
+    def rows(self, q: Tensor, v: Tensor, diag0: Tensor, consts: Iterable[Tensor]) -> tuple[Tensor, ...]:
+        """The limits' rows (:func:`limit_rows`), and the joint equalities' (:func:`equality_rows`) after them."""
+        rows = limit_rows(q, v, diag0, self.qpos_index, self.dof_index, *consts, nv=v.shape[-1])
+        if not self.equality_dof.numel():
+            return rows
+        pairs = equality_rows(q, v, self.equality_qpos, self.equality_dof,
+                              *(getattr(self, n).to(q.dtype) for n, _ in self._EQUALITY), nv=v.shape[-1])
+        return join_rows(rows, pairs)
+
     def friction_rows(self, v: Tensor) -> tuple[Tensor, ...]:
         """The joints' dry friction rows at the velocity ``v (..., nv)``: ``J (F, nv)`` (``e_dof``), ``aref (...,
         F)``, ``R`` and the largest force ``(F,)`` (:class:`LimitConstraints`' ``friction_*``; solved on elliptic
@@ -212,4 +261,5 @@ class LimitSolver(nn.Module):
 
     def extra_repr(self) -> str:
         contacts = "" if self.contacts is None else f", newton_iterations={self.newton_iterations}"
-        return f"limits={len(self.limits)}, sweeps={self.sweeps}{contacts}"
+        equalities = f", equalities={self.limits.n_equalities}" if self.limits.n_equalities else ""
+        return f"limits={len(self.limits)}, sweeps={self.sweeps}{contacts}{equalities}"

@@ -33,6 +33,7 @@ import mujoco
 import numpy as np
 
 from mosim.errors import InvalidInputError
+from mosim.systems.equality import EQUALITY_FIELDS, joint_equalities
 from mosim.systems.record import JsonRecord
 
 MIN_IMP, MAX_IMP = 0.0001, 0.9999
@@ -168,14 +169,37 @@ class LimitConstraints(JsonRecord):
     """each friction row's ``R = (1 - imp) / imp · dof_invweight0`` (``imp`` of its ``dof_solimp`` at distance 0)"""
     friction_damping: tuple[float, ...] = ()
     """each friction row's ``B`` (``aref = -B v_dof``: no position term), from its ``dof_solref``"""
+    equality_qpos: tuple[tuple[int, int], ...] = ()
+    """the joint equalities (:mod:`mosim.systems.equality`; empty in records from before they were kept): each one's
+    two joints' ``qpos`` indices (the second ``-1`` where it holds one joint alone)"""
+    equality_dof: tuple[tuple[int, int], ...] = ()
+    """each joint equality's two dofs (the second ``-1`` where none)"""
+    equality_ref: tuple[tuple[float, float], ...] = ()
+    """each joint equality's two joints' ``qpos0``, from which their coordinates count"""
+    equality_poly: tuple[tuple[float, float, float, float, float], ...] = ()
+    """each joint equality's ``polycoef``"""
+    equality_stiffness: tuple[float, ...] = ()
+    """each joint equality's ``K``"""
+    equality_damping: tuple[float, ...] = ()
+    """each joint equality's ``B``"""
+    equality_solimp: tuple[tuple[float, float, float, float, float], ...] = ()
+    """each joint equality's ``solimp``, clamped as MuJoCo clamps it"""
+    equality_diag: tuple[float, ...] = ()
+    """each joint equality's scale of ``R``: the sum of its dofs' ``dof_invweight0``"""
 
     def __post_init__(self) -> None:
         self.check_lengths(len(self.dof), ("qpos", "low", "high", "margin", "stiffness", "damping", "solimp",
                                            "invweight0"))
         self.check_lengths(len(self.friction_dof), ("friction_loss", "friction_reg", "friction_damping"))
+        self.check_lengths(len(self.equality_dof), EQUALITY_FIELDS)
 
     def __len__(self) -> int:
         return len(self.dof)
+
+    @property
+    def n_equalities(self) -> int:
+        """How many joint equalities the record keeps."""
+        return len(self.equality_dof)
 
     @classmethod
     def from_model(cls, model: mujoco.MjModel) -> LimitConstraints:
@@ -195,7 +219,7 @@ class LimitConstraints(JsonRecord):
         return cls(*(tuple(c) for c in columns), qpos0=tuple(float(x) for x in model.qpos0),  # type: ignore[arg-type]
                    implicit_damping=implicit_damping(model), timestep=float(model.opt.timestep),
                    dof_invweight0=tuple(float(x) for x in model.dof_invweight0),
-                   implicit_actuators=implicit_actuators(model), **dry_friction(model))
+                   implicit_actuators=implicit_actuators(model), **dry_friction(model), **joint_equalities(model))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LimitConstraints:
@@ -207,7 +231,12 @@ class LimitConstraints(JsonRecord):
                        tuple(map(float, d["implicit_damping"])), float(d["timestep"]),
                        tuple(map(float, d.get("dof_invweight0", ()))), tuple(tuple(map(float, r)) for r in d.get("implicit_actuators", ())),
                        tuple(map(int, d.get("friction_dof", ()))),
-                       *(tuple(map(float, d.get(k, ()))) for k in ("friction_loss", "friction_reg", "friction_damping")))
+                       *(tuple(map(float, d.get(k, ()))) for k in ("friction_loss", "friction_reg", "friction_damping")),
+                       *(tuple(tuple(map(int, x)) for x in d.get(k, ())) for k in ("equality_qpos", "equality_dof")),
+                       *(tuple(tuple(map(float, x)) for x in d.get(k, ())) for k in ("equality_ref", "equality_poly")),
+                       *(tuple(map(float, d.get(k, ()))) for k in ("equality_stiffness", "equality_damping")),
+                       tuple(tuple(map(float, x)) for x in d.get("equality_solimp", ())),  # type: ignore[misc]
+                       tuple(map(float, d.get("equality_diag", ()))))
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidInputError(f"not a limit-constraints record: {e!r}") from None
 
