@@ -16,6 +16,7 @@ With ``ModelConfig.known_inertia`` the predictor's ``M(q)`` is MuJoCo's, compute
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -35,6 +36,7 @@ from mosim.models.contacts import ContactSolver
 from mosim.models.self_contacts import SelfContactRows
 from mosim.models.inertia import KnownInertia
 from mosim.models.limits import LimitSolver
+from mosim.models.networks import init_output_layer
 from mosim.models.newton import solve_dtype
 from mosim.models.normalization import NormalizationStats, Normalizer, bound_state, model_inputs
 from mosim.models.predictor import PlainODEPredictor, StructuredPredictor, inverse_inertia
@@ -81,7 +83,10 @@ class NeuralSimulator(DynamicsModel):
         self.position_norm = Normalizer.from_stats(stats.position if stats else None, pdim, bounded=bounded)
         self.velocity_norm = Normalizer.from_stats(stats.velocity if stats else None, wdim, bounded=bounded)
         self.action_norm = Normalizer.from_stats(stats.action if stats else None, nu)
-        self.acceleration_norm = Normalizer.from_stats(stats.acceleration if stats else None, nv, bounded=bounded)
+        acceleration = stats.acceleration if stats else None
+        if acceleration is not None and config.physics_start:  # a zero network output adds no force
+            acceleration = replace(acceleration, mean=torch.zeros_like(acceleration.mean))
+        self.acceleration_norm = Normalizer.from_stats(acceleration, nv, bounded=bounded)
         c = config
         self.predictor: nn.Module
         if c.kind == "structured":
@@ -97,6 +102,9 @@ class NeuralSimulator(DynamicsModel):
             for _ in range(c.n_correctors)
         )
         self._active = c.n_correctors
+        if c.physics_start:
+            assert isinstance(self.predictor, StructuredPredictor)
+            init_output_layer(self.predictor.force.output, 0.0)
         limits = c.limits_of(spec)
         if limits is not None and not math.isclose(spec.dt / c.substeps, limits.timestep, rel_tol=1e-9):
             raise InvalidInputError(

@@ -2,7 +2,8 @@
 
 :func:`train` owns the loop; models only supply ``rollout`` and ``configure_stage``. Every
 ``val_every_steps`` gradient steps (and at the end of each stage) the model rolls out fixed
-validation windows on its own predictions; the best model so far is written to ``best.pt`` and the
+validation windows on its own predictions (the untrained model too, before the first step); the best model so
+far is written to ``best.pt`` and the
 full training state to ``last.pt``, both atomically. Running the same call again resumes from
 ``last.pt`` exactly (same batches, same optimizer state). Ctrl-C stops at the next step boundary
 after saving. A non-finite loss stops the run and keeps the last good checkpoints.
@@ -180,6 +181,10 @@ def train(
                                       "ema": None if ema is None else ema.state_dict()}
         save_checkpoint(path, payload)
 
+    if state["step"] == 0 and not (run_dir / "best.pt").exists():  # the start is a candidate too (physics_start)
+        start = validate(model, val)
+        state["best"] = start if math.isfinite(start) else float("inf")
+        save(run_dir / "best.pt", full=False)
     bar = tqdm(total=len(config.stages), desc="train", unit="stage", disable=not progress)
     try:
         with _deferred_interrupt(flag):
