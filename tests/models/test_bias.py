@@ -73,3 +73,53 @@ def test_known_bias_needs_the_inertia_and_the_actuation_known() -> None:
     with pytest.raises(InvalidInputError, match="known_bias"):
         ModelConfig(known_bias=True, known_inertia=True)
     assert ModelConfig(known_bias=True, known_inertia=True, known_actuation=True).known_bias
+
+
+SPRINGS_XML = """
+<mujoco>
+  <worldbody>
+    <body name="a">
+      <joint name="h" type="hinge" axis="0 1 0" stiffness="3" springref="0.4" ref="0.1"/>
+      <geom type="capsule" fromto="0 0 0 .3 0 0" size=".03"/>
+      <body name="b" pos=".3 0 0">
+        <joint name="s" type="slide" axis="1 0 0" stiffness="50" springref="-0.05"/>
+        <geom type="box" size=".05 .05 .05"/>
+        <body name="c" pos=".1 0 0">
+          <joint name="b" type="ball" stiffness="2"/>
+          <geom type="capsule" fromto="0 0 0 .2 0 0" size=".02"/>
+        </body>
+      </body>
+    </body>
+  </worldbody>
+</mujoco>
+"""
+
+
+@pytest.mark.parametrize("system", ["cheetah-run", "humanoid-walk", "xml"])
+def test_spring_forces_are_mujocos(system: str) -> None:
+    """The hinges' and slides' springs (a springref, a joint ref) equal MuJoCo's qfrc_spring; a ball joint's spring
+    is counted as not covered; a model that disables springs has none."""
+    model = mujoco.MjModel.from_xml_string(SPRINGS_XML) if system == "xml" else make_system(system).model
+    inertia = KnownInertia(ContactGeometry.from_model(model), BodyInertias.from_model(model), model.nv).double()
+    record = inertia.inertias
+    assert record.spring_dof and record.other_springs == (1 if system == "xml" else 0)
+    assert BodyInertias.from_json(record.to_json()) == record
+    rng = np.random.default_rng(0)
+    data = mujoco.MjData(model)
+    for _ in range(10):
+        data.qpos[:] = model.qpos0 + rng.normal(size=model.nq) * 0.3
+        mujoco.mj_normalizeQuat(model, data.qpos)
+        mujoco.mj_forward(model, data)
+        got = inertia.springs(torch.tensor(data.qpos)).numpy()
+        want = data.qfrc_spring.copy()
+        if system == "xml":
+            want[2:] = 0.0  # the ball joint's three dofs: not covered
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    model.opt.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_SPRING)
+    assert not BodyInertias.from_model(model).spring_dof
+
+
+def test_known_passive_needs_the_bias_known() -> None:
+    with pytest.raises(InvalidInputError, match="known_passive"):
+        ModelConfig(known_passive=True, known_inertia=True, known_actuation=True)
+    assert ModelConfig(known_passive=True, known_bias=True, known_inertia=True, known_actuation=True).known_passive

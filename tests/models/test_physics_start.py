@@ -84,3 +84,35 @@ def test_a_run_that_makes_it_worse_keeps_the_start(panda_data, tmp_path) -> None
     assert torch.count_nonzero(best.predictor.force.output.weight) == 0
     last = mosim.load(tmp_path / "last.pt").model
     assert torch.count_nonzero(last.predictor.force.output.weight) > 0
+
+
+def test_untrained_cheetah_steps_as_mujoco(tmp_path) -> None:
+    """Cheetah's springs computed too (known_passive): the untrained model's step is MuJoCo's, floor contacts
+    included; physics_start without the springs is refused, naming them."""
+    out = tmp_path / "cheetah.h5"
+    mosim.collect(mosim.CollectConfig(system="cheetah-run", out=str(out), episodes=3, steps=200, workers=1, seed=2),
+                  progress=False)
+    data = mosim.load_dataset(out)
+    config = replace(get_preset("cheetah").model, physics_start=True, known_passive=True,
+                     bound_to_data=False)  # these few steps' range of accelerations: narrower than MuJoCo's steps'
+    spec, stats = model_inputs(data, config)
+    model = build_model(spec, config, stats).double()
+    q, v, a = (torch.tensor(x[:, :-1 if x is not data.action else None].reshape(-1, x.shape[-1]))
+               for x in (data.qpos, data.qvel, data.action))
+    system = make_system("cheetah-run")
+    m, d = system.model, mujoco.MjData(system.model)
+    want, touching = [], 0
+    for qi, vi, ai in zip(q.numpy(), v.numpy(), a.numpy()):
+        d.qpos[:], d.qvel[:], d.ctrl[:] = qi, vi, ai
+        for _ in range(system.spec().substeps):
+            mujoco.mj_step(m, d)
+        touching += int(d.ncon > 0)
+        want.append(d.qvel.copy())
+    assert touching > 100
+    with torch.no_grad():
+        _, ours = model.step(q, v, a)
+    want = np.array(want)
+    scale = np.abs(want).max(-1, keepdims=True) + 1.0
+    np.testing.assert_allclose(ours.numpy() / scale, want / scale, atol=1e-9)
+    with pytest.raises(InvalidInputError, match="springs"):
+        build_model(spec, replace(config, known_passive=False), stats)

@@ -77,6 +77,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--known-bias", action=argparse.BooleanOptionalAction, default=None,
                    help="structured, with --known-inertia and the actuation known: the Coriolis, centrifugal and "
                         "gravity forces are MuJoCo's, computed from the model file, not learned (default: the preset's)")
+    p.add_argument("--known-passive", action=argparse.BooleanOptionalAction, default=None,
+                   help="with --known-bias: the joints' springs are MuJoCo's, computed from the model file, not "
+                        "learned (default: the preset's)")
     p.add_argument("--physics-start", action=argparse.BooleanOptionalAction, default=None,
                    help="with --known-bias: the untrained model is the model file's physics (the force network "
                         "starts at zero output, the acceleration's normalization has zero mean; default: the preset's)")
@@ -161,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
                                     "inertia_start": args.inertia_start,
                                     "known_inertia": args.known_inertia,
                                     "known_bias": args.known_bias,
+                                    "known_passive": args.known_passive,
                                     "physics_start": args.physics_start,
                                     "contact_features": args.contact_features,
                                     "actuator_features": args.actuator_features,
@@ -189,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
                              contact_constraints=model.contact_constraints, contact_slots=model.contact_slots,
                              self_contacts=model.self_contacts, inertia_start=model.inertia_start,
                              known_inertia=model.known_inertia, known_bias=model.known_bias,
-                             physics_start=model.physics_start)
+                             known_passive=model.known_passive, physics_start=model.physics_start)
     preset = replace(preset, model=replace(model, **model_over), **over)
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
                               compile=args.compile, init_from=args.init_from,

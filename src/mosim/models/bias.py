@@ -12,7 +12,8 @@ force each body needs, and the joints' share of them is
     qfrc_bias = sum over bodies of  J_cᵀ m a_c + J_wᵀ (I α + ω x I ω),
 
 ``J_c`` the Jacobian of the body's centre of mass, ``a_c`` that centre's acceleration, ``I`` the body's inertia in
-the world frame. Tested against ``mj_rne``'s ``qfrc_bias`` (tests/models/test_bias.py).
+the world frame. Tested against ``mj_rne``'s ``qfrc_bias`` (tests/models/test_bias.py). The joints' springs
+(:func:`spring_forces`, MuJoCo's ``qfrc_spring``) are here too: the other force the model file says in full.
 """
 
 from __future__ import annotations
@@ -72,8 +73,17 @@ def bias_forces(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[st
             + (ang.transpose(-1, -2) @ torque.unsqueeze(-1)).squeeze(-1).sum(-2))
 
 
+def spring_forces(q: Tensor, qpos_index: Tensor, dof_index: Tensor, stiffness: Tensor, ref: Tensor,
+                  nv: int) -> Tensor:
+    """MuJoCo's spring forces of hinge and slide joints (its ``qfrc_spring``), ``-stiffness (q - ref)`` on each
+    spring's dof, ``(..., nv)``, for ``q (..., nq)`` and the springs' indices and constants ``(S,)``
+    (:class:`~mosim.systems.inertia.BodyInertias`' ``spring_*``)."""
+    force = torch.zeros(*q.shape[:-1], nv, dtype=q.dtype, device=q.device)
+    return force.index_add(-1, dof_index, -stiffness * (q[..., qpos_index] - ref))
+
+
 def _cross(a: Tensor, b: Tensor) -> Tensor:
     return torch.linalg.cross(a, b, dim=-1)
 
 
-__all__ = ["bias_forces"]
+__all__ = ["bias_forces", "spring_forces"]

@@ -28,7 +28,8 @@ the normalized one-step state change (:class:`~mosim.models.delta.PlainDeltaMode
 ``ensemble`` (PETS / MBPO, :class:`~mosim.baselines.ensemble.EnsembleModel`, :attr:`ModelConfig.ensemble`)."""
 BASELINE_KINDS = ("rssm", "ensemble")
 STRUCTURE_ONLY = {"limit_constraints": False, "known_actuation": False, "contact_constraints": False,
-                  "inertia_start": "identity", "known_inertia": False, "known_bias": False, "physics_start": False}
+                  "inertia_start": "identity", "known_inertia": False, "known_bias": False, "known_passive": False,
+                  "physics_start": False}
 """``ModelConfig`` fields that only the structured model has, turned off: for the other kinds made from a preset"""
 
 
@@ -108,8 +109,13 @@ class ModelConfig:
     Coriolis, centrifugal and gravity forces ``qfrc_bias`` are MuJoCo's too, computed from the same kinematics and
     inertias (:mod:`mosim.models.bias`), so that the force network ``b(q, v)`` learns only what the model file does
     not say (passive forces, what the solve leaves out)"""
+    known_passive: bool = False
+    """with :attr:`known_bias`: the joints' springs (``stiffness`` toward ``springref``, MuJoCo's ``qfrc_spring``;
+    hinges and slides) are computed from the model file too (:func:`mosim.models.bias.spring_forces`); cheetah's legs
+    and the humanoid's joints have them. The damping already is, where the integrator treats it implicitly"""
     physics_start: bool = False
-    """with :attr:`known_bias`: the untrained model is the model file's physics. The force network's output layer
+    """with :attr:`known_bias` (and :attr:`known_passive` where the joints have springs): the untrained model is
+    the model file's physics. The force network's output layer
     starts at zero (the correctors' always does) and the acceleration's normalization has zero mean, so that a
     zero network output adds no force; the networks then learn only what the model computes wrong or leaves out.
     Otherwise the normalization's mean (the data's mean acceleration) is a constant acceleration the networks must
@@ -194,6 +200,9 @@ class ModelConfig:
                                     "computed: it needs known_inertia and the actuation known (known_actuation, "
                                     "limit_constraints or contact_constraints; mosim train --known-inertia "
                                     "--known-actuation), or drop known_bias")
+        if self.known_passive and not self.known_bias:
+            raise InvalidInputError("known_passive adds the joints' springs to the known forces of known_bias: add "
+                                    "known_bias (mosim train --known-bias) or drop known_passive")
         if self.physics_start and not self.known_bias:
             raise InvalidInputError("physics_start starts the model at the model file's physics, which needs every "
                                     "force it says computed: add known_bias (mosim train --known-bias) or drop "

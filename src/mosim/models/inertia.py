@@ -69,6 +69,10 @@ class KnownInertia(nn.Module):
         self.register_buffer("inertia_rot", quat_to_rotmat(frame), persistent=False)
         self.register_buffer("armature", torch.tensor(inertias.armature, dtype=f64), persistent=False)
         self.register_buffer("gravity", torch.tensor(inertias.gravity, dtype=f64), persistent=False)
+        self.register_buffer("spring_qpos", torch.tensor(inertias.spring_qpos, dtype=torch.long), persistent=False)
+        self.register_buffer("spring_dof", torch.tensor(inertias.spring_dof, dtype=torch.long), persistent=False)
+        for name in ("spring_stiffness", "spring_ref"):
+            self.register_buffer(name, torch.tensor(getattr(inertias, name), dtype=f64), persistent=False)
 
     _NAMES = ("mass", "com", "moments", "inertia_rot", "armature", "gravity")
 
@@ -98,6 +102,13 @@ class KnownInertia(nn.Module):
         work = solve_dtype(q.dtype)
         mass = mass_matrix(q.to(work), self.geometry, self.constants(work), self.nv, kinematics)
         return mass.to(q.dtype), torch.cholesky_inverse(torch.linalg.cholesky(mass)).to(q.dtype)
+
+    def springs(self, q: Tensor) -> Tensor:
+        """The joints' spring forces ``(..., nv)`` at ``q (..., nq)`` (:func:`mosim.models.bias.spring_forces`)."""
+        from mosim.models.bias import spring_forces  # that module builds on this one
+
+        return spring_forces(q, self.spring_qpos, self.spring_dof, self.spring_stiffness.to(q.dtype),
+                             self.spring_ref.to(q.dtype), self.nv)
 
     def extra_repr(self) -> str:
         return f"bodies={self.inertias.n_bodies}, nv={self.nv}"

@@ -133,6 +133,12 @@ class NeuralSimulator(DynamicsModel):
         self.known_actuation = ActuatorForces(known) if known is not None else None
         inertia = c.inertia_of(spec)
         self.known_inertia = KnownInertia(*inertia, nv=spec.nv) if inertia is not None else None
+        if c.physics_start and self.known_inertia is not None and not c.known_passive and inertia[1].spring_dof:
+            raise InvalidInputError(f"physics_start: {spec.system_id!r}'s joints have springs, which the model then "
+                                    "leaves out: add known_passive (mosim train --known-passive)")
+        if c.known_passive and self.known_inertia is not None and inertia[1].other_springs:
+            raise InvalidInputError(f"known_passive computes hinge and slide springs, and {spec.system_id!r} has "
+                                    f"{inertia[1].other_springs} ball or free joints with springs: drop known_passive")
         if self.known_inertia is not None:  # the forces' scale: 1 / diag M⁻¹(qpos0), normalized (a checkpoint's loads)
             with torch.no_grad():
                 minv0 = self._known_inertia(torch.tensor(inertia[1].qpos0, dtype=torch.float64))[1]
@@ -219,6 +225,8 @@ class NeuralSimulator(DynamicsModel):
                 ki = self.known_inertia
                 bias = bias_forces(q, v, ki.geometry, ki.constants(q.dtype), ki.nv, kinematics)
                 force = force - self.features.to_heading(q, bias) * scale
+            if self.config.known_passive:
+                force = force + self.features.to_heading(q, self.known_inertia.springs(q)) * scale
             mass_raw, minv_raw = self._known_inertia(q, kinematics)
             minv_n = minv_raw / scale.unsqueeze(-1) / scale
             y = (minv_n @ self.predictor.generalized_force(p, w, u, force).unsqueeze(-1)).squeeze(-1)

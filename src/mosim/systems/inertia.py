@@ -29,7 +29,8 @@ Quat = tuple[float, float, float, float]
 
 @dataclass(frozen=True)
 class BodyInertias(JsonRecord):
-    """Per body (world excluded, MuJoCo's order): mass, centre of mass and inertia; per dof: armature."""
+    """Per body (world excluded, MuJoCo's order): mass, centre of mass and inertia; per dof: armature; the joints'
+    springs."""
 
     mass: tuple[float, ...]
     com: tuple[Vec3, ...]
@@ -45,9 +46,21 @@ class BodyInertias(JsonRecord):
     gravity: tuple[float, float, float] = (0.0, 0.0, -9.81)
     """MuJoCo's ``opt.gravity`` (zero where the model disables gravity): what the bias forces hold up against
     (:mod:`mosim.models.bias`); records from before it was kept get MuJoCo's default"""
+    spring_qpos: tuple[int, ...] = ()
+    """the hinge and slide joints with a spring (``jnt_stiffness > 0``, unless the model disables springs; empty in
+    records from before they were kept): each one's ``qpos`` index. MuJoCo's passive force on its dof is
+    ``-stiffness (q - springref)`` (:func:`mosim.models.bias.spring_forces`)"""
+    spring_dof: tuple[int, ...] = ()
+    """each spring's dof"""
+    spring_stiffness: tuple[float, ...] = ()
+    spring_ref: tuple[float, ...] = ()
+    """each spring's rest position, MuJoCo's ``qpos_spring``"""
+    other_springs: int = 0
+    """how many ball and free joints have a spring, which the springs above do not cover"""
 
     def __post_init__(self) -> None:
         self.check_lengths(len(self.mass), ("com", "frame", "moments"))
+        self.check_lengths(len(self.spring_dof), ("spring_qpos", "spring_stiffness", "spring_ref"))
         if any(m < 0 for m in self.mass) or any(i < 0 for mom in self.moments for i in mom):
             raise InvalidInputError("BodyInertias: masses and moments of inertia must be >= 0")
 
@@ -64,13 +77,22 @@ class BodyInertias(JsonRecord):
         def vec(x: Any) -> tuple[float, ...]:
             return tuple(float(c) for c in x)
 
+        springs = [j for j in range(m.njnt) if m.jnt_stiffness[j] > 0
+                   and not m.opt.disableflags & int(mujoco.mjtDisableBit.mjDSBL_SPRING)]
+        simple = [j for j in springs if m.jnt_type[j] in (int(mujoco.mjtJoint.mjJNT_HINGE),
+                                                          int(mujoco.mjtJoint.mjJNT_SLIDE))]
         return cls(mass=tuple(float(m.body_mass[b]) for b in bodies),
                    com=tuple(vec(m.body_ipos[b]) for b in bodies),  # type: ignore[misc]
                    frame=tuple(vec(m.body_iquat[b]) for b in bodies),  # type: ignore[misc]
                    moments=tuple(vec(m.body_inertia[b]) for b in bodies),  # type: ignore[misc]
                    armature=vec(m.dof_armature), qpos0=vec(m.qpos0),
                    gravity=(0.0, 0.0, 0.0) if m.opt.disableflags & int(mujoco.mjtDisableBit.mjDSBL_GRAVITY)
-                   else vec(m.opt.gravity))  # type: ignore[arg-type]
+                   else vec(m.opt.gravity),  # type: ignore[arg-type]
+                   spring_qpos=tuple(int(m.jnt_qposadr[j]) for j in simple),
+                   spring_dof=tuple(int(m.jnt_dofadr[j]) for j in simple),
+                   spring_stiffness=tuple(float(m.jnt_stiffness[j]) for j in simple),
+                   spring_ref=tuple(float(m.qpos_spring[m.jnt_qposadr[j]]) for j in simple),
+                   other_springs=len(springs) - len(simple))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BodyInertias:
@@ -80,7 +102,12 @@ class BodyInertias(JsonRecord):
                        frame=tuple(tuple(map(float, x)) for x in d["frame"]),  # type: ignore[misc]
                        moments=tuple(tuple(map(float, x)) for x in d["moments"]),  # type: ignore[misc]
                        armature=tuple(map(float, d["armature"])), qpos0=tuple(map(float, d["qpos0"])),
-                       gravity=tuple(map(float, d.get("gravity", (0.0, 0.0, -9.81)))))  # type: ignore[arg-type]
+                       gravity=tuple(map(float, d.get("gravity", (0.0, 0.0, -9.81)))),  # type: ignore[arg-type]
+                       spring_qpos=tuple(map(int, d.get("spring_qpos", ()))),
+                       spring_dof=tuple(map(int, d.get("spring_dof", ()))),
+                       spring_stiffness=tuple(map(float, d.get("spring_stiffness", ()))),
+                       spring_ref=tuple(map(float, d.get("spring_ref", ()))),
+                       other_springs=int(d.get("other_springs", 0)))
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidInputError(f"not a body-inertias record: {e!r}") from None
 
