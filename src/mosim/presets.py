@@ -72,7 +72,11 @@ PRESETS: dict[str, Preset] = {
     # one core each, side by side (`mosim train --data data/acrobot-swingup-random.h5 --preset acrobot
     # --known-actuation --known-inertia --known-bias [--integrator rk4]`): H=100 1.24e-6 [8.6e-7, 1.7e-6] with RK4,
     # 3.5e-5 with the held acceleration, against the benchmark's 6.7e-5 for the preset before
-    "acrobot": Preset(model_preset("small", n_correctors=1, known_actuation=True, known_inertia=True, known_bias=True),
+    # Since 2026-12-07 it starts at its model file's physics (physics_start, with its springs and dampers computed too:
+    # known_passive), which is MuJoCo's step (float64: 100 steps at 1e-28 to 1e-14 MSE on cheetah, hopper, humanoid and
+    # acrobot; results/model_file.md in float32), and its best checkpoint may be that start
+    "acrobot": Preset(model_preset("small", n_correctors=1, known_actuation=True, known_inertia=True, known_bias=True,
+                                   known_passive=True, physics_start=True),
                       min_stage_share=1.0),
     # cartpole too: its cart's rail is a limited slide (RK4 data: no implicit damping); 5 min, side by side: 2.9e-5
     # at H=100 against 1.8e-4 without (group "constraint")
@@ -115,15 +119,23 @@ PRESETS: dict[str, Preset] = {
     # left to the networks (self_contacts=False), unlike hopper's
     # Its bias forces computed too (ModelConfig.known_bias; 2026-12-07, 5 min, one core, beside another run): H=100
     # 0.0408 [0.035, 0.047] and 4.4e-6 at 3 steps, against the benchmark's 0.0643 and 2.4e-4, on 7.7M samples
+    # Since 2026-12-07 it starts at its model file's physics (physics_start, with its springs and dampers computed too:
+    # known_passive), which is MuJoCo's step (float64: 100 steps at 1e-28 to 1e-14 MSE on cheetah, hopper, humanoid and
+    # acrobot; results/model_file.md in float32), and its best checkpoint may be that start
     "cheetah": Preset(model_preset("medium", n_correctors=1, contact_features=True, contact_constraints=True,
-                                   known_inertia=True, known_bias=True, self_contacts=False), schedule="end_to_end",
+                                   known_inertia=True, known_bias=True, self_contacts=False, known_passive=True,
+                                   physics_start=True), schedule="end_to_end",
                       lr=2e-3),
     # Hopper the same (2026-12-06, 5 min, one core each, side by side, "known-inertia"): 0.165 [0.147, 0.186] at
     # H=100 against the preset before's 0.241 [0.219, 0.265]
     # Its bias forces computed too (ModelConfig.known_bias; 2026-12-07, 5 min, one core, beside another run): H=100
     # 0.0146 [0.0099, 0.0218] against the benchmark's 0.0426
+    # Since 2026-12-07 it starts at its model file's physics (physics_start, with its springs and dampers computed too:
+    # known_passive), which is MuJoCo's step (float64: 100 steps at 1e-28 to 1e-14 MSE on cheetah, hopper, humanoid and
+    # acrobot; results/model_file.md in float32), and its best checkpoint may be that start
     "hopper": Preset(model_preset("medium", n_correctors=2, contact_features=True, contact_constraints=True,
-                                  known_inertia=True, known_bias=True), schedule="end_to_end", lr=2e-3),
+                                  known_inertia=True, known_bias=True, known_passive=True, physics_start=True),
+                     schedule="end_to_end", lr=2e-3),
     # The Go2's floor contacts solved on MuJoCo's elliptic cones (its feet's condim 6: spin and rolling rows too;
     # mosim.models.cones) with its limits and its joints' dry friction, M(q) computed (2026-12-07, 5 min: H=100 0.0420
     # against 0.198 for the preset before; docs/benchmarks.md). Its own bodies' contacts (boxes and cylinders, in 17%
@@ -162,8 +174,12 @@ PRESETS: dict[str, Preset] = {
     # Its Coriolis, centrifugal and gravity forces computed too (ModelConfig.known_bias; 2026-12-07, 5 min, one core,
     # beside the Go2's run: `mosim train --data data/humanoid-walk-random.h5 --preset humanoid --known-bias`): H=100
     # 0.419 [0.388, 0.450], 7.7e-5 at 3 steps, against the benchmark's 3.90 for the preset before
+    # Since 2026-12-07 it starts at its model file's physics (physics_start, with its springs and dampers computed too:
+    # known_passive), which is MuJoCo's step (float64: 100 steps at 1e-28 to 1e-14 MSE on cheetah, hopper, humanoid and
+    # acrobot; results/model_file.md in float32), and its best checkpoint may be that start
     "humanoid": Preset(model_preset("medium", n_correctors=3, contact_constraints=True, known_inertia=True,
-                                    known_bias=True), schedule="end_to_end", lr=2e-3),
+                                    known_bias=True, known_passive=True, physics_start=True), schedule="end_to_end",
+                       lr=2e-3),
     "tiny": Preset(model_preset("tiny"), budget_min=0.5, batch_size=128, val_every_steps=50),
     # For robots of one's own (docs/adding-a-robot.md): the model sizes alone, nothing read from a MuJoCo model
     # beyond the joint layout, any model step. small: staged as the small systems' presets; medium: end to end as the

@@ -112,7 +112,8 @@ class ModelConfig:
     known_passive: bool = False
     """with :attr:`known_bias`: the joints' springs (``stiffness`` toward ``springref``, MuJoCo's ``qfrc_spring``;
     hinges and slides) are computed from the model file too (:func:`mosim.models.bias.spring_forces`); cheetah's legs
-    and the humanoid's joints have them. The damping already is, where the integrator treats it implicitly"""
+    and the humanoid's joints have them. With the joints' dampers, ``-damping v``, where the limit solve does not
+    integrate them implicitly (a model without it, as acrobot's, whose RK4 step MuJoCo does not damp implicitly)"""
     physics_start: bool = False
     """with :attr:`known_bias` (and :attr:`known_passive` where the joints have springs): the untrained model is
     the model file's physics. The force network's output layer

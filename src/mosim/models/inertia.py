@@ -71,7 +71,7 @@ class KnownInertia(nn.Module):
         self.register_buffer("gravity", torch.tensor(inertias.gravity, dtype=f64), persistent=False)
         self.register_buffer("spring_qpos", torch.tensor(inertias.spring_qpos, dtype=torch.long), persistent=False)
         self.register_buffer("spring_dof", torch.tensor(inertias.spring_dof, dtype=torch.long), persistent=False)
-        for name in ("spring_stiffness", "spring_ref"):
+        for name in ("spring_stiffness", "spring_ref", "damping"):
             self.register_buffer(name, torch.tensor(getattr(inertias, name), dtype=f64), persistent=False)
 
     _NAMES = ("mass", "com", "moments", "inertia_rot", "armature", "gravity")
@@ -103,12 +103,16 @@ class KnownInertia(nn.Module):
         mass = mass_matrix(q.to(work), self.geometry, self.constants(work), self.nv, kinematics)
         return mass.to(q.dtype), torch.cholesky_inverse(torch.linalg.cholesky(mass)).to(q.dtype)
 
-    def springs(self, q: Tensor) -> Tensor:
-        """The joints' spring forces ``(..., nv)`` at ``q (..., nq)`` (:func:`mosim.models.bias.spring_forces`)."""
+    def passive(self, q: Tensor, v: Tensor, damped: bool = True) -> Tensor:
+        """The joints' spring forces ``(..., nv)`` at ``q (..., nq)`` (:func:`mosim.models.bias.spring_forces`), and
+        their dampers' ``-damping v`` where ``damped``."""
         from mosim.models.bias import spring_forces  # that module builds on this one
 
-        return spring_forces(q, self.spring_qpos, self.spring_dof, self.spring_stiffness.to(q.dtype),
-                             self.spring_ref.to(q.dtype), self.nv)
+        force = spring_forces(q, self.spring_qpos, self.spring_dof, self.spring_stiffness.to(q.dtype),
+                              self.spring_ref.to(q.dtype), self.nv)
+        if damped and self.damping.numel():
+            force = force - self.damping.to(q.dtype) * v
+        return force
 
     def extra_repr(self) -> str:
         return f"bodies={self.inertias.n_bodies}, nv={self.nv}"

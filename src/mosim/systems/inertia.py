@@ -57,6 +57,11 @@ class BodyInertias(JsonRecord):
     """each spring's rest position, MuJoCo's ``qpos_spring``"""
     other_springs: int = 0
     """how many ball and free joints have a spring, which the springs above do not cover"""
+    damping: tuple[float, ...] = ()
+    """every dof's damping (``dof_damping``, ``nv``; empty where there is none, the model disables dampers, and in
+    records from before it was kept): MuJoCo's passive force ``-damping v``, which a model adds where its limit
+    solve does not already (:class:`~mosim.models.limits.LimitSolver` integrates it implicitly, as MuJoCo's Euler
+    step does)"""
 
     def __post_init__(self) -> None:
         self.check_lengths(len(self.mass), ("com", "frame", "moments"))
@@ -92,7 +97,9 @@ class BodyInertias(JsonRecord):
                    spring_dof=tuple(int(m.jnt_dofadr[j]) for j in simple),
                    spring_stiffness=tuple(float(m.jnt_stiffness[j]) for j in simple),
                    spring_ref=tuple(float(m.qpos_spring[m.jnt_qposadr[j]]) for j in simple),
-                   other_springs=len(springs) - len(simple))
+                   other_springs=len(springs) - len(simple),
+                   damping=() if m.opt.disableflags & int(mujoco.mjtDisableBit.mjDSBL_DAMPER)
+                   or not (m.dof_damping > 0).any() else vec(m.dof_damping))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BodyInertias:
@@ -107,7 +114,8 @@ class BodyInertias(JsonRecord):
                        spring_dof=tuple(map(int, d.get("spring_dof", ()))),
                        spring_stiffness=tuple(map(float, d.get("spring_stiffness", ()))),
                        spring_ref=tuple(map(float, d.get("spring_ref", ()))),
-                       other_springs=int(d.get("other_springs", 0)))
+                       other_springs=int(d.get("other_springs", 0)),
+                       damping=tuple(map(float, d.get("damping", ()))))
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidInputError(f"not a body-inertias record: {e!r}") from None
 
