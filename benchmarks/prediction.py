@@ -186,9 +186,15 @@ windows, with a 95% bootstrap interval over windows. Lower is better; the best H
   (on hopper and the humanoid the contacts between the robot's own bodies too), on go2 the same on its elliptic
   friction cones, on panda with its implicitfast step's servo damping, solved as MuJoCo solves them, and `M(q)`
   computed from the model file on those five, the Coriolis, centrifugal and gravity forces too on all but go2; on
-  acrobot the motors' force, `M(q)` and the bias forces computed, as it has no limits or contacts). So mosim reads what the robot's MuJoCo model says of its
-  mechanics (masses and inertias, contact and limit parameters, actuator gains) where its preset asks, and the
-  baselines see the (q, v, a) trajectories alone: a gray-box model against black-box ones. `plain`: a
+  acrobot the motors' force, `M(q)` and the bias forces computed, as it has no limits or contacts; on panda its
+  fingers' equality constraint solved too; on acrobot, cheetah, hopper, panda and the humanoid the joints' springs
+  and dampers computed as well, and the model starts at that physics, its networks at zero output, so that
+  training learns what the model file leaves out and the best checkpoint can be the start itself). So mosim reads
+  what the robot's MuJoCo model says of its mechanics (masses and inertias, contact and limit parameters, actuator
+  gains, springs) where its preset asks, and the baselines see the (q, v, a) trajectories alone: a gray-box model
+  against black-box ones. On these simulated data that physics is MuJoCo's own step, up to what the solve leaves
+  out (the Panda's fingers' contacts with each other, the Go2's own bodies'): what the untrained models score is in
+  [../results/model_file.md](../results/model_file.md). `plain`: a
   normalized ResNet on (q, v, a) predicting the state change, one-step loss, the same training loop. `ensemble`: MBPO's probabilistic
   ensemble (7 members, 5 elites, 4 x 200 SiLU, Gaussian NLL with learned log-variance bounds, bootstrapped
   batches of 256, lr 1e-3), rolled out on its mean. `rssm`: DreamerV3's RSSM on state vectors, sized for this
