@@ -23,7 +23,7 @@ from mosim.systems.base import SystemSpec
 
 DEST = Path(__file__).resolve().parents[1] / "src" / "mosim" / "pretrained"
 KEEP = ("format", "format_version", "mosim_version", "spec", "model_config", "train_config", "model_state",
-        "active_correctors", "stage_name")
+        "active_correctors", "stage_name", "step")
 
 
 def training_summary(run: Path) -> tuple[float, int]:
@@ -48,6 +48,20 @@ def training_data(system: str, run: Path) -> tuple[str, str]:
             f"  the standard `{system}-random.h5` (see `results/datasets.md`)."), f" --train-data {system}=data/{name}"
 
 
+def start_note(ckpt: dict) -> str:
+    """The card's word on a best checkpoint that is the untrained start (``physics_start``: no step beat it)."""
+    step = ckpt.get("step")
+    if step is None:  # saved before the step was kept: the start's force network has an all-zero output layer
+        weight = ckpt["model_state"].get("predictor.force.output.weight")
+        start = json.loads(ckpt["model_config"]).get("physics_start") and weight is not None and not weight.any()
+        step = 0 if start else -1
+    if step != 0:
+        return ""
+    return ("\n- **Best checkpoint: the untrained start.** The model starts at its model file's physics\n"
+            "  (`ModelConfig.physics_start`) and no training step beat its validation error: its networks are at zero\n"
+            "  output, and what it predicts is that physics (docs/concepts.md).")
+
+
 def card(system: str, run: Path, bench: Path) -> str:
     ckpt = torch.load(run / "best.pt", map_location="cpu", weights_only=False)
     spec, model_cfg = json.loads(ckpt["spec"]), json.loads(ckpt["model_config"])
@@ -66,7 +80,7 @@ def card(system: str, run: Path, bench: Path) -> str:
   MuJoCo integrator {spec['integrator']}); the model integrates with `{integrator}`.
 - **Data**: {data}
 - **Budget**: {minutes:.1f} min of one CPU thread on a 2-core x86_64 machine, {samples:,} training samples, the
-  system's preset (`mosim.presets`).
+  system's preset (`mosim.presets`).{start_note(ckpt)}
 - **Test error** (the benchmark protocol: {protocol['n_windows']} windows of the 30 test episodes, seed
   {protocol['seed']}; MSE on raw qpos/qvel averaged over the predicted steps):
 

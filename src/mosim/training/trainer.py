@@ -175,7 +175,8 @@ def train(
 
     def save(path: Path, full: bool) -> None:
         payload = {**header, "model_state": model.state_dict(), "active_correctors": model.active_correctors,
-                   "stage_name": config.stages[min(state["stage"], len(config.stages) - 1)].name}
+                   "stage_name": config.stages[min(state["stage"], len(config.stages) - 1)].name,
+                   "step": state["step"]}  # 0: the untrained start
         if full:
             payload["train_state"] = {**state, "gen": gen.get_state(),
                                       "ema": None if ema is None else ema.state_dict()}
