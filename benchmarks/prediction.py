@@ -209,7 +209,8 @@ windows, with a 95% bootstrap interval over windows. Lower is better; the best H
   resumes where it stopped and reuses trained models; `--systems S ...` reruns only those systems (and their
   large-data rows), whose rows then replace theirs in [results/prediction.csv](../results/prediction.csv)), then
   `python scripts/publish_pretrained.py` and `python scripts/publish_pretrained.py --bench runs/bench-large` to
-  refresh the pretrained models in `mosim.pretrained` (a system with a large-data row ships that row's model).
+  refresh the pretrained models in `mosim.pretrained` (a system with a large-data row ships the model of the
+  row with the lower 100-step error: the humanoid's standard row since 2026-12-07, `--bench runs/bench --only humanoid-walk`).
 
 ## Summary at 100 steps
 
