@@ -187,6 +187,7 @@ def train(
         state["best"] = start if math.isfinite(start) else float("inf")
         save(run_dir / "best.pt", full=False)
     bar = tqdm(total=len(config.stages), desc="train", unit="stage", disable=not progress)
+    bar.set_postfix(best=f"{state['best']:.3g}", step=state["step"])  # before the first step: the start's
     try:
         with _deferred_interrupt(flag):
             while state["stage"] < len(config.stages):
