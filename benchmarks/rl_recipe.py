@@ -16,6 +16,9 @@ BOUNDED_CHEETAH = ["--model", "benchmarks/models/cheetah-run-2026-11-26.pt", "--
 # pretrained models have since been retrained with the benchmark
 OLD_CHEETAH = ["--model", "benchmarks/models/cheetah-run-2026-11-25.pt", "--task", "cheetah-run"]
 KNOWN_INERTIA_CHEETAH = ["--model", "benchmarks/models/cheetah-run-2026-12-06.pt", "--task", "cheetah-run"]
+# the pretrained cheetah-run of 2026-12-07: its untrained start at the model file's physics (MuJoCo's step, up to
+# float32 rounding; results/model_file.md)
+PHYSICS_CHEETAH = ["--model", "benchmarks/models/cheetah-run-2026-12-07.pt", "--task", "cheetah-run"]
 OLD_ACROBOT = ["--model", "benchmarks/models/acrobot-swingup-2026-11-25.pt", "--task", "acrobot-swingup"]
 # the reacher-easy and cartpole-balance models of 2026-11-25 (not bounded to their data), which the reacher and
 # cartpole runs below name unless "bounded" is in their name; the pretrained models were retrained with the data
@@ -123,6 +126,10 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
         "data/cheetah-run-random.h5", "--density", "runs/rl/cheetah-run-density.pt"]),
     "cheetah-run/few-shot-known-inertia-60k": ("cheetah-run", "few-shot", [*KNOWN_INERTIA_CHEETAH, *SAC, "--steps",
                                                                          "60000", "--eval-every", "10000"]),
+    # the model at its model file's physics: zero-shot, 30k and 100k steps
+    "cheetah-run/zero-shot-physics": ("cheetah-run", "zero-shot", [*PHYSICS_CHEETAH, *SAC, "--steps", "30000"]),
+    "cheetah-run/zero-shot-physics-100k": ("cheetah-run", "zero-shot", [*PHYSICS_CHEETAH, *SAC, "--steps", "100000",
+                                                                      "--eval-every", "10000"]),
     # the pretrained reacher-easy model since 2026-11-26 (bounded to its data; the benchmark's row)
     "reacher-easy/zero-shot-bounded-40k": ("reacher-easy", "zero-shot", [*BOUNDED_REACHER, *SAC,
                                                                         "--steps", "40000"]),

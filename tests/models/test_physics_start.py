@@ -114,5 +114,5 @@ def test_untrained_cheetah_steps_as_mujoco(tmp_path) -> None:
     want = np.array(want)
     scale = np.abs(want).max(-1, keepdims=True) + 1.0
     np.testing.assert_allclose(ours.numpy() / scale, want / scale, atol=1e-9)
-    with pytest.raises(InvalidInputError, match="springs"):
+    with pytest.raises(InvalidInputError, match="springs or dampers"):
         build_model(spec, replace(config, known_passive=False), stats)

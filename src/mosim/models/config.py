@@ -116,9 +116,9 @@ class ModelConfig:
     integrate them implicitly (a model without it, as acrobot's, whose RK4 step MuJoCo does not damp implicitly)"""
     physics_start: bool = False
     """with :attr:`known_bias` (and :attr:`known_passive` where the joints have springs): the untrained model is
-    the model file's physics. The force network's output layer
-    starts at zero (the correctors' always does) and the acceleration's normalization has zero mean, so that a
-    zero network output adds no force; the networks then learn only what the model computes wrong or leaves out.
+    the model file's physics. The force network's output layer starts at zero (the correctors' always does) and the
+    acceleration's normalization has zero mean, so that a zero network output adds no force; the networks then
+    learn only what the model computes wrong or leaves out, and the trainer validates the start too.
     Otherwise the normalization's mean (the data's mean acceleration) is a constant acceleration the networks must
     learn to cancel: on the Panda, whose mechanics the model file says all of, the untrained model with it rolls 100
     steps at 2e-4 MSE, without it at 7e-9 (the few windows where its fingers touch)"""

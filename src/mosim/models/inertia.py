@@ -59,6 +59,8 @@ class KnownInertia(nn.Module):
             raise ValueError(f"{inertias.n_bodies} bodies' inertias for a geometry of {len(geometry.body_parent)}")
         if len(inertias.armature) != nv:
             raise ValueError(f"{len(inertias.armature)} dofs' armature for nv={nv}")
+        if inertias.damping and len(inertias.damping) != nv:
+            raise ValueError(f"{len(inertias.damping)} dofs' damping for nv={nv}")
         self.geometry, self.inertias, self.nv = geometry, inertias, int(nv)
         self.kinematics = ContactFeatures(geometry)
         f64 = torch.float64

@@ -133,9 +133,11 @@ class NeuralSimulator(DynamicsModel):
         self.known_actuation = ActuatorForces(known) if known is not None else None
         inertia = c.inertia_of(spec)
         self.known_inertia = KnownInertia(*inertia, nv=spec.nv) if inertia is not None else None
-        if c.physics_start and self.known_inertia is not None and not c.known_passive and inertia[1].spring_dof:
-            raise InvalidInputError(f"physics_start: {spec.system_id!r}'s joints have springs, which the model then "
-                                    "leaves out: add known_passive (mosim train --known-passive)")
+        if c.physics_start and self.known_inertia is not None and not c.known_passive:
+            undamped = inertia[1].damping and (self.limit_solver is None or not self.limit_solver.damps)
+            if inertia[1].spring_dof or undamped:
+                raise InvalidInputError(f"physics_start: {spec.system_id!r}'s joints have springs or dampers, which "
+                                        "the model then leaves out: add known_passive (mosim train --known-passive)")
         if c.known_passive and self.known_inertia is not None and inertia[1].other_springs:
             raise InvalidInputError(f"known_passive computes hinge and slide springs, and {spec.system_id!r} has "
                                     f"{inertia[1].other_springs} ball or free joints with springs: drop known_passive")

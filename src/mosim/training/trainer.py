@@ -2,9 +2,8 @@
 
 :func:`train` owns the loop; models only supply ``rollout`` and ``configure_stage``. Every
 ``val_every_steps`` gradient steps (and at the end of each stage) the model rolls out fixed
-validation windows on its own predictions (the untrained model too, before the first step); the best model so
-far is written to ``best.pt`` and the
-full training state to ``last.pt``, both atomically. Running the same call again resumes from
+validation windows on its own predictions (the untrained model too, before the first step); the best
+model so far is written to ``best.pt`` and the full training state to ``last.pt``, both atomically. Running the same call again resumes from
 ``last.pt`` exactly (same batches, same optimizer state). Ctrl-C stops at the next step boundary
 after saving. A non-finite loss stops the run and keeps the last good checkpoints.
 """
