@@ -105,6 +105,11 @@ class KnownInertia(nn.Module):
         mass = mass_matrix(q.to(work), self.geometry, self.constants(work), self.nv, kinematics)
         return mass.to(q.dtype), torch.cholesky_inverse(torch.linalg.cholesky(mass)).to(q.dtype)
 
+    @property
+    def has_passive(self) -> bool:
+        """Whether the model file gives any spring or damper (:meth:`passive` is zero otherwise)."""
+        return bool(self.spring_dof.numel() or self.damping.numel())
+
     def passive(self, q: Tensor, v: Tensor, damped: bool = True) -> Tensor:
         """The joints' spring forces ``(..., nv)`` at ``q (..., nq)`` (:func:`mosim.models.bias.spring_forces`), and
         their dampers' ``-damping v`` where ``damped``."""

@@ -227,7 +227,8 @@ class NeuralSimulator(DynamicsModel):
                 ki = self.known_inertia
                 bias = bias_forces(q, v, ki.geometry, ki.constants(q.dtype), ki.nv, kinematics)
                 force = force - self.features.to_heading(q, bias) * scale
-            if self.config.known_passive:  # the dampers where the limit solve does not add them (implicitly)
+            if self.config.known_passive and self.known_inertia.has_passive:
+                # the springs, and the dampers where the limit solve does not add them (implicitly)
                 damped = self.limit_solver is None or not self.limit_solver.damps
                 force = force + self.features.to_heading(q, self.known_inertia.passive(q, v, damped)) * scale
             mass_raw, minv_raw = self._known_inertia(q, kinematics)
