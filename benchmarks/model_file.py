@@ -3,14 +3,14 @@
 
     python benchmarks/model_file.py                      # every system, into results/model_file.md and .csv
     python benchmarks/model_file.py --systems cheetah-run
-    python benchmarks/model_file.py --report-only        # the page again from the .csv and results/prediction.csv
+    python benchmarks/model_file.py --report-only        # the page again from the .csv
 
 Each model is the system's preset with every force the model file says computed (``known_inertia``,
 ``known_bias``, ``known_passive``: M(q), the Coriolis, centrifugal and gravity forces, the springs and dampers, the
 actuators' forces; and the constraints the preset solves), its networks at zero output and no data seen but the
 normalization statistics of the training split; float32, as the benchmark scores. No training: where this model is
 MuJoCo's step, the benchmark's numbers for learned models measure what learning adds or loses on top of it, and
-where it is not, what the solve leaves out (the table's last column says what).
+where it is not, what the solve leaves out (the table's column "left to the networks" says what).
 """
 
 from __future__ import annotations
@@ -43,15 +43,13 @@ def untrained(system: str, data_root: Path):  # noqa: ANN201
     """The system's preset at its model file's physics, normalized on its training split, as a Simulator."""
     from mosim.data.dataset import load_dataset
     from mosim.loading import Simulator
-    from mosim.models import build_model
-    from mosim.models.normalization import model_inputs
+    from mosim.models.simulator import NeuralSimulator
     from mosim.presets import get_preset
 
     data = load_dataset(data_root / f"{system}-random.h5", system=system)
     config = replace(get_preset(system).model, known_bias=True, known_passive=True, physics_start=True,
                      **EXTRA.get(system, {}))
-    spec, stats = model_inputs(data, config)
-    return Simulator(build_model(spec, config, stats)), data
+    return Simulator(NeuralSimulator.from_dataset(data, config)), data
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -139,8 +139,8 @@ def equality_rows(q: Tensor, v: Tensor, qpos_index: Tensor, dof_index: Tensor, r
     imp = impedance(pos, solimp)
     aref = -damping * vel - stiffness * imp * pos
     reg = ((1 - imp) / imp * diag).clamp_min(MIN_VAL)
-    return (torch.cat((jac, -jac), -2), torch.cat((aref, -aref), -1), torch.cat((reg, reg), -1),
-            torch.ones_like(torch.cat((aref, aref), -1), dtype=torch.bool))
+    active = torch.ones(*aref.shape[:-1], 2 * aref.shape[-1], dtype=torch.bool, device=aref.device)
+    return torch.cat((jac, -jac), -2), torch.cat((aref, -aref), -1), torch.cat((reg, reg), -1), active
 
 
 def implicitly_damped(acc: Tensor, minv: Tensor, damping: Tensor, timestep: float,

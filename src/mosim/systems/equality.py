@@ -26,17 +26,16 @@ import mujoco
 
 _JOINT = int(mujoco.mjtEq.mjEQ_JOINT)
 _OFF = (int(mujoco.mjtDisableBit.mjDSBL_CONSTRAINT) | int(mujoco.mjtDisableBit.mjDSBL_EQUALITY))
-_NO_REFSAFE = int(mujoco.mjtDisableBit.mjDSBL_REFSAFE)
 
 
 def joint_equalities(model: mujoco.MjModel) -> dict[str, tuple[Any, ...]]:
     """The fields ``equality_*`` of :class:`~mosim.systems.limits.LimitConstraints`, one entry per active joint
     equality of ``model`` (none where it disables equalities or constraints)."""
-    from mosim.systems.limits import clamp_solimp, reference_gains  # that module keeps these fields
+    from mosim.systems.limits import _NO_REFSAFE, clamp_solimp, reference_gains  # that module keeps these fields
 
-    fields: dict[str, list[Any]] = {name: [] for name in EQUALITY_FIELDS}
     if model.opt.disableflags & _OFF:
         return {name: () for name in EQUALITY_FIELDS}
+    fields: dict[str, list[Any]] = {name: [] for name in EQUALITY_FIELDS}
     refsafe = not model.opt.disableflags & _NO_REFSAFE
     for i in range(model.neq):
         if int(model.eq_type[i]) != _JOINT or not model.eq_active0[i]:
