@@ -28,6 +28,9 @@ OLD_CARTPOLE = ["--model", "benchmarks/models/cartpole-balance-2026-11-25.pt"]
 # the pretrained reacher-easy model of 2026-11-26 to 2026-11-27 (bounded to its data, softplus networks), which the
 # "bounded" reacher runs below name; the package's pretrained reacher-easy has since been retrained with SiLU networks
 BOUNDED_REACHER = ["--model", "benchmarks/models/reacher-easy-2026-11-26.pt"]
+# a reacher-easy model at its model file's physics (2026-12-07: the reacher preset with the actuation, M(q), the bias
+# and passive forces known and physics_start; best checkpoint the untrained start, 5.1e-13 at H=100 on the test split)
+PHYSICS_REACHER = ["--model", "benchmarks/models/reacher-easy-2026-12-07.pt"]
 # likewise the pretrained cartpole-balance model of 2026-11-26 to 2026-11-27, which the "bounded" cartpole runs name
 BOUNDED_CARTPOLE = ["--model", "benchmarks/models/cartpole-balance-2026-11-26.pt"]
 BOUNDED_MODELS = {"reacher-easy": BOUNDED_REACHER, "cartpole-balance": BOUNDED_CARTPOLE}
@@ -49,6 +52,13 @@ def reacher_hard_bounded(seed: int, select: bool = False) -> tuple[str, str, lis
     return ("reacher-hard", "zero-shot", [*BOUNDED_REACHER, "--task", "reacher-hard", *SAC, "--steps",
                                           "100000", "--eval-every", "10000", *(["--select"] if select else []),
                                           *(["--seed", str(seed)] if seed else [])])
+
+
+def reacher_hard_physics(seed: int) -> tuple[str, str, list[str]]:
+    """A 100k-step reacher-hard run inside the reacher-easy model at its model file's physics, selecting its agent
+    inside the model on imagined episodes of its own."""
+    return ("reacher-hard", "zero-shot", [*PHYSICS_REACHER, "--task", "reacher-hard", *SAC, "--steps", "100000",
+                                          "--eval-every", "10000", "--select", *(["--seed", str(seed)] if seed else [])])
 
 
 def seeded(task: str, zero_shot: bool, seed: int, steps: list[str]) -> tuple[str, str, list[str]]:
@@ -186,6 +196,9 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
     **{name: run for s in (8, 9, 10, 11) for name, run in (
         (f"reacher-hard/zero-shot-bounded-100k-select-heldout-seed{s}", reacher_hard_bounded(s, True)),
         (f"reacher-hard/model-free-100k-seed{s}", reacher_hard_100k("model-free", s)))},
+    # reacher-hard inside the reacher-easy model at its model file's physics, the seeds of the model-free arm
+    **{f"reacher-hard/zero-shot-physics-100k-select-heldout{f'-seed{s}' if s else ''}": reacher_hard_physics(s)
+       for s in range(12)},
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from mosim.models import ModelConfig, model_preset
 from mosim.registry import lookup
+from mosim.systems.perturbation import nominal_id
 from mosim.training.config import TrainConfig, end_to_end_schedule, staged_schedule
 
 
@@ -190,7 +191,9 @@ PRESETS: dict[str, Preset] = {
 
 
 def get_preset(name: str, **overrides: Any) -> Preset:
-    """A preset by name (``cheetah``; a system id such as ``cheetah-run`` picks its domain's preset)."""
+    """A preset by name (``cheetah``; a system id such as ``cheetah-run`` picks its domain's preset, and a perturbed
+    world's id, ``go2@mass=1.2``, its system's)."""
+    name = nominal_id(name)
     key = name if name in PRESETS else name.split("-")[0]
     preset = lookup(PRESETS, key, "preset") if key in PRESETS else lookup(PRESETS, name, "preset")
     return replace(preset, **overrides) if overrides else preset

@@ -71,13 +71,19 @@ RECIPES: dict[str, Callable[[str, float, int], Recipe]] = {
     "plain": _variant(schedule="end_to_end", kind="plain_delta", **BASELINE_INPUTS),
     "plain-ode": _variant(schedule="end_to_end", kind="plain_ode", **STRUCTURE_ONLY),
     "end-to-end": _variant(schedule="end_to_end"),
+    "mosim-physics": _variant(known_inertia=True, known_bias=True, known_passive=True, physics_start=True),
+    "mosim-learned": _variant(known_inertia=False, known_bias=False, known_passive=False, physics_start=False),
     "ensemble": _ensemble,
     "rssm": _rssm_with(batch_size=16, lr=1e-4),
     "rssm-b256": _rssm_with(batch_size=256, lr=3e-4),
 }
 """``mosim``: the structured model with the system's preset; ``plain``: the plain one-step network (on ``(q, v, a)``
 features only: not the contact or actuator features of the presets that use them);
-``plain-ode`` and ``end-to-end``: the paper's ablations; ``ensemble``: PETS/MBPO; ``rssm``: DreamerV3 (its batch of 16 sequences of 64 steps, learning
+``plain-ode`` and ``end-to-end``: the paper's ablations; ``mosim-physics``: the preset starting at the model file's
+physics (M(q), the bias and passive forces computed, ``physics_start``), whether the preset does or not;
+``mosim-learned``: the preset with M(q) and the bias and
+passive forces learned from the data instead of computed from the model file (``known_inertia``, ``known_bias``,
+``known_passive`` and ``physics_start`` off; the constraints it solves stay); ``ensemble``: PETS/MBPO; ``rssm``: DreamerV3 (its batch of 16 sequences of 64 steps, learning
 rate 1e-4); ``rssm-b256``: the same RSSM with 256 sequences a batch and learning rate 3e-4, for a GPU, where an
 update costs about the same at either batch size."""
 
