@@ -39,6 +39,23 @@ def _variant(schedule: str | None = None, **model_overrides: object) -> Callable
     return make
 
 
+def _learned_mechanics(system: str, budget_min: float, seed: int) -> Recipe:
+    """The preset with M(q), the bias and passive forces learned; M(q) starting at the model file's diagonal where the
+    preset solves constraints (``inertia_start="mujoco"``: from the identity the first contact solves fail)."""
+    p = get_preset(system, budget_min=budget_min)
+    model = replace(p.model, known_inertia=False, known_bias=False, known_passive=False, physics_start=False)
+    model = replace(model, inertia_start="mujoco" if model.uses_limit_constraints else "identity")
+    return Recipe(model, replace(p, model=model).train_config(seed=seed))
+
+
+def _identifying(system: str, budget_min: float, seed: int) -> Recipe:
+    """``mosim-physics`` that also learns factors on the model file's masses, actuator forces, damping and (where it
+    solves contacts) friction (``ModelConfig.identify``)."""
+    r = RECIPES["mosim-physics"](system, budget_min, seed)
+    names = ("mass", "actuators", "damping", *(("friction",) if r.model.contact_constraints else ()))
+    return replace(r, model=replace(r.model, identify=names))
+
+
 def _ensemble(system: str, budget_min: float, seed: int) -> Recipe:
     from mosim.baselines import ensemble_preset
 
@@ -72,7 +89,8 @@ RECIPES: dict[str, Callable[[str, float, int], Recipe]] = {
     "plain-ode": _variant(schedule="end_to_end", kind="plain_ode", **STRUCTURE_ONLY),
     "end-to-end": _variant(schedule="end_to_end"),
     "mosim-physics": _variant(known_inertia=True, known_bias=True, known_passive=True, physics_start=True),
-    "mosim-learned": _variant(known_inertia=False, known_bias=False, known_passive=False, physics_start=False),
+    "mosim-learned": _learned_mechanics,
+    "mosim-identify": _identifying,
     "ensemble": _ensemble,
     "rssm": _rssm_with(batch_size=16, lr=1e-4),
     "rssm-b256": _rssm_with(batch_size=256, lr=3e-4),
@@ -81,9 +99,11 @@ RECIPES: dict[str, Callable[[str, float, int], Recipe]] = {
 features only: not the contact or actuator features of the presets that use them);
 ``plain-ode`` and ``end-to-end``: the paper's ablations; ``mosim-physics``: the preset starting at the model file's
 physics (M(q), the bias and passive forces computed, ``physics_start``), whether the preset does or not;
-``mosim-learned``: the preset with M(q) and the bias and
+``mosim-identify``: ``mosim-physics`` learning factors on the model file's masses,
+actuator forces, damping and friction too (``identify``); ``mosim-learned``: the preset with M(q) and the bias and
 passive forces learned from the data instead of computed from the model file (``known_inertia``, ``known_bias``,
-``known_passive`` and ``physics_start`` off; the constraints it solves stay); ``ensemble``: PETS/MBPO; ``rssm``: DreamerV3 (its batch of 16 sequences of 64 steps, learning
+``known_passive`` and ``physics_start`` off; the constraints it solves stay, M(q) starting at the model file's
+diagonal where it solves them); ``ensemble``: PETS/MBPO; ``rssm``: DreamerV3 (its batch of 16 sequences of 64 steps, learning
 rate 1e-4); ``rssm-b256``: the same RSSM with 256 sequences a batch and learning rate 3e-4, for a GPU, where an
 update costs about the same at either batch size."""
 

@@ -83,6 +83,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--physics-start", action=argparse.BooleanOptionalAction, default=None,
                    help="with --known-bias: the untrained model is the model file's physics (the force network "
                         "starts at zero output, the acceleration's normalization has zero mean; default: the preset's)")
+    p.add_argument("--identify", nargs="+", default=None, metavar="CONSTANT",
+                   choices=("mass", "actuators", "damping", "friction"),  # mosim.models.identified.IDENTIFIABLE
+                   help="with the mechanics computed from the model file: learn factors on these of its constants "
+                        "with the networks (mass, actuators, damping, friction; mosim.models.identified), each "
+                        "starting at 1 (default: the preset's, none)")
     p.add_argument("--contact-slots", type=int, default=None,
                    help="with --contact-constraints: solve the N candidate contact points nearest the floor (0: all)")
     p.add_argument("--known-actuation", action=argparse.BooleanOptionalAction, default=None,
@@ -166,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
                                     "known_bias": args.known_bias,
                                     "known_passive": args.known_passive,
                                     "physics_start": args.physics_start,
+                                    "identify": tuple(args.identify) if args.identify else None,
                                     "contact_features": args.contact_features,
                                     "actuator_features": args.actuator_features,
                                     "heading_frame": args.heading_frame, "action_hidden": args.action_hidden,
@@ -193,7 +199,8 @@ def run(args: argparse.Namespace) -> int:
                              contact_constraints=model.contact_constraints, contact_slots=model.contact_slots,
                              self_contacts=model.self_contacts, inertia_start=model.inertia_start,
                              known_inertia=model.known_inertia, known_bias=model.known_bias,
-                             known_passive=model.known_passive, physics_start=model.physics_start)
+                             known_passive=model.known_passive, physics_start=model.physics_start,
+                             identify=model.identify)
     preset = replace(preset, model=replace(model, **model_over), **over)
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
                               compile=args.compile, init_from=args.init_from,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from mosim.models.identified import LogScales, scaled
 from mosim.systems.actuation import Actuation
 
 
@@ -55,6 +56,8 @@ class ActuatorForces(nn.Module):
     def __init__(self, actuation: Actuation) -> None:
         super().__init__()
         self.actuation = actuation
+        self.strength: LogScales | None = None
+        """learned factors on the actuators' forces (``ModelConfig.identify``), where set"""
         ctrl, force, dof = (torch.tensor(r, dtype=torch.float64).reshape(-1, 2)
                             for r in (actuation.ctrl_range, actuation.force_range, actuation.dof_force_range))
         values = (torch.tensor(actuation.length_map, dtype=torch.float64).reshape(actuation.nu, -1),
@@ -69,15 +72,20 @@ class ActuatorForces(nn.Module):
     def dim(self) -> int:
         return self.actuation.nv
 
+    def _constants(self, dtype: torch.dtype, names: tuple[str, ...]) -> list[Tensor]:
+        """The constants ``names`` in ``dtype``, the gain and the bias times the learned factors where set (the force
+        before its range clips it, times the factor)."""
+        return [scaled(getattr(self, n).to(dtype), self.strength) if n in ("gain", "bias") else getattr(self, n).to(dtype)
+                for n in names]
+
     def forward(self, q: Tensor, v: Tensor, a: Tensor) -> Tensor:
-        consts = (getattr(self, n).to(q.dtype) for n in self._NAMES)
-        return actuator_forces(q, v, a, *consts)
+        return actuator_forces(q, v, a, *self._constants(q.dtype, self._NAMES))
 
     def velocity_damping(self, q: Tensor, v: Tensor, a: Tensor) -> Tensor:
         """:func:`velocity_damping`: ``-∂ forward(q, v, a) / ∂v (..., nv, nv)``, where the dofs' clip
         (``actuatorfrcrange``) does not act."""
-        consts = (getattr(self, n).to(q.dtype) for n in self._NAMES if not n.startswith("dof_"))
-        return velocity_damping(q, v, a, *consts)
+        names = tuple(n for n in self._NAMES if not n.startswith("dof_"))
+        return velocity_damping(q, v, a, *self._constants(q.dtype, names))
 
     def extra_repr(self) -> str:
         return f"nu={self.actuation.nu}, nv={self.actuation.nv}, linear={self.actuation.is_linear}"

@@ -122,6 +122,13 @@ class ModelConfig:
     Otherwise the normalization's mean (the data's mean acceleration) is a constant acceleration the networks must
     learn to cancel: on the Panda, whose mechanics the model file says all of, the untrained model with it rolls 100
     steps at 2e-4 MSE, without it at 7e-9 (the few windows where its fingers touch)"""
+    identify: tuple[str, ...] = ()
+    """structured, with the mechanics computed from the model file: the constants to learn factors on, with the
+    networks (:mod:`mosim.models.identified`): any of ``mass`` (each body's mass and inertia; needs
+    :attr:`known_inertia`), ``actuators`` (each actuator's force; the actuation known), ``damping`` (each dof's;
+    implicit in the limit solve or explicit with :attr:`known_passive`) and ``friction`` (each floor contact pair's;
+    :attr:`contact_constraints`). Each factor starts at 1, so with :attr:`physics_start` the untrained model is
+    still the file's physics"""
     contact_slots: int = 0
     """with :attr:`contact_constraints`: how many of the candidate contact points (a sphere's centre, a capsule's two
     ends, a box's corners, a cylinder's rim points) nearest the floor are solved at a step, ``0`` for every one that
@@ -166,6 +173,8 @@ class ModelConfig:
             lookup({k: k for k in MODEL_KINDS}, self.kind, "model kind")
         lookup(ACTIVATIONS, self.activation, "activation")
         object.__setattr__(self, "action_hidden", tuple(int(h) for h in self.action_hidden))
+        object.__setattr__(self, "identify", tuple(dict.fromkeys(str(n) for n in self.identify)))
+        self._check_identify()
         for name in ("inertia_width", "force_width", "corrector_width", "substeps"):
             if getattr(self, name) < 1:
                 raise InvalidInputError(f"ModelConfig.{name} must be >= 1, got {getattr(self, name)}")
@@ -225,6 +234,23 @@ class ModelConfig:
                                     "(mosim train --no-limit-features) or the limit velocity features")
         if not self.eps > 0:
             raise InvalidInputError(f"ModelConfig.eps must be > 0, got {self.eps}")
+
+    def _check_identify(self) -> None:
+        """:attr:`identify`: known names, each with the part of the model its factors scale."""
+        from mosim.models.identified import IDENTIFIABLE
+
+        for name in self.identify:
+            lookup({n: n for n in IDENTIFIABLE}, name, "identifiable constant")
+        needs = {"mass": (self.known_inertia, "known_inertia (mosim train --known-inertia)"),
+                 "actuators": (self.uses_known_actuation, "the actuation known (mosim train --known-actuation)"),
+                 "damping": (self.known_passive or self.uses_limit_constraints,
+                             "the damping computed: known_passive or the limit constraints"),
+                 "friction": (self.contact_constraints, "contact_constraints (mosim train --contact-constraints)")}
+        for name in self.identify:
+            ok, what = needs[name]
+            if self.kind != "structured" or not ok:
+                raise InvalidInputError(f"identify {name!r} learns factors on the model file's constants, which needs "
+                                        f"the structured model with {what}; or drop {name!r} from identify")
 
     def _baseline_configs(self) -> None:
         """Turn ``rssm`` / ``ensemble`` dicts into their configs, fill the defaults, reject them for other kinds."""

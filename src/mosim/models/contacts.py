@@ -31,6 +31,7 @@ from torch import Tensor, nn
 from mosim.errors import InvalidInputError
 from mosim.models.cones import elliptic_rows, solve_with_cones
 from mosim.models.contact import ContactFeatures, _apply, _compose, joint_frame
+from mosim.models.identified import LogScales, scaled
 from mosim.models.limits import impedance
 from mosim.models.newton import join_rows, solve_rows
 from mosim.systems.contacts import MIN_VAL, FloorContacts
@@ -294,6 +295,8 @@ class ContactSolver(nn.Module):
                                     "model's are elliptic: leave them to the networks (self_contacts=False, mosim "
                                     "train --no-self-contacts)")
         self.self_rows = self_rows
+        self.friction_scale: LogScales | None = None
+        """learned factors on the pairs' sliding friction (``ModelConfig.identify``), where set"""
         self.cone_dims = contacts.dims if contacts.elliptic else 0
         """rows per contact of an elliptic cone, 0 on a pyramid"""
         self.kinematics = ContactFeatures(geometry)
@@ -338,13 +341,18 @@ class ContactSolver(nn.Module):
         for name in self._NAMES:
             value = getattr(self, name)
             consts[name] = value.to(dtype) if value.is_floating_point() else value
+        consts["friction"] = scaled(consts["friction"], self.friction_scale)
         return consts
 
-    def forward(self, q: Tensor, v: Tensor,
-                kinematics: tuple[Tensor, ...] | None = None) -> tuple[Tensor, ...]:
+    def forward(self, q: Tensor, v: Tensor, kinematics: tuple[Tensor, ...] | None = None,
+                body_weight: Tensor | None = None) -> tuple[Tensor, ...]:
         """:func:`contact_rows` of the state ``q (..., nq)``, ``v (..., nv)``, then the self contacts' rows
-        (``kinematics``: :func:`body_jacobians` of ``q``, where already computed)."""
+        (``kinematics``: :func:`body_jacobians` of ``q``, where already computed; ``body_weight``: the bodies'
+        translational ``body_invweight0 (nbody,)`` in place of the model file's, which scale the floor contacts'
+        regularizers)."""
         consts = self.constants(q.dtype)
+        if body_weight is not None:  # the floor's own is 0
+            consts["weight"] = body_weight[consts["pair_body"]]
         if self.self_rows is None:
             return contact_rows(q, v, self.geometry, consts, self.slots, self.nv, kinematics, self.cone_dims)
         kinematics = body_jacobians(q, self.geometry, consts, self.nv) if kinematics is None else kinematics

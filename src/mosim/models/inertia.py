@@ -20,10 +20,12 @@ from torch import Tensor, nn
 
 from mosim.models.contact import ContactFeatures, _apply, _compose
 from mosim.models.contacts import body_jacobians
+from mosim.models.identified import LogScales, scaled
 from mosim.models.newton import solve_dtype
 from mosim.models.quaternion import quat_to_rotmat
 from mosim.systems.geometry import ContactGeometry
 from mosim.systems.inertia import BodyInertias
+from mosim.systems.layout import BALL, FREE
 
 
 def centres(pos: Tensor, rot: Tensor, ang: Tensor, lin: Tensor,
@@ -63,6 +65,10 @@ class KnownInertia(nn.Module):
             raise ValueError(f"{len(inertias.damping)} dofs' damping for nv={nv}")
         self.geometry, self.inertias, self.nv = geometry, inertias, int(nv)
         self.kinematics = ContactFeatures(geometry)
+        self.mass_scale: LogScales | None = None
+        """learned factors on the bodies' masses and inertias (``ModelConfig.identify``), where set"""
+        self.damping_scale: LogScales | None = None
+        """learned factors on the dofs' explicit damping, where set"""
         f64 = torch.float64
         self.register_buffer("mass", torch.tensor(inertias.mass, dtype=f64), persistent=False)
         self.register_buffer("com", torch.tensor(inertias.com, dtype=f64).reshape(-1, 3), persistent=False)
@@ -70,6 +76,11 @@ class KnownInertia(nn.Module):
         frame = torch.tensor(inertias.frame, dtype=f64).reshape(-1, 4)
         self.register_buffer("inertia_rot", quat_to_rotmat(frame), persistent=False)
         self.register_buffer("armature", torch.tensor(inertias.armature, dtype=f64), persistent=False)
+        self.register_buffer("qpos0", torch.tensor(inertias.qpos0, dtype=f64), persistent=False)
+        self._averaged: list[tuple[int, int]] = []
+        """the dof blocks whose invweight0 MuJoCo averages: a free joint's translations and rotations, a ball's"""
+        for kind, dof in zip(geometry.joint_type, geometry.joint_qvel):
+            self._averaged += [(dof, 3), (dof + 3, 3)] if kind == FREE else [(dof, 3)] if kind == BALL else []
         self.register_buffer("gravity", torch.tensor(inertias.gravity, dtype=f64), persistent=False)
         self.register_buffer("spring_qpos", torch.tensor(inertias.spring_qpos, dtype=torch.long), persistent=False)
         self.register_buffer("spring_dof", torch.tensor(inertias.spring_dof, dtype=torch.long), persistent=False)
@@ -81,6 +92,8 @@ class KnownInertia(nn.Module):
     def constants(self, dtype: torch.dtype) -> dict[str, Tensor]:
         consts = dict(self.kinematics.constants(dtype))
         consts.update({name: getattr(self, name).to(dtype) for name in self._NAMES})
+        consts["mass"] = scaled(consts["mass"], self.mass_scale)
+        consts["moments"] = scaled(consts["moments"], self.mass_scale)
         return consts
 
     def mass_matrix(self, q: Tensor) -> Tensor:
@@ -105,6 +118,25 @@ class KnownInertia(nn.Module):
         mass = mass_matrix(q.to(work), self.geometry, self.constants(work), self.nv, kinematics)
         return mass.to(q.dtype), torch.cholesky_inverse(torch.linalg.cholesky(mass)).to(q.dtype)
 
+    def invweights(self, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+        """MuJoCo's ``dof_invweight0 (nv,)`` and translational ``body_invweight0 (nbody,)`` (the world body left
+        out) of these constants, as ``mj_setConst`` computes them at ``qpos0``: ``M⁻¹``'s diagonal (averaged over a
+        free joint's three translations and three rotations, a ball's three), and the trace of ``Jc M⁻¹ Jcᵀ`` / 3 of
+        each body's centre of mass. The scales of the constraints' regularizers, which follow the masses where
+        those are learned (:attr:`mass_scale`)."""
+        work = solve_dtype(dtype)
+        consts = self.constants(work)
+        q0 = self.qpos0.to(work)
+        pos, rot, ang, lin = body_jacobians(q0, self.geometry, consts, self.nv)
+        minv = torch.cholesky_inverse(torch.linalg.cholesky(mass_matrix(q0, self.geometry, consts, self.nv,
+                                                                        (pos, rot, ang, lin))))
+        jc = centres(pos, rot, ang, lin, consts)[1]                                  # (nbody, 3, nv)
+        body = torch.einsum("bij,jk,bik->b", jc, minv, jc) / 3
+        dof = torch.diagonal(minv).clone()
+        for start, width in self._averaged:
+            dof[start:start + width] = dof[start:start + width].mean()
+        return dof.to(dtype), body.to(dtype)
+
     @property
     def has_passive(self) -> bool:
         """Whether the model file gives any spring or damper (:meth:`passive` is zero otherwise)."""
@@ -118,7 +150,7 @@ class KnownInertia(nn.Module):
         force = spring_forces(q, self.spring_qpos, self.spring_dof, self.spring_stiffness.to(q.dtype),
                               self.spring_ref.to(q.dtype), self.nv)
         if damped and self.damping.numel():
-            force = force - self.damping.to(q.dtype) * v
+            force = force - scaled(self.damping.to(q.dtype), self.damping_scale) * v
         return force
 
     def extra_repr(self) -> str:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
+from mosim.models.identified import LogScales, scaled
 from mosim.models.newton import ITERATIONS, join_rows, solve_dtype, solve_rows
 from mosim.systems.limits import MIN_VAL, LimitConstraints
 
@@ -170,9 +171,12 @@ class LimitSolver(nn.Module):
         super().__init__()
         self.limits, self.sweeps = limits, int(sweeps)
         self.contacts, self.newton_iterations = contacts, int(newton_iterations)
+        self.damping_scale: LogScales | None = None
+        """learned factors on the dofs' implicit damping (``ModelConfig.identify``), where set"""
         self.register_buffer("qpos_index", torch.tensor(limits.qpos, dtype=torch.long), persistent=False)
         self.register_buffer("dof_index", torch.tensor(limits.dof, dtype=torch.long), persistent=False)
         for name, value in (("damping_implicit", limits.implicit_damping), ("invweight0", limits.invweight0),
+                            ("dof_invweight0", limits.dof_invweight0),
                             ("actuator_entries", limits.implicit_actuators)):
             self.register_buffer(name, torch.tensor(value, dtype=torch.float64), persistent=False)
         for name in self._NAMES:
@@ -207,7 +211,8 @@ class LimitSolver(nn.Module):
 
     def forward(self, q: Tensor, v: Tensor, a_net: Tensor, minv: Tensor, mass: Tensor | None = None,
                 kinematics: tuple[Tensor, ...] | None = None, actuators: Tensor | None = None,
-                world: tuple[Tensor, Callable[[Tensor], Tensor]] | None = None) -> Tensor:
+                world: tuple[Tensor, Callable[[Tensor], Tensor]] | None = None,
+                weights: tuple[Tensor, Tensor] | None = None) -> Tensor:
         """The acceleration the step integrates from ``a_net (..., nv)``, the acceleration of every force but the
         damping where :attr:`damps` (of every force but the limits' otherwise): the damping force and the limits'
         forces added, the damping implicit (``kinematics``: the contacts' :func:`~mosim.models.contacts.body_jacobians`
@@ -215,13 +220,18 @@ class LimitSolver(nn.Module):
         actuators' velocity damping ``(..., nv, nv)``, implicit too, where :attr:`damps_actuators`). ``world``:
         where ``v``, ``a_net`` and the matrices are in another frame than MuJoCo's (a free-floating robot's heading
         frame), the velocity in MuJoCo's and the map of a row ``J`` of MuJoCo's frame to that frame (``J Hᵀ``): the
-        contacts' rows are made in MuJoCo's frame, then mapped."""
+        contacts' rows are made in MuJoCo's frame, then mapped. ``weights``: MuJoCo's ``dof_invweight0 (nv,)`` and
+        translational ``body_invweight0 (nbody,)`` in place of the model file's, where the masses are learned
+        (:meth:`~mosim.models.inertia.KnownInertia.invweights`): the scales of the limits', the contacts' and the dry
+        friction's regularizers (the equalities' keep the file's)."""
         consts = (getattr(self, n).to(q.dtype) for n in self._NAMES)
         a0 = a_net
-        damping = self.damping_implicit.to(q.dtype)
+        damping = scaled(self.damping_implicit.to(q.dtype), self.damping_scale)
         if self.damps:
             a0 = a_net - (minv @ (damping * v).unsqueeze(-1)).squeeze(-1)
         diag0 = self.invweight0.to(q.dtype)  # MuJoCo's scale of R: the model's M is in MuJoCo's units
+        if weights is not None:
+            diag0 = weights[0][self.dof_index]
         if self.contacts is None and not self.equality_dof.numel():
             acc = limit_acceleration(q, v, a0, minv, diag0, self.qpos_index, self.dof_index, *consts,
                                      sweeps=self.sweeps)
@@ -229,12 +239,14 @@ class LimitSolver(nn.Module):
             acc = solve_rows(a0, minv, *self.rows(q, v, diag0, consts), self.newton_iterations, mass)
         else:  # the limits' rows and the contacts' together, by Newton's method (mosim.models.newton)
             rows = self.rows(q, v, diag0, consts)
-            contacts = self.contacts(q, v if world is None else world[0], kinematics)
+            contacts = self.contacts(q, v if world is None else world[0], kinematics,
+                                     None if weights is None else weights[1])
             if world is not None:
                 contacts = (world[1](contacts[0].flatten(-3, -2)).unflatten(-2, contacts[0].shape[-3:-1])
                             if self.contacts.cone_dims else world[1](contacts[0]), *contacts[1:])
             acc = self.contacts.solve(a0, minv, rows, contacts, self.newton_iterations, mass,
-                                      self.friction_rows(v) if self.contacts.cone_dims else None)
+                                      self.friction_rows(v, None if weights is None else weights[0])
+                                      if self.contacts.cone_dims else None)
         if self.damps or actuators is not None:
             if actuators is not None:  # on the entries MuJoCo's step keeps
                 actuators = actuators * self.actuator_entries.to(actuators.dtype)
@@ -251,13 +263,17 @@ class LimitSolver(nn.Module):
                               *(getattr(self, n).to(q.dtype) for n, _ in self._EQUALITY), nv=v.shape[-1])
         return join_rows(rows, pairs)
 
-    def friction_rows(self, v: Tensor) -> tuple[Tensor, ...]:
+    def friction_rows(self, v: Tensor, dof_weight: Tensor | None = None) -> tuple[Tensor, ...]:
         """The joints' dry friction rows at the velocity ``v (..., nv)``: ``J (F, nv)`` (``e_dof``), ``aref (...,
         F)``, ``R`` and the largest force ``(F,)`` (:class:`LimitConstraints`' ``friction_*``; solved on elliptic
-        cones, :func:`mosim.models.cones.solve_with_cones`)."""
+        cones, :func:`mosim.models.cones.solve_with_cones`; ``dof_weight``: ``dof_invweight0 (nv,)`` in place of the
+        model file's, which scales ``R``)."""
         unit = torch.nn.functional.one_hot(self.friction_dof, v.shape[-1]).to(v.dtype)
         aref = -self.friction_damping.to(v.dtype) * v[..., self.friction_dof]
-        return unit, aref, self.friction_reg.to(v.dtype), self.friction_loss.to(v.dtype)
+        reg = self.friction_reg.to(v.dtype)
+        if dof_weight is not None:
+            reg = reg * dof_weight[self.friction_dof] / self.dof_invweight0.to(v.dtype)[self.friction_dof]
+        return unit, aref, reg, self.friction_loss.to(v.dtype)
 
     def extra_repr(self) -> str:
         contacts = "" if self.contacts is None else f", newton_iterations={self.newton_iterations}"

@@ -34,6 +34,7 @@ from mosim.models.corrector import Corrector
 from mosim.models.features import StateFeatures
 from mosim.models.contacts import ContactSolver
 from mosim.models.self_contacts import SelfContactRows
+from mosim.models.identified import LogScales
 from mosim.models.inertia import KnownInertia
 from mosim.models.limits import LimitSolver
 from mosim.models.networks import init_output_layer
@@ -141,6 +142,7 @@ class NeuralSimulator(DynamicsModel):
         if c.known_passive and self.known_inertia is not None and inertia[1].other_springs:
             raise InvalidInputError(f"known_passive computes hinge and slide springs, and {spec.system_id!r} has "
                                     f"{inertia[1].other_springs} ball or free joints with springs: drop known_passive")
+        self._attach_identified(c.identify)
         if self.known_inertia is not None:  # the forces' scale: 1 / diag M⁻¹(qpos0), normalized (a checkpoint's loads)
             with torch.no_grad():
                 minv0 = self._known_inertia(torch.tensor(inertia[1].qpos0, dtype=torch.float64))[1]
@@ -167,9 +169,52 @@ class NeuralSimulator(DynamicsModel):
             raise InvalidInputError(f"active_correctors must be in [0, {len(self.correctors)}], got {n}")
         self._active = int(n)
 
+    def _attach_identified(self, names: tuple[str, ...]) -> None:
+        """The learned factors of :attr:`ModelConfig.identify` on the modules whose constants they scale."""
+        for name in names:
+            if name == "mass" and self.known_inertia is not None:
+                self.known_inertia.mass_scale = LogScales(self.known_inertia.inertias.n_bodies)
+            elif name == "actuators" and self.known_actuation is not None:
+                self.known_actuation.strength = LogScales(self.known_actuation.actuation.nu)
+            elif name == "damping":
+                scales = LogScales(self.spec.nv)  # one factor per dof, wherever the model integrates the damping
+                implicit = self.limit_solver is not None and self.limit_solver.damps
+                explicit = self.known_inertia is not None and self.config.known_passive and not implicit
+                if not (implicit or explicit):
+                    raise InvalidInputError(f"identify 'damping': this model of {self.spec.system_id!r} integrates no "
+                                            "damping of the model file (neither implicitly in its limit solve nor "
+                                            "explicitly with known_passive): drop 'damping' from identify")
+                if implicit:
+                    self.limit_solver.damping_scale = scales  # type: ignore[union-attr]
+                else:
+                    self.known_inertia.damping_scale = scales  # type: ignore[union-attr]
+            elif name == "friction" and self.limit_solver is not None and self.limit_solver.contacts is not None:
+                self.limit_solver.contacts.friction_scale = LogScales(len(self.limit_solver.contacts.contacts))
+            else:
+                raise InvalidInputError(f"identify {name!r}: this model of {self.spec.system_id!r} computes no "
+                                        f"{name} from the model file")
+
+    def identified(self) -> dict[str, list[float]]:
+        """The factors learned on the model file's constants (:attr:`ModelConfig.identify`), by constant: per body
+        (``mass``, the world body excluded), actuator, dof or floor contact pair, in MuJoCo's order."""
+        owners = {"mass": (self.known_inertia, "mass_scale"), "actuators": (self.known_actuation, "strength"),
+                  "damping": (self.limit_solver, "damping_scale"), "friction": (
+                      self.limit_solver.contacts if self.limit_solver is not None else None, "friction_scale")}
+        out = {}
+        for name in self.config.identify:
+            module, attr = owners[name]
+            scales = getattr(module, attr, None)
+            if scales is None and name == "damping":
+                scales = getattr(self.known_inertia, "damping_scale", None)
+            if scales is not None:
+                out[name] = scales(torch.float64).detach().cpu().tolist()
+        return out
+
     def parameter_groups(self) -> list[list[nn.Parameter]]:
-        """``[predictor parameters, corrector 1 parameters, ..., corrector n parameters]``."""
-        return [list(self.predictor.parameters())] + [list(c.parameters()) for c in self.correctors]
+        """``[predictor parameters and the learned factors on the model file's constants, corrector 1 parameters,
+        ..., corrector n parameters]``."""
+        factors = [m.log_scale for m in self.modules() if isinstance(m, LogScales)]
+        return [list(self.predictor.parameters()) + factors] + [list(c.parameters()) for c in self.correctors]
 
     def configure_stage(self, stage: int | None) -> list[nn.Parameter]:
         params = super().configure_stage(stage)
@@ -270,8 +315,11 @@ class NeuralSimulator(DynamicsModel):
             world = None  # a free-floating robot's contact rows, made in MuJoCo's frame, in the heading frame
             if self.features.heading is not None and self.limit_solver.contacts is not None:
                 world = (v, lambda rows: self.features.to_heading(q.unsqueeze(-2), rows))
+            weights = None  # the constraints' scales, where the masses are learned: of those masses
+            if self.known_inertia is not None and self.known_inertia.mass_scale is not None:
+                weights = self.known_inertia.invweights(q.dtype)
             acc = self.limit_solver(q, self.features.to_heading(q, v), acc, *minv, kinematics=kinematics,
-                                    actuators=actuators, world=world)
+                                    actuators=actuators, world=world, weights=weights)
             acc = self.acceleration_norm.bound_raw(acc)
         return self.features.to_world(q, acc)
 
