@@ -13,6 +13,8 @@ train / 30 val / 30 test). Every model reads only the nominal model file, never 
 
 - ``model file``: mosim's preset untrained, at the nominal file's physics (its networks at zero output);
 - ``mosim-physics``: the same model trained from that start on the world's data;
+- ``mosim-identify``: the same, also learning factors on the file's masses, actuator forces, damping and friction
+  (``ModelConfig.identify``); the page lists the factors it found against the world's changes;
 - ``mosim-learned``: the preset with M(q), the bias and the passive forces learned rather than computed (the
   constraints it solves stay);
 - ``plain``: the plain one-step network on (q, v, a).
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -42,7 +45,7 @@ WORLDS = {
     "reacher-easy": "reacher-easy@mass=1.2,gear=0.85,damping=1.5",
 }
 """system -> the world its data come from"""
-MODELS = ["mosim-physics", "mosim-learned", "plain"]
+MODELS = ["mosim-physics", "mosim-identify", "mosim-learned", "plain"]
 """the trained models, by their benchmark recipe (mosim.benchmark.recipes); the untrained start is scored too"""
 START = "model file"
 BUDGET_MIN = 5.0
@@ -90,6 +93,9 @@ def run_world(system: str, root: Path, out: Path, budget_min: float, jobs: int) 
     run_parallel([(f"train {system} / {m} ({budget_min:g} min on {world})",
                    [sys.executable, "-m", "mosim.benchmark.runner", "train-one", world, m, str(budget_min), str(path),
                     str(run_dir(out, system, m)), "0"], run_dir(out, system, m) / "train.log") for m in todo], jobs)
+    identify = run_dir(out, system, "mosim-identify") / "best.pt"
+    if identify.exists():
+        _write_factors(system, identify)
     protocol = Protocol()
     found = {START: [s.as_dict() for s in score(untrained(system, data), data, protocol)]}
     for m in MODELS:
@@ -98,6 +104,32 @@ def run_world(system: str, root: Path, out: Path, budget_min: float, jobs: int) 
     return [{"system": system, "world": world, "model": m, "horizon": s["horizon"], "mse": s["mse"],
              "ci_low": s["ci_low"], "ci_high": s["ci_high"], "budget_min": 0 if m == START else budget_min,
              "date": str(date.today())} for m, scores in found.items() for s in scores]
+
+
+def named_factors(system: str, identified: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """The learned factors by the names of the nominal model's bodies, actuators, dofs' joints and floor pairs."""
+    from mosim.systems import make_system
+
+    s = make_system(system)
+    m = s.model
+    names = {"mass": [m.body(b).name for b in range(1, m.nbody)],
+             "actuators": [m.actuator(i).name for i in range(m.nu)],
+             "damping": [m.joint(int(m.dof_jntid[i])).name for i in range(m.nv)],
+             "friction": s.geometry.pair_names()}
+    keep = {"damping": [float(d) > 0 for d in m.dof_damping]}  # an undamped dof's factor scales nothing
+    return {k: {n: round(f, 4) for n, f, ok in zip(names[k], v, keep.get(k, [True] * len(v))) if ok}
+            for k, v in identified.items()}
+
+
+def _write_factors(system: str, checkpoint: Path) -> None:
+    """The factors of the ``mosim-identify`` model into OUT_factors.json, by system."""
+    from mosim.loading import load
+
+    path = OUT.parent / f"{OUT.name}_factors.json"
+    table = json.loads(path.read_text()) if path.exists() else {}
+    table[system] = {"world": WORLDS[system], "factors": named_factors(system, load(checkpoint).model.identified())}
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(table, indent=1) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,6 +181,17 @@ def report(rows: list[dict]) -> str:
         lines.append(f"| `{world}` | {model} | {float(h['budget_min']):g} | {fmt(float(by[3]['mse']))} | "
                      f"{fmt(float(by[16]['mse']))} | {fmt(float(h['mse']))} [{fmt(float(h['ci_low']))}, "
                      f"{fmt(float(h['ci_high']))}] | {h['date']} |")
+    path = OUT.parent / f"{OUT.name}_factors.json"
+    if path.exists():
+        lines += ["", "## What `mosim-identify` found", "",
+                  "The factors it learned on the nominal model file's constants (1: the file's value), next to the "
+                  "world's changes; a pair's friction moves only where the data slid on it "
+                  f"([{path.name}]({path.name}) has them all).", ""]
+        for system, entry in json.loads(path.read_text()).items():
+            lines.append(f"- `{entry['world']}`:")
+            for kind, by_name in entry["factors"].items():
+                shown = ", ".join(f"{n} {f:.3g}" for n, f in by_name.items())
+                lines.append(f"  - {kind}: {shown}")
     return "\n".join(lines) + "\n"
 
 

@@ -105,17 +105,18 @@ def test_the_data_identify_the_world(world_data) -> None:
     assert found["friction"].min() < 0.7
 
 
-def test_a_checkpoint_keeps_the_factors(world_data, tmp_path) -> None:
-    from mosim.training.trainer import train
+def test_mosim_train_identify(world_data, tmp_path, capsys) -> None:
+    """``mosim train --identify``: the checkpoint keeps the config and the factors, trained with the networks, and
+    the command prints them."""
+    from mosim.cli import main
 
-    preset = get_preset("cheetah")
-    preset = replace(preset, model=replace(preset.model, identify=("mass", "friction"), force_width=16,
-                                           force_blocks=1, corrector_width=16, corrector_blocks=1))
-    result = train(world_data, preset.model, preset.train_config(max_steps=4), tmp_path, progress=False)
+    rc = main(["train", "--data", str(world_data.path), "--preset", "cheetah", "--size", "tiny", "--identify", "mass",
+               "friction", "--max-steps", "4", "--val-every", "2", "--out", str(tmp_path), "--no-score", "--quiet"])
+    assert rc == 0
+    assert "identified mass factors" in capsys.readouterr().out
     last = mosim.load(tmp_path / "last.pt").model
     assert last.config.identify == ("mass", "friction")
-    assert any(f != 1.0 for f in last.identified()["mass"])  # trained with the networks
-    assert result.best_path.exists()
+    assert any(f != 1.0 for f in last.identified()["mass"])
 
 
 def test_identify_is_checked() -> None:

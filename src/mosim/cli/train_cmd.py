@@ -218,8 +218,11 @@ def run(args: argparse.Namespace) -> int:
     result = train(ds, preset.model, cfg, out, resume=not args.restart, progress=not args.quiet)
     print(f"best validation rollout MSE ({cfg.val_horizon} steps): {result.best_val_mse:.4g}  "
           f"after {result.steps} steps, {result.samples:,} samples, {result.elapsed_s / 60:.1f} min")
+    best = load(result.best_path, device="cpu")
+    for name, factors in getattr(best.model, "identified", dict)().items():  # ModelConfig.identify
+        print(f"identified {name} factors (1: the model file's): {' '.join(f'{f:.3g}' for f in factors)}")
     if not args.no_score:
-        write_scores(load(result.best_path, device="cpu"), test_ds, out)
+        write_scores(best, test_ds, out)
     print(f"wrote {out}/best.pt, last.pt, log.csv, tb/, config.json")
     return 0
 
