@@ -16,6 +16,10 @@ BOUNDED_CHEETAH = ["--model", "benchmarks/models/cheetah-run-2026-11-26.pt", "--
 # pretrained models have since been retrained with the benchmark
 OLD_CHEETAH = ["--model", "benchmarks/models/cheetah-run-2026-11-25.pt", "--task", "cheetah-run"]
 KNOWN_INERTIA_CHEETAH = ["--model", "benchmarks/models/cheetah-run-2026-12-06.pt", "--task", "cheetah-run"]
+# a cheetah-run world that differs from its model file (benchmarks/mismatch.py), and the mosim-identify model trained
+# on its data for 5 min from the nominal file's physics, learning factors on its masses, motors, damping and friction
+WORLD_CHEETAH = "cheetah-run@mass:torso=1.25,friction=0.6,gear=0.85,damping=1.5"
+IDENTIFIED_CHEETAH = ["--model", "benchmarks/models/cheetah-run-perturbed-identify-2026-12-07.pt"]
 # the pretrained cheetah-run of 2026-12-07: its untrained start at the model file's physics (MuJoCo's step, up to
 # float32 rounding; results/model_file.md)
 PHYSICS_CHEETAH = ["--model", "benchmarks/models/cheetah-run-2026-12-07.pt", "--task", "cheetah-run"]
@@ -196,6 +200,14 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
     **{name: run for s in (8, 9, 10, 11) for name, run in (
         (f"reacher-hard/zero-shot-bounded-100k-select-heldout-seed{s}", reacher_hard_bounded(s, True)),
         (f"reacher-hard/model-free-100k-seed{s}", reacher_hard_100k("model-free", s)))},
+    # sim-to-real: SAC for the perturbed cheetah world, trained inside the nominal file's physics, inside the model
+    # that identified the world from its random-action data, and model-free in the world itself
+    "cheetah-run-perturbed/zero-shot-physics": ("cheetah-run-perturbed", "zero-shot", [
+        *PHYSICS_CHEETAH[:2], "--task", WORLD_CHEETAH, *SAC, "--steps", "30000"]),
+    "cheetah-run-perturbed/zero-shot-identify": ("cheetah-run-perturbed", "zero-shot", [
+        *IDENTIFIED_CHEETAH, "--task", WORLD_CHEETAH, *SAC, "--steps", "30000"]),
+    "cheetah-run-perturbed/model-free": ("cheetah-run-perturbed", "model-free", [
+        "--system", WORLD_CHEETAH, *SAC, "--steps", "30000"]),
     # reacher-hard inside the reacher-easy model at its model file's physics, the seeds of the model-free arm
     **{f"reacher-hard/zero-shot-physics-100k-select-heldout{f'-seed{s}' if s else ''}": reacher_hard_physics(s)
        for s in range(12)},

@@ -88,6 +88,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="with the mechanics computed from the model file: learn factors on these of its constants "
                         "with the networks (mass, actuators, damping, friction; mosim.models.identified), each "
                         "starting at 1 (default: the preset's, none)")
+    p.add_argument("--factor-lr-scale", type=float, default=None,
+                   help="with --identify: the factors' learning rate over the networks' (default: 10)")
     p.add_argument("--contact-slots", type=int, default=None,
                    help="with --contact-constraints: solve the N candidate contact points nearest the floor (0: all)")
     p.add_argument("--known-actuation", action=argparse.BooleanOptionalAction, default=None,
@@ -207,7 +209,8 @@ def run(args: argparse.Namespace) -> int:
                               speed_sampling=args.speed_sampling, limit_sampling=args.limit_sampling,
                               input_noise=args.input_noise,
                               error_scale=args.error_scale,
-                              **({} if args.ema is None else {"ema_decay": args.ema}))
+                              **({} if args.ema is None else {"ema_decay": args.ema}),
+                              **({} if args.factor_lr_scale is None else {"factor_lr_scale": args.factor_lr_scale}))
     out = Path(args.out or f"runs/{ds.spec.system_id}-{preset_name.split('-')[0]}")
     if args.members < 1 or args.jobs < 1:
         raise InvalidInputError(f"--members and --jobs must be >= 1, got {args.members} and {args.jobs}")

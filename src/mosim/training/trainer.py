@@ -191,8 +191,8 @@ def train(
         with _deferred_interrupt(flag):
             while state["stage"] < len(config.stages):
                 stage = config.stages[state["stage"]]
-                params = model.configure_stage(stage.group)
-                opt = torch.optim.Adam(params, lr=stage.lr, weight_decay=config.weight_decay)
+                opt = torch.optim.Adam(_param_groups(model, model.configure_stage(stage.group), config),
+                                       lr=stage.lr, weight_decay=config.weight_decay)
                 if state["opt"] is not None:
                     opt.load_state_dict(state["opt"])
                 elif ema is not None and state["stage_step"] == 0:
@@ -278,6 +278,18 @@ def training_loss_fn(model: torch.nn.Module, q_scale: torch.Tensor, v_scale: tor
     return lambda b: loss(b.qpos[:, 0], b.qvel[:, 0], b.action, b.qpos, b.qvel)
 
 
+def _param_groups(model: Any, params: list[torch.nn.Parameter], config: TrainConfig) -> list[dict[str, Any]]:
+    """The optimizer's groups of ``params``: the networks', and the factors on the model file's constants
+    (``ModelConfig.identify``) at :attr:`TrainConfig.factor_lr_scale` times the learning rate, where it has any."""
+    from mosim.models.identified import LogScales
+
+    factors = {id(m.log_scale) for m in model.modules() if isinstance(m, LogScales)}
+    nets = [p for p in params if id(p) not in factors]
+    own = [p for p in params if id(p) in factors]
+    return ([{"params": nets}] if nets or not own else []) + (
+        [{"params": own, "lr_scale": config.factor_lr_scale}] if own else [])
+
+
 def _run_stage(model, stage: StageConfig, config: TrainConfig, draw: Callable[[int], Windows], val: Windows,
                rollout_loss, opt, state, logger, save, run_dir: Path, flag, stop_after_steps, bar,
                ema: WeightAverage | None = None) -> bool:
@@ -294,7 +306,7 @@ def _run_stage(model, stage: StageConfig, config: TrainConfig, draw: Callable[[i
             return True
         lr = cosine_lr(stage.lr, progress(), config.min_lr_ratio)
         for g in opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g.get("lr_scale", 1.0)
         loss = rollout_loss(draw(stage.horizon))
         if not torch.isfinite(loss):
             raise TrainingDivergedError(
