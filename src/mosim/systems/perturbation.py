@@ -16,7 +16,7 @@ named). The fields, each a factor on the model file's value:
 - ``friction``: a geom's sliding friction (MuJoCo combines a contact's two geoms by their maximum);
 - ``damping``: a joint's dof damping (every dof of the joint);
 - ``armature``: a joint's rotor inertia (every dof of the joint);
-- ``gear``: an actuator's gear (its force for the same control).
+- ``gear``: an actuator's gear (a motor's force for the same control; a servo's lever on its joint).
 
 After the changes the model's derived constants are computed again (``mj_setConst``), as compiling the changed file
 would.
@@ -113,12 +113,16 @@ class Perturbation:
         if i < 0:
             names = [mujoco.mj_id2name(model, kind, k) for k in range(_count(model, kind))]
             raise InvalidInputError(f"the change {str(c)!r} names no {c.field} object of this model: its "
-                                    f"{kind.name[6:].lower()}s are {', '.join(repr(s) for s in names if s)}")
+                                    f"{_PLURAL[kind]} are {', '.join(repr(s) for s in names if s)}")
         if array.startswith("dof_"):  # a joint's dofs
             start = model.jnt_dofadr[i]
             width = {0: 6, 1: 3}.get(int(model.jnt_type[i]), 1)  # free, ball, else one
             return np.arange(start, start + width)
         return np.array([i])
+
+
+_PLURAL = {mujoco.mjtObj.mjOBJ_BODY: "bodies", mujoco.mjtObj.mjOBJ_GEOM: "geoms", mujoco.mjtObj.mjOBJ_JOINT: "joints",
+           mujoco.mjtObj.mjOBJ_ACTUATOR: "actuators"}
 
 
 def _count(model: mujoco.MjModel, kind: mujoco.mjtObj) -> int:
