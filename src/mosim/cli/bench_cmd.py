@@ -2,7 +2,9 @@
 on held-out windows, write results.csv, table.md and error-vs-horizon plots.
 
 Models: mosim (structured, the system's preset), plain (plain one-step network), plain-ode and end-to-end
-(the paper's ablations), ensemble (PETS/MBPO), rssm (DreamerV3, scored with warm-up 1 and 5).
+(the paper's ablations), ensemble (PETS/MBPO), rssm (DreamerV3, scored with warm-up 1 and 5); mosim-physics,
+mosim-identify and mosim-learned (the preset at the model file's physics, the same identifying the file's constants,
+the mechanics learned instead; benchmarks/mismatch.py).
 Datasets: DATA_ROOT/<system>-random.h5 (python scripts/make_datasets.py); --train-data SYSTEM=FILE trains that
 system's models on a bigger file of the same kind instead (they are still scored on the standard file's test
 split). Resumable.
