@@ -10,8 +10,9 @@ every error of M(q) becomes a force to learn that depends on the whole state and
 gradient through the step and its solves with the networks (the predictor's stage) -- the classic grey-box system
 identification, here with the learned residual on top:
 
-- ``mass``: each body's mass and inertia, by one factor per body (M(q), the bias forces and the contact solve's
-  M follow);
+- ``mass``: each body's mass and inertia, by one factor per body (M(q), the bias forces and the scales of the limits',
+  floor contacts' and dry friction's regularizers follow, MuJoCo's ``invweight0``; the joint equalities' and the
+  robot's contacts with itself keep the file's);
 - ``actuators``: each actuator's force, one factor per actuator (a motor's gear, a servo's gains);
 - ``damping``: each dof's damping, one factor per dof (implicit in the solve or explicit, as the model integrates
   it);

@@ -223,7 +223,7 @@ class LimitSolver(nn.Module):
         contacts' rows are made in MuJoCo's frame, then mapped. ``weights``: MuJoCo's ``dof_invweight0 (nv,)`` and
         translational ``body_invweight0 (nbody,)`` in place of the model file's, where the masses are learned
         (:meth:`~mosim.models.inertia.KnownInertia.invweights`): the scales of the limits', the contacts' and the dry
-        friction's regularizers (the equalities' keep the file's)."""
+        friction's regularizers (the equalities' and the robot's contacts with itself keep the file's)."""
         consts = (getattr(self, n).to(q.dtype) for n in self._NAMES)
         a0 = a_net
         damping = scaled(self.damping_implicit.to(q.dtype), self.damping_scale)
