@@ -208,6 +208,12 @@ RUNS: dict[str, tuple[str, str, list[str]]] = {  # in order of priority (a run t
         *IDENTIFIED_CHEETAH, "--task", WORLD_CHEETAH, *SAC, "--steps", "30000"]),
     "cheetah-run-perturbed/model-free": ("cheetah-run-perturbed", "model-free", [
         "--system", WORLD_CHEETAH, *SAC, "--steps", "30000"]),
+    **{f"cheetah-run-perturbed/{arm}-seed1": ("cheetah-run-perturbed", pipeline, [*where, *SAC, "--steps", "30000",
+                                                                                "--seed", "1"])
+       for arm, pipeline, where in (
+           ("zero-shot-identify", "zero-shot", [*IDENTIFIED_CHEETAH, "--task", WORLD_CHEETAH]),
+           ("zero-shot-physics", "zero-shot", [*PHYSICS_CHEETAH[:2], "--task", WORLD_CHEETAH]),
+           ("model-free", "model-free", ["--system", WORLD_CHEETAH]))},
     # reacher-hard inside the reacher-easy model at its model file's physics, the seeds of the model-free arm
     **{f"reacher-hard/zero-shot-physics-100k-select-heldout{f'-seed{s}' if s else ''}": reacher_hard_physics(s)
        for s in range(12)},
