@@ -80,9 +80,9 @@ def collect_world(system: str, root: Path) -> Path:
 
 def untrained(system: str, data):  # noqa: ANN001, ANN201
     """mosim's preset for ``system`` at its nominal model file's physics, normalized on the world's training split."""
+    from mosim.benchmark.recipes import recipe
     from mosim.loading import Simulator
     from mosim.models.simulator import NeuralSimulator
-    from mosim.benchmark.recipes import recipe
 
     config = recipe("mosim-physics", system, BUDGET_MIN).model
     return Simulator(NeuralSimulator.from_dataset(data, config))

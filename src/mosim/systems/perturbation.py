@@ -93,10 +93,8 @@ class Perturbation:
             for array in arrays:
                 values = getattr(model, array)
                 rows = self._rows(model, c, kind, array)
-                if c.field == "friction":
-                    values[rows, 0] *= c.scale  # the sliding coefficient; torsional and rolling stay
-                elif c.field == "gear":
-                    values[rows, 0] *= c.scale  # the force's axis; the other five entries are its direction
+                if c.field in ("friction", "gear"):  # the sliding coefficient (torsional and rolling stay); the
+                    values[rows, 0] *= c.scale        # gear's first entry (the other five are its direction)
                 else:
                     values[rows] *= c.scale
         mujoco.mj_setConst(model, data)
