@@ -121,18 +121,24 @@ def test_mosim_train_identify(world_data, tmp_path, capsys) -> None:
 
 def test_the_factors_learn_at_their_own_rate(world_data) -> None:
     """The optimizer's second group holds the factors, at factor_lr_scale times the networks' rate."""
+    from mosim.models.identified import optimizer_groups
+    from mosim.rl.finetune import FinetuneConfig, finetune
     from mosim.training.config import TrainConfig
-    from mosim.training.trainer import _param_groups
 
     model = _model(world_data, ("mass", "friction"))
-    config = replace(get_preset("cheetah").train_config(max_steps=1), factor_lr_scale=4.0)
-    nets, factors = _param_groups(model, model.configure_stage(None), config)
+    nets, factors = optimizer_groups(model, model.configure_stage(None), 4.0)
     assert "lr_scale" not in nets and factors["lr_scale"] == 4.0
     assert sum(p.numel() for p in factors["params"]) == 7 + 8
-    assert len(_param_groups(_model(world_data, ()), list(model.predictor.parameters()), config)) == 1
+    plain = _model(world_data, ())
+    assert len(optimizer_groups(plain, list(plain.parameters()), 4.0)) == 1
+    config = get_preset("cheetah").train_config(max_steps=1)
     with pytest.raises(InvalidInputError, match="factor_lr_scale"):
         replace(config, factor_lr_scale=0.0)
-    assert TrainConfig.factor_lr_scale == 10.0
+    assert TrainConfig.factor_lr_scale == FinetuneConfig.factor_lr_scale == 10.0
+    # fine-tuning on real steps (mosim rl few-shot) moves the factors too, at their own rate
+    model = _model(world_data, ("actuators",)).float()
+    finetune(model, world_data, steps=20, lr=1e-3)
+    assert np.abs(np.array(model.identified()["actuators"]) - 1).max() > 0.05
 
 
 def test_identify_is_checked() -> None:

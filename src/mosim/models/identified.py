@@ -45,6 +45,16 @@ class LogScales(nn.Module):
         return f"n={self.log_scale.numel()}"
 
 
+def optimizer_groups(model: nn.Module, params: list[nn.Parameter], factor_lr_scale: float) -> list[dict]:
+    """An optimizer's groups of ``params``: the networks', and the factors of ``model`` among them with
+    ``lr_scale`` (the factor on the learning rate the caller applies) ``factor_lr_scale``, where it has any."""
+    factors = {id(m.log_scale) for m in model.modules() if isinstance(m, LogScales)}
+    nets = [p for p in params if id(p) not in factors]
+    own = [p for p in params if id(p) in factors]
+    return ([{"params": nets}] if nets or not own else []) + (
+        [{"params": own, "lr_scale": factor_lr_scale}] if own else [])
+
+
 def scaled(value: Tensor, scales: LogScales | None) -> Tensor:
     """``value (n, ...)`` times its factors along the first dimension (``value`` itself without factors)."""
     if scales is None:
@@ -53,4 +63,4 @@ def scaled(value: Tensor, scales: LogScales | None) -> Tensor:
     return value * factor.reshape(-1, *([1] * (value.dim() - 1)))
 
 
-__all__ = ["IDENTIFIABLE", "LogScales", "scaled"]
+__all__ = ["IDENTIFIABLE", "LogScales", "optimizer_groups", "scaled"]

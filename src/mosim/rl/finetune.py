@@ -18,6 +18,7 @@ from mosim.data.dataset import Dataset
 from mosim.errors import InvalidInputError
 from mosim.loading import Simulator
 from mosim.models.base import DynamicsModel
+from mosim.models.identified import optimizer_groups
 from mosim.models.normalization import compute_normalization
 from mosim.training.losses import trajectory_loss
 from mosim.training.windows import WindowSampler
@@ -36,12 +37,17 @@ class FinetuneConfig:
     chunk: int = 50
     """real trajectories are cut into dataset episodes of this many model steps"""
     grad_clip: float = 1.0
+    factor_lr_scale: float = 10.0
+    """the learning rate of the factors on the model file's constants (``ModelConfig.identify``) over the
+    networks', as in training (:attr:`mosim.training.config.TrainConfig.factor_lr_scale`)"""
 
     def __post_init__(self) -> None:
         if self.steps < 0 or self.batch_size < 1 or self.horizon < 1 or self.chunk < self.horizon:
             raise InvalidInputError("FinetuneConfig: need steps >= 0, batch_size >= 1 and 1 <= horizon <= chunk")
         if not self.lr > 0:
             raise InvalidInputError(f"FinetuneConfig.lr must be > 0, got {self.lr}")
+        if not self.factor_lr_scale > 0:
+            raise InvalidInputError(f"FinetuneConfig.factor_lr_scale must be > 0, got {self.factor_lr_scale}")
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,8 @@ def finetune(model: Simulator | DynamicsModel, dataset: Dataset, config: Finetun
         p.requires_grad_(False)
     for p in params:
         p.requires_grad_(True)
-    opt = torch.optim.Adam(params, lr=config.lr)
+    groups = optimizer_groups(net, params, config.factor_lr_scale)
+    opt = torch.optim.Adam([{**g, "lr": config.lr * g.get("lr_scale", 1.0)} for g in groups], lr=config.lr)
     losses: list[float] = []
     net.train()
     try:

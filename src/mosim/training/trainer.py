@@ -30,6 +30,7 @@ from mosim.errors import InvalidInputError, MosimError
 from mosim.integrators import compile_fn
 from mosim.models import ModelConfig, build_model
 from mosim.models.heading import isotropic_scale
+from mosim.models.identified import optimizer_groups
 from mosim.models.normalization import NormalizationStats, model_inputs
 from mosim.registry import lookup
 from mosim.systems.base import SystemSpec
@@ -191,8 +192,8 @@ def train(
         with _deferred_interrupt(flag):
             while state["stage"] < len(config.stages):
                 stage = config.stages[state["stage"]]
-                opt = torch.optim.Adam(_param_groups(model, model.configure_stage(stage.group), config),
-                                       lr=stage.lr, weight_decay=config.weight_decay)
+                groups = optimizer_groups(model, model.configure_stage(stage.group), config.factor_lr_scale)
+                opt = torch.optim.Adam(groups, lr=stage.lr, weight_decay=config.weight_decay)
                 if state["opt"] is not None:
                     opt.load_state_dict(state["opt"])
                 elif ema is not None and state["stage_step"] == 0:
@@ -276,18 +277,6 @@ def training_loss_fn(model: torch.nn.Module, q_scale: torch.Tensor, v_scale: tor
     if compile_:
         loss = compile_fn(loss)
     return lambda b: loss(b.qpos[:, 0], b.qvel[:, 0], b.action, b.qpos, b.qvel)
-
-
-def _param_groups(model: Any, params: list[torch.nn.Parameter], config: TrainConfig) -> list[dict[str, Any]]:
-    """The optimizer's groups of ``params``: the networks', and the factors on the model file's constants
-    (``ModelConfig.identify``) at :attr:`TrainConfig.factor_lr_scale` times the learning rate, where it has any."""
-    from mosim.models.identified import LogScales
-
-    factors = {id(m.log_scale) for m in model.modules() if isinstance(m, LogScales)}
-    nets = [p for p in params if id(p) not in factors]
-    own = [p for p in params if id(p) in factors]
-    return ([{"params": nets}] if nets or not own else []) + (
-        [{"params": own, "lr_scale": config.factor_lr_scale}] if own else [])
 
 
 def _run_stage(model, stage: StageConfig, config: TrainConfig, draw: Callable[[int], Windows], val: Windows,
