@@ -26,7 +26,6 @@ protocol (1000 test windows per horizon, MSE on raw qpos/qvel, 95% bootstrap int
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from datetime import date
@@ -36,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 from make_datasets import DATASETS, EPISODES, SEED, STEPS  # noqa: E402
+from model_file import read_rows, write_rows  # noqa: E402
 from prediction import fmt  # noqa: E402
 
 from mosim.atomic import atomic_path  # noqa: E402
@@ -154,23 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     keep = (lambda r: True) if args.report_only else (lambda r: r["system"] not in args.worlds)
-    rows = [r for r in _read(OUT.with_suffix(".csv")) if keep(r)]
+    rows = [r for r in read_rows(OUT.with_suffix(".csv")) if keep(r)]
     for system in [] if args.report_only else args.worlds:
         rows += run_world(system, args.data_root, args.out, args.budget_min, args.jobs)
     order = [START, *MODELS]
     rows.sort(key=lambda r: (list(WORLDS).index(r["system"]), order.index(r["model"]), int(r["horizon"])))
-    with atomic_path(OUT.with_suffix(".csv")) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    with atomic_path(OUT.with_suffix(".md")) as tmp:
-        Path(tmp).write_text(report(rows))
-    print(f"wrote {OUT}.md and .csv")
+    write_rows(OUT, rows, report(rows))
     return 0
-
-
-def _read(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(open(path))) if path.exists() else []
 
 
 def report(rows: list[dict]) -> str:
@@ -178,8 +168,10 @@ def report(rows: list[dict]) -> str:
     lines = ["# Learning on top of a wrong model file", "",
              "Data from worlds that differ from the robot's MuJoCo model file (`mosim.systems.perturbation`); every",
              "model reads only the nominal file. `model file`: mosim's untrained start at the nominal physics;",
-             "`mosim-physics`: that model trained from the start; `mosim-learned`: the preset with M(q) and the bias and",
-             "passive forces learned instead of computed; `plain`: the plain one-step network. MSE on raw qpos/qvel,",
+             "`mosim-physics`: that model trained from the start; `mosim-identify`: the same, also learning factors on",
+             "the file's masses, motors, damping and friction (`ModelConfig.identify`); `mosim-learned`: the preset",
+             "with M(q) and the bias and passive forces learned instead of computed; `plain`: the plain one-step",
+             "network. MSE on raw qpos/qvel,",
              "1000 test windows of the world's data per horizon, 95% bootstrap interval; float32.",
              "Regenerate: `python benchmarks/mismatch.py` (the trainings ran one at a time, beside two RL runs on",
              "the machine's two cores).", "",

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     keep = (lambda r: True) if args.report_only else (lambda r: r["system"] not in args.systems)
-    rows = [r for r in _read(OUT.with_suffix(".csv")) if keep(r)]
+    rows = [r for r in read_rows(OUT.with_suffix(".csv")) if keep(r)]
     for system in [] if args.report_only else args.systems:
         sim, data = untrained(system, args.data_root)
         for s in score(sim, data, Protocol()):
@@ -73,18 +73,24 @@ def main(argv: list[str] | None = None) -> int:
                          "ci_high": s.ci_high, "median": s.median, "date": str(date.today())})
         print(system, " ".join(f"H={r['horizon']} {fmt(r['mse'])}" for r in rows if r["system"] == system), flush=True)
     rows.sort(key=lambda r: (SYSTEMS.index(r["system"]), int(r["horizon"])))
-    with atomic_path(OUT.with_suffix(".csv")) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    with atomic_path(OUT.with_suffix(".md")) as tmp:
-        Path(tmp).write_text(report(rows))
-    print(f"wrote {OUT}.md and .csv")
+    write_rows(OUT, rows, report(rows))
     return 0
 
 
-def _read(path: Path) -> list[dict[str, str]]:
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a results ``.csv`` (none where it does not exist yet)."""
     return list(csv.DictReader(open(path))) if path.exists() else []
+
+
+def write_rows(out: Path, rows: list[dict], page: str) -> None:
+    """``rows`` into ``out.csv`` and ``page`` into ``out.md``, each written atomically."""
+    with atomic_path(out.with_suffix(".csv")) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with atomic_path(out.with_suffix(".md")) as tmp:
+        Path(tmp).write_text(page)
+    print(f"wrote {out}.md and .csv")
 
 
 def report(rows: list[dict]) -> str:
