@@ -170,12 +170,14 @@ class NeuralSimulator(DynamicsModel):
         self._active = int(n)
 
     def _attach_identified(self, names: tuple[str, ...]) -> None:
-        """The learned factors of :attr:`ModelConfig.identify` on the modules whose constants they scale."""
+        """The learned factors of :attr:`ModelConfig.identify` on the modules whose constants they scale (each
+        registered there; :attr:`_factors` names them)."""
+        self._factors: dict[str, LogScales] = {}
         for name in names:
             if name == "mass" and self.known_inertia is not None:
-                self.known_inertia.mass_scale = LogScales(self.known_inertia.inertias.n_bodies)
+                self.known_inertia.mass_scale = scales = LogScales(self.known_inertia.inertias.n_bodies)
             elif name == "actuators" and self.known_actuation is not None:
-                self.known_actuation.strength = LogScales(self.known_actuation.actuation.nu)
+                self.known_actuation.strength = scales = LogScales(self.known_actuation.actuation.nu)
             elif name == "damping":
                 scales = LogScales(self.spec.nv)  # one factor per dof, wherever the model integrates the damping
                 implicit = self.limit_solver is not None and self.limit_solver.damps
@@ -189,31 +191,22 @@ class NeuralSimulator(DynamicsModel):
                 else:
                     self.known_inertia.damping_scale = scales  # type: ignore[union-attr]
             elif name == "friction" and self.limit_solver is not None and self.limit_solver.contacts is not None:
-                self.limit_solver.contacts.friction_scale = LogScales(len(self.limit_solver.contacts.contacts))
+                contacts = self.limit_solver.contacts
+                contacts.friction_scale = scales = LogScales(len(contacts.contacts))
             else:
                 raise InvalidInputError(f"identify {name!r}: this model of {self.spec.system_id!r} computes no "
                                         f"{name} from the model file")
+            self._factors[name] = scales
 
     def identified(self) -> dict[str, list[float]]:
         """The factors learned on the model file's constants (:attr:`ModelConfig.identify`), by constant: per body
         (``mass``, the world body excluded), actuator, dof or floor contact pair, in MuJoCo's order."""
-        owners = {"mass": (self.known_inertia, "mass_scale"), "actuators": (self.known_actuation, "strength"),
-                  "damping": (self.limit_solver, "damping_scale"), "friction": (
-                      self.limit_solver.contacts if self.limit_solver is not None else None, "friction_scale")}
-        out = {}
-        for name in self.config.identify:
-            module, attr = owners[name]
-            scales = getattr(module, attr, None)
-            if scales is None and name == "damping":
-                scales = getattr(self.known_inertia, "damping_scale", None)
-            if scales is not None:
-                out[name] = scales(torch.float64).detach().cpu().tolist()
-        return out
+        return {name: s(torch.float64).detach().cpu().tolist() for name, s in self._factors.items()}
 
     def parameter_groups(self) -> list[list[nn.Parameter]]:
         """``[predictor parameters and the learned factors on the model file's constants, corrector 1 parameters,
         ..., corrector n parameters]``."""
-        factors = [m.log_scale for m in self.modules() if isinstance(m, LogScales)]
+        factors = [s.log_scale for s in self._factors.values()]
         return [list(self.predictor.parameters()) + factors] + [list(c.parameters()) for c in self.correctors]
 
     def configure_stage(self, stage: int | None) -> list[nn.Parameter]:

@@ -90,9 +90,9 @@ class Perturbation:
         """Scale ``model``'s fields in place, then compute its derived constants again."""
         for c in self.changes:
             kind, arrays = FIELDS[c.field]
+            rows = self._rows(model, c, kind, len(getattr(model, arrays[0])))
             for array in arrays:
                 values = getattr(model, array)
-                rows = self._rows(model, c, kind, array)
                 if c.field in ("friction", "gear"):  # the sliding coefficient (torsional and rolling stay); the
                     values[rows, 0] *= c.scale        # gear's first entry (the other five are its direction)
                 else:
@@ -100,32 +100,27 @@ class Perturbation:
         mujoco.mj_setConst(model, data)
 
     @staticmethod
-    def _rows(model: mujoco.MjModel, c: Change, kind: mujoco.mjtObj, array: str) -> np.ndarray:
-        """The rows of ``array`` the change ``c`` multiplies."""
-        count = {"body_": model.nbody, "geom_": model.ngeom, "dof_": model.nv, "actuator_": model.nu}
-        n = next(v for k, v in count.items() if array.startswith(k))
+    def _rows(model: mujoco.MjModel, c: Change, kind: mujoco.mjtObj, n: int) -> np.ndarray:
+        """The rows, of the ``n`` of its field's arrays, that the change ``c`` multiplies."""
         if c.name is None:
             rows = np.arange(n)
-            return rows[1:] if array.startswith("body_") else rows  # not the world body
+            return rows[1:] if kind == mujoco.mjtObj.mjOBJ_BODY else rows  # not the world body
         i = mujoco.mj_name2id(model, kind, c.name)
         if i < 0:
-            names = [mujoco.mj_id2name(model, kind, k) for k in range(_count(model, kind))]
+            plural, count = _KINDS[kind]
+            names = [mujoco.mj_id2name(model, kind, k) for k in range(getattr(model, count))]
             raise InvalidInputError(f"the change {str(c)!r} names no {c.field} object of this model: its "
-                                    f"{_PLURAL[kind]} are {', '.join(repr(s) for s in names if s)}")
-        if array.startswith("dof_"):  # a joint's dofs
+                                    f"{plural} are {', '.join(repr(s) for s in names if s)}")
+        if kind == mujoco.mjtObj.mjOBJ_JOINT:  # a joint's dofs
             start = model.jnt_dofadr[i]
             width = {0: 6, 1: 3}.get(int(model.jnt_type[i]), 1)  # free, ball, else one
             return np.arange(start, start + width)
         return np.array([i])
 
 
-_PLURAL = {mujoco.mjtObj.mjOBJ_BODY: "bodies", mujoco.mjtObj.mjOBJ_GEOM: "geoms", mujoco.mjtObj.mjOBJ_JOINT: "joints",
-           mujoco.mjtObj.mjOBJ_ACTUATOR: "actuators"}
-
-
-def _count(model: mujoco.MjModel, kind: mujoco.mjtObj) -> int:
-    return {mujoco.mjtObj.mjOBJ_BODY: model.nbody, mujoco.mjtObj.mjOBJ_GEOM: model.ngeom,
-            mujoco.mjtObj.mjOBJ_JOINT: model.njnt, mujoco.mjtObj.mjOBJ_ACTUATOR: model.nu}[kind]
+_KINDS = {mujoco.mjtObj.mjOBJ_BODY: ("bodies", "nbody"), mujoco.mjtObj.mjOBJ_GEOM: ("geoms", "ngeom"),
+          mujoco.mjtObj.mjOBJ_JOINT: ("joints", "njnt"), mujoco.mjtObj.mjOBJ_ACTUATOR: ("actuators", "nu")}
+"""each kind of object a change names: how errors call them, and the model's count of them"""
 
 
 def split_id(system_id: str) -> tuple[str, Perturbation | None]:
