@@ -15,6 +15,9 @@ from mosim.systems.base import SystemSpec
 from mosim.training.checkpoint import CheckpointError, load_checkpoint
 from mosim.training.trainer import resolve_device
 
+COMPILE_PARTS = ("auto", "step", "forces")
+"""what :meth:`Simulator.compile` can make a graph of"""
+
 
 class Simulator:
     """A learned simulator: batched :meth:`step` and :meth:`rollout` on raw MuJoCo states.
@@ -41,17 +44,44 @@ class Simulator:
         self.model.to(resolve_device(str(device)))
         return self
 
-    def compile(self, **options: Any) -> Simulator:
-        """Compile the model's step with :func:`torch.compile` for faster prediction (one graph per step; on a 2-core
-        CPU 1.2x to 2.3x at batch 256 to 4096 and 3x to 4x at batch 1, on a GPU 1.7x to 2.9x; see
-        results/model_speed.md). The first call at each new batch shape compiles (tens of seconds on a CPU); later
-        calls reuse it; ``dynamic=True`` makes the batch size symbolic, one compilation for all. Gradients still flow.
-        ``options`` go to :func:`torch.compile` (``fullgraph=True`` holds), its ``options={...}`` on top of mosim's
-        inductor settings (:data:`mosim.integrators.INDUCTOR_OPTIONS`). Returns self."""
+    def compile(self, part: str = "auto", **options: Any) -> Simulator:
+        """Compile the model's step with :func:`torch.compile` for faster prediction (results/model_speed.md). The
+        first call at each new batch shape compiles (tens of seconds on a CPU); later calls reuse it; ``dynamic=True``
+        makes the batch size symbolic, one compilation for all. Gradients still flow. ``options`` go to
+        :func:`torch.compile`, its ``options={...}`` on top of mosim's inductor settings
+        (:data:`mosim.integrators.INDUCTOR_OPTIONS`). Returns self.
+
+        ``part`` says what becomes a graph (:data:`COMPILE_PARTS`):
+
+        - ``"step"``: the whole step, one graph (on a 2-core CPU 1.2x to 2.3x the eager step at batch 256 to 4096
+          and 3x to 4x at batch 1, on a GPU 1.7x to 2.9x). A constraint solve in it makes rows for every candidate
+          contact and runs every Newton iteration, a graph of fixed shapes;
+        - ``"forces"``: the networks' acceleration with the mechanics the model computes (the kinematics, ``M(q)``,
+          the bias forces), a graph of fixed shapes, while the constraint solve runs eager as it does uncompiled
+          (rows for the contacts that touch, each state's iterations stopped once it converged), its elliptic cones'
+          Newton step a graph of symbolic shapes;
+        - ``"auto"`` (the default): ``"forces"`` for a model that solves its contacts, where the whole step's graph
+          runs slower than the eager step (cheetah-run at batch 4096: 63k steps/s against 75k eager, 123k with
+          ``"forces"``), ``"step"`` otherwise."""
         from mosim.integrators import compile_fn
 
+        if part not in COMPILE_PARTS:
+            raise InvalidInputError(f"part must be one of {COMPILE_PARTS}, got {part!r}")
         model = self.model
-        model._step = compile_fn(type(model)._step.__get__(model), **options)  # type: ignore[method-assign]
+        solver = getattr(getattr(model, "limit_solver", None), "contacts", None)
+        if part == "auto":
+            part = "step" if solver is None else "forces"
+        if part == "step":
+            model._step = compile_fn(type(model)._step.__get__(model), **options)  # type: ignore[method-assign]
+            return self
+        if not hasattr(model, "_smooth_acceleration"):
+            raise InvalidInputError(f"a {type(model).__name__} has no separate forces to compile: use part='step'")
+        model._smooth_acceleration = compile_fn(  # type: ignore[method-assign]
+            type(model)._smooth_acceleration.__get__(model), **options)
+        if solver is not None and solver.cone_dims:
+            from mosim.models.cones import cone_step
+
+            solver.cone_step = compile_fn(cone_step, **{**options, "dynamic": True})
         return self
 
     def set_hidden_dtype(self, name: str) -> Simulator:

@@ -73,11 +73,13 @@ def test_compile_options_start_from_mosims_inductor_settings_and_let_the_caller_
 
 
 @pytest.mark.slow  # compiling takes about a minute of CPU
-def test_a_compiled_contact_solve_predicts_like_the_eager_one(tmp_path):
-    """Hopper with its limits, floor contacts and self contacts solved and M computed: compiled as one graph, every
-    candidate's rows and every Newton iteration, it predicts what the eager step does with the rows of the touching
-    candidates only and its iterations stopped early (on states of random-action episodes, which touch the floor
-    and themselves)."""
+@pytest.mark.parametrize("part", ["step", "auto"])
+def test_a_compiled_contact_solve_predicts_like_the_eager_one(tmp_path, part: str):
+    """Hopper with its limits, floor contacts and self contacts solved and M computed: compiled as one graph
+    (``part="step"``), every candidate's rows and every Newton iteration, it predicts what the eager step does with
+    the rows of the touching candidates only and its iterations stopped early (on states of random-action episodes,
+    which touch the floor and themselves); compiled by default (``"auto"``, a model that solves its contacts: the
+    forces a graph, the solve eager), the same."""
     import copy
     from dataclasses import replace
 
@@ -93,7 +95,9 @@ def test_a_compiled_contact_solve_predicts_like_the_eager_one(tmp_path):
     torch._dynamo.reset()
     torch.manual_seed(0)
     eager = Simulator(build_model(spec, config, stats).float())
-    sim = Simulator(copy.deepcopy(eager.model)).compile(fullgraph=True)
+    sim = Simulator(copy.deepcopy(eager.model)).compile(part, fullgraph=True)
+    assert ("_step" in vars(sim.model)) == (part == "step")  # auto: the forces alone compiled
+    assert ("_smooth_acceleration" in vars(sim.model)) == (part == "auto")
     starts = torch.arange(16) * 11 + 20
     episode = torch.arange(16) % 4
     q = torch.tensor(ds.qpos, dtype=torch.float32)[episode, starts]
@@ -104,3 +108,47 @@ def test_a_compiled_contact_solve_predicts_like_the_eager_one(tmp_path):
         q_e, v_e = eager.rollout(q, v, actions)
     torch.testing.assert_close(q_c, q_e, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(v_c, v_e, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.slow  # compiling takes about a minute of CPU
+def test_go2s_compiled_forces_and_cone_steps_predict_like_the_eager_ones(tmp_path):
+    """The Go2 at its model file's physics (its feet on elliptic cones, M and the bias forces computed), compiled by
+    default: its forces one graph of fixed shapes, its cones' Newton step a graph of symbolic shapes (the states
+    still iterating shrink from one iteration to the next). The rollout is the eager one's, and a second rollout
+    compiles nothing again."""
+    import copy
+    from dataclasses import replace
+
+    import mosim
+    from mosim.models import model_inputs
+    from mosim.presets import get_preset
+
+    cfg = mosim.CollectConfig(system="go2", out=str(tmp_path / "go2.h5"), episodes=2, steps=60, workers=1, seed=3)
+    ds = mosim.load_dataset(mosim.collect(cfg, progress=False, overwrite=True))
+    config = replace(get_preset("go2").model, inertia_width=16, force_width=16, corrector_width=16, known_bias=True,
+                     known_passive=True, physics_start=True)
+    spec, stats = model_inputs(ds, config)
+    torch._dynamo.reset()
+    torch.manual_seed(0)
+    eager = Simulator(build_model(spec, config, stats).float())
+    sim = Simulator(copy.deepcopy(eager.model)).compile()
+    assert sim.model.limit_solver.contacts.cone_step is not None
+    q = torch.tensor(ds.qpos[:, 10:50:5].reshape(-1, spec.nq), dtype=torch.float32)   # 16 states, most touching
+    v = torch.tensor(ds.qvel[:, 10:50:5].reshape(-1, spec.nv), dtype=torch.float32)
+    actions = torch.rand(len(q), 3, spec.nu) * 2 - 1
+    with torch.no_grad():
+        sim.rollout(q, v, actions[:, :1])
+        with torch._dynamo.config.patch(error_on_recompile=True):
+            q_c, v_c = sim.rollout(q, v, actions)
+        q_e, v_e = eager.rollout(q, v, actions)
+    torch.testing.assert_close(q_c, q_e, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(v_c, v_e, rtol=1e-3, atol=1e-3)
+
+
+def test_compile_names_its_parts(zoo_spec):
+    from mosim.errors import InvalidInputError
+    from mosim.loading import COMPILE_PARTS
+
+    assert COMPILE_PARTS == ("auto", "step", "forces")
+    with pytest.raises(InvalidInputError, match="part must be one of"):
+        Simulator(build_model(zoo_spec, TINY)).compile("everything")

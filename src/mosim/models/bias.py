@@ -32,10 +32,12 @@ DOFS = {FREE: 6, BALL: 3, HINGE: 1, SLIDE: 1}
 
 
 def bias_forces(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], nv: int,
-                kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
+                kinematics: tuple[Tensor, ...] | None = None,
+                centre: tuple[Tensor, Tensor, Tensor] | None = None) -> Tensor:
     """``qfrc_bias (..., nv)`` at the state ``q (..., nq)``, ``v (..., nv)`` (MuJoCo's frame; ``consts``:
     :meth:`~mosim.models.inertia.KnownInertia.constants`, with ``gravity``; ``kinematics``:
-    :func:`~mosim.models.contacts.body_jacobians` of ``q``, where already computed)."""
+    :func:`~mosim.models.contacts.body_jacobians` of ``q``, and ``centre``: :func:`~mosim.models.inertia.centres` of
+    them, where already computed)."""
     pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv) if kinematics is None else kinematics
     zero = q.new_zeros((*q.shape[:-1], 3))
     spin: list[Tensor] = []                                                      # each body's ω, v0, α, a0
@@ -61,7 +63,7 @@ def bias_forces(q: Tensor, v: Tensor, geometry: ContactGeometry, consts: dict[st
         turn.append(al)
         pull.append(a0)
     w, v0, al, a0 = (torch.stack(x, -2) for x in (spin, drift, turn, pull))      # (..., nb, 3)
-    com, jc, frame = centres(pos, rot, ang, lin, consts)
+    com, jc, frame = centres(pos, rot, ang, lin, consts) if centre is None else centre
     acc = a0 + _cross(al, com) + _cross(w, v0 + _cross(w, com))                 # of each centre of mass
 
     def inertia(x: Tensor) -> Tensor:                                          # I x, I = F diag(moments) Fᵀ

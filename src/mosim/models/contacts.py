@@ -25,12 +25,14 @@ With MuJoCo's own ``M⁻¹`` and ``qacc_smooth`` it reproduces MuJoCo's step (te
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor, nn
 
 from mosim.errors import InvalidInputError
 from mosim.models.cones import elliptic_rows, solve_with_cones
-from mosim.models.contact import ContactFeatures, _apply, _compose, joint_frame
+from mosim.models.contact import ContactFeatures, _apply, _compose, cross_columns, joint_frame
 from mosim.models.identified import LogScales, scaled
 from mosim.models.limits import impedance
 from mosim.models.newton import join_rows, solve_rows
@@ -268,7 +270,7 @@ def point_jacobian(ang: Tensor, lin: Tensor, body: Tensor, point: Tensor) -> Ten
     """The Jacobian ``(..., k, 3, nv)`` of the points ``point (..., k, 3)`` (world frame) fixed to the bodies ``body
     (..., k)`` (long), from :func:`body_jacobians`' ``ang`` and ``lin (..., nbody, 3, nv)``."""
     ang, lin = of_bodies(ang, body), of_bodies(lin, body)
-    return lin + torch.linalg.cross(ang, point.unsqueeze(-1).expand_as(ang), dim=-2)
+    return lin + cross_columns(ang, point)
 
 
 def of_bodies(jac: Tensor, body: Tensor) -> Tensor:
@@ -298,6 +300,9 @@ class ContactSolver(nn.Module):
         self.friction_scale: LogScales | None = None
         """learned factors on the pairs' sliding friction (``ModelConfig.identify``), where set"""
         self.cone_dims = contacts.dims if contacts.elliptic else 0
+        self.cone_step: Callable[..., Tensor] | None = None
+        """the cone solve's Newton step in place of :func:`~mosim.models.cones.cone_step` (a compiled one:
+        :meth:`mosim.loading.Simulator.compile`), where set"""
         """rows per contact of an elliptic cone, 0 on a pyramid"""
         self.kinematics = ContactFeatures(geometry)
         f64 = torch.float64
@@ -366,7 +371,7 @@ class ContactSolver(nn.Module):
         :func:`~mosim.models.cones.solve_with_cones` on elliptic cones, with the joints' dry ``friction`` rows
         there."""
         if self.cone_dims:
-            return solve_with_cones(a0, minv, rows, contacts, mass=mass, friction=friction)
+            return solve_with_cones(a0, minv, rows, contacts, mass=mass, friction=friction, step=self.cone_step)
         jac, aref, reg, active = join_rows(rows, contacts)
         return solve_rows(a0, minv, jac, aref, reg, active, iterations, mass)
 

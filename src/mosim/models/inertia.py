@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from mosim.models.contact import ContactFeatures, _apply, _compose
+from mosim.models.contact import ContactFeatures, _apply, _compose, cross_columns
 from mosim.models.contacts import body_jacobians
 from mosim.models.identified import LogScales, scaled
 from mosim.models.newton import solve_dtype
@@ -33,16 +33,18 @@ def centres(pos: Tensor, rot: Tensor, ang: Tensor, lin: Tensor,
     """Each body's centre of mass ``(..., nb, 3)``, its Jacobian ``(..., nb, 3, nv)`` and the frame of its principal
     axes ``(..., nb, 3, 3)``, from :func:`~mosim.models.contacts.body_jacobians`' kinematics."""
     com = pos + _apply(rot, consts["com"])
-    jc = lin + torch.linalg.cross(ang, com.unsqueeze(-1).expand_as(ang), dim=-2)
+    jc = lin + cross_columns(ang, com)
     return com, jc, _compose(rot, consts["inertia_rot"])
 
 
 def mass_matrix(q: Tensor, geometry: ContactGeometry, consts: dict[str, Tensor], nv: int,
-                kinematics: tuple[Tensor, ...] | None = None) -> Tensor:
+                kinematics: tuple[Tensor, ...] | None = None,
+                centre: tuple[Tensor, Tensor, Tensor] | None = None) -> Tensor:
     """``M(q) (..., nv, nv)`` at the state ``q (..., nq)`` (``consts``: :meth:`KnownInertia.constants`;
-    ``kinematics``: :func:`~mosim.models.contacts.body_jacobians` of ``q``, where already computed)."""
+    ``kinematics``: :func:`~mosim.models.contacts.body_jacobians` of ``q``, and ``centre``: :func:`centres` of
+    them, where already computed)."""
     pos, rot, ang, lin = body_jacobians(q, geometry, consts, nv) if kinematics is None else kinematics
-    com, jc, frame = centres(pos, rot, ang, lin, consts)
+    com, jc, frame = centres(pos, rot, ang, lin, consts) if centre is None else centre
     jw = frame.transpose(-1, -2) @ ang                                         # angular Jacobian, principal axes
     # M = Aᵀ A, A the bodies' rows sqrt(m) Jc and sqrt(I) Jw stacked: one product of (6 nb, nv) per state
     rows = torch.cat((consts["mass"][:, None, None].sqrt() * jc, consts["moments"][..., None].sqrt() * jw), -2)
@@ -111,11 +113,13 @@ class KnownInertia(nn.Module):
         ``kinematics``: :meth:`jacobians` of ``q``, where already computed)."""
         return self.both(q, kinematics)[1]
 
-    def both(self, q: Tensor, kinematics: tuple[Tensor, ...] | None = None) -> tuple[Tensor, Tensor]:
+    def both(self, q: Tensor, kinematics: tuple[Tensor, ...] | None = None,
+             centre: tuple[Tensor, Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         """``M(q)`` and ``M(q)⁻¹`` at ``q (..., nq)``, as :meth:`forward` computes them (the contact solve needs
-        the first, the networks' force the second)."""
+        the first, the networks' force the second; ``centre``: :func:`centres` of ``kinematics``, where already
+        computed)."""
         work = solve_dtype(q.dtype)
-        mass = mass_matrix(q.to(work), self.geometry, self.constants(work), self.nv, kinematics)
+        mass = mass_matrix(q.to(work), self.geometry, self.constants(work), self.nv, kinematics, centre)
         return mass.to(q.dtype), torch.cholesky_inverse(torch.linalg.cholesky(mass)).to(q.dtype)
 
     def invweights(self, dtype: torch.dtype) -> tuple[Tensor, Tensor]:

@@ -35,7 +35,7 @@ from mosim.models.features import StateFeatures
 from mosim.models.contacts import ContactSolver
 from mosim.models.self_contacts import SelfContactRows
 from mosim.models.identified import LogScales
-from mosim.models.inertia import KnownInertia
+from mosim.models.inertia import KnownInertia, centres
 from mosim.models.limits import LimitSolver
 from mosim.models.networks import init_output_layer
 from mosim.models.newton import solve_dtype
@@ -228,12 +228,14 @@ class NeuralSimulator(DynamicsModel):
     def _normalized_acceleration(self, q: Tensor, v: Tensor, a: Tensor, n_correctors: int | None) -> Tensor:
         return self._smooth_acceleration(q, v, a, n_correctors)[0]
 
-    def _known_inertia(self, q: Tensor, kinematics: tuple[Tensor, ...] | None = None) -> tuple[Tensor, Tensor]:
+    def _known_inertia(self, q: Tensor, kinematics: tuple[Tensor, ...] | None = None,
+                       centre: tuple[Tensor, Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         """MuJoCo's ``M(q)`` and ``M(q)⁻¹`` (:attr:`known_inertia`) in the networks' frame, raw units: ``H M Hᵀ``
         and ``H M⁻¹ Hᵀ`` (``H`` the heading frame's turn, :meth:`StateFeatures.to_heading`); normalized, ``M⁻¹``
         is ``S⁻¹ H M⁻¹ Hᵀ S⁻¹``, ``S = diag(acc_std)``."""
         assert self.known_inertia is not None
-        return tuple(self._matrix_to_heading(q, m) for m in self.known_inertia.both(q, kinematics))  # type: ignore
+        return tuple(self._matrix_to_heading(q, m)  # type: ignore[return-value]
+                     for m in self.known_inertia.both(q, kinematics, centre))
 
     def _matrix_to_heading(self, q: Tensor, matrix: Tensor) -> Tensor:
         """``H matrix Hᵀ`` of a symmetric ``matrix (..., nv, nv)`` of the world frame's velocities
@@ -257,19 +259,21 @@ class NeuralSimulator(DynamicsModel):
         if self.known_actuation is not None:  # the force in normalized units is S times the raw one
             force = self.features.to_heading(q, self.known_actuation(q, v, a)) * scale
         if self.known_inertia is not None:
-            solver = self.limit_solver
-            if solver is not None and solver.contacts is not None and solve_dtype(q.dtype) == q.dtype:
-                kinematics = self.known_inertia.jacobians(q)  # once for M and the contacts
+            ki, solver, centre = self.known_inertia, self.limit_solver, None
+            contacts = solver is not None and solver.contacts is not None
+            if (contacts or self.config.known_bias) and solve_dtype(q.dtype) == q.dtype:
+                kinematics = ki.jacobians(q)  # once for M, the bias forces and the contacts
+                if self.config.known_bias:  # and the bodies' centres of mass, once for M and the bias forces
+                    centre = centres(*kinematics, ki.constants(q.dtype))
             if self.config.known_bias:  # Coriolis, centrifugal and gravity forces: MuJoCo's
                 assert force is not None
-                ki = self.known_inertia
-                bias = bias_forces(q, v, ki.geometry, ki.constants(q.dtype), ki.nv, kinematics)
+                bias = bias_forces(q, v, ki.geometry, ki.constants(q.dtype), ki.nv, kinematics, centre)
                 force = force - self.features.to_heading(q, bias) * scale
             if self.config.known_passive and self.known_inertia.has_passive:
                 # the springs, and the dampers where the limit solve does not add them (implicitly)
                 damped = self.limit_solver is None or not self.limit_solver.damps
                 force = force + self.features.to_heading(q, self.known_inertia.passive(q, v, damped)) * scale
-            mass_raw, minv_raw = self._known_inertia(q, kinematics)
+            mass_raw, minv_raw = self._known_inertia(q, kinematics, centre)
             minv_n = minv_raw / scale.unsqueeze(-1) / scale
             y = (minv_n @ self.predictor.generalized_force(p, w, u, force).unsqueeze(-1)).squeeze(-1)
             minv = (minv_raw, mass_raw) if self.limit_solver is not None else None
