@@ -17,6 +17,9 @@ from mosim.training.trainer import resolve_device
 
 COMPILE_PARTS = ("auto", "step", "forces")
 """what :meth:`Simulator.compile` can make a graph of"""
+SMALL_BATCH = 16
+"""the widest batch :meth:`Simulator.compile`'s ``"auto"`` steps through the whole step's graph, where a model solves
+its contacts (wider ones: the forces' graph, the solve eager)"""
 
 
 class Simulator:
@@ -58,30 +61,37 @@ class Simulator:
           contact and runs every Newton iteration, a graph of fixed shapes;
         - ``"forces"``: the networks' acceleration with the mechanics the model computes (the kinematics, ``M(q)``,
           the bias forces), a graph of fixed shapes, while the constraint solve runs eager as it does uncompiled
-          (rows for the contacts that touch, each state's iterations stopped once it converged), its elliptic cones'
-          Newton step a graph of symbolic shapes;
-        - ``"auto"`` (the default): ``"forces"`` for a model that solves its contacts, where the whole step's graph
-          runs slower than the eager step (cheetah-run at batch 4096: 63k steps/s against 75k eager, 123k with
-          ``"forces"``), ``"step"`` otherwise."""
+          (rows for the contacts that touch, each state's iterations stopped once it converged);
+        - ``"auto"`` (the default): for a model on a CPU that solves its contacts, the whole step's graph for
+          batches of up to :data:`SMALL_BATCH` states and the forces' for wider ones, each compiled at its first
+          use: at batch 1 the whole step's graph ran 2x the forces' on cheetah-run and 1.5x on the Go2, at batch
+          4096 the forces' 1.9x the whole step's on cheetah-run (results/model_speed.md), where the whole step's
+          graph ran slower than the eager step. ``"step"`` otherwise: on a GPU the rows and iterations a fixed graph
+          adds cost little in a wide batch, while each eager iteration's test for convergence waits for the device
+          (not measured there)."""
         from mosim.integrators import compile_fn
 
         if part not in COMPILE_PARTS:
             raise InvalidInputError(f"part must be one of {COMPILE_PARTS}, got {part!r}")
         model = self.model
         solver = getattr(getattr(model, "limit_solver", None), "contacts", None)
-        if part == "auto":
-            part = "step" if solver is None else "forces"
+        if part == "auto" and (solver is None or self.device.type != "cpu"):
+            part = "step"
+        whole = compile_fn(type(model)._step.__get__(model), **options) if part in ("step", "auto") else None
         if part == "step":
-            model._step = compile_fn(type(model)._step.__get__(model), **options)  # type: ignore[method-assign]
+            model._step = whole  # type: ignore[method-assign]
             return self
         if not hasattr(model, "_smooth_acceleration"):
             raise InvalidInputError(f"a {type(model).__name__} has no separate forces to compile: use part='step'")
         model._smooth_acceleration = compile_fn(  # type: ignore[method-assign]
             type(model)._smooth_acceleration.__get__(model), **options)
-        if solver is not None and solver.cone_dims:
-            from mosim.models.cones import cone_step
+        if whole is not None:  # auto: small batches through the whole step's graph
+            eager_step = type(model)._step.__get__(model)
 
-            solver.cone_step = compile_fn(cone_step, **{**options, "dynamic": True})
+            def step(q: torch.Tensor, v: torch.Tensor, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                return (whole if q[..., 0].numel() <= SMALL_BATCH else eager_step)(q, v, a)
+
+            model._step = step  # type: ignore[method-assign]
         return self
 
     def set_hidden_dtype(self, name: str) -> Simulator:

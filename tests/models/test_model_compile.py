@@ -96,10 +96,10 @@ def test_a_compiled_contact_solve_predicts_like_the_eager_one(tmp_path, part: st
     torch.manual_seed(0)
     eager = Simulator(build_model(spec, config, stats).float())
     sim = Simulator(copy.deepcopy(eager.model)).compile(part, fullgraph=True)
-    assert ("_step" in vars(sim.model)) == (part == "step")  # auto: the forces alone compiled
+    assert "_step" in vars(sim.model)  # auto: the whole step's graph for small batches, the forces' for wide ones
     assert ("_smooth_acceleration" in vars(sim.model)) == (part == "auto")
-    starts = torch.arange(16) * 11 + 20
-    episode = torch.arange(16) % 4
+    starts = torch.arange(24) * 7 + 20
+    episode = torch.arange(24) % 4
     q = torch.tensor(ds.qpos, dtype=torch.float32)[episode, starts]
     v = torch.tensor(ds.qvel, dtype=torch.float32)[episode, starts]
     actions = torch.stack([torch.tensor(ds.action[e, s:s + 3], dtype=torch.float32) for e, s in zip(episode, starts)])
@@ -108,14 +108,20 @@ def test_a_compiled_contact_solve_predicts_like_the_eager_one(tmp_path, part: st
         q_e, v_e = eager.rollout(q, v, actions)
     torch.testing.assert_close(q_c, q_e, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(v_c, v_e, rtol=1e-4, atol=1e-4)
+    if part == "auto":  # a batch of up to SMALL_BATCH states: through the whole step's graph
+        from mosim.loading import SMALL_BATCH
+
+        with torch.no_grad():
+            q_c, v_c = sim.rollout(q[:SMALL_BATCH], v[:SMALL_BATCH], actions[:SMALL_BATCH])
+        torch.testing.assert_close(q_c, q_e[:SMALL_BATCH], rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(v_c, v_e[:SMALL_BATCH], rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.slow  # compiling takes about a minute of CPU
-def test_go2s_compiled_forces_and_cone_steps_predict_like_the_eager_ones(tmp_path):
+def test_go2s_compiled_forces_predict_like_the_eager_ones(tmp_path):
     """The Go2 at its model file's physics (its feet on elliptic cones, M and the bias forces computed), compiled by
-    default: its forces one graph of fixed shapes, its cones' Newton step a graph of symbolic shapes (the states
-    still iterating shrink from one iteration to the next). The rollout is the eager one's, and a second rollout
-    compiles nothing again."""
+    default: its forces one graph of fixed shapes, its cones' solve eager. The rollout is the eager one's, and a
+    second rollout compiles nothing again."""
     import copy
     from dataclasses import replace
 
@@ -132,9 +138,9 @@ def test_go2s_compiled_forces_and_cone_steps_predict_like_the_eager_ones(tmp_pat
     torch.manual_seed(0)
     eager = Simulator(build_model(spec, config, stats).float())
     sim = Simulator(copy.deepcopy(eager.model)).compile()
-    assert sim.model.limit_solver.contacts.cone_step is not None
-    q = torch.tensor(ds.qpos[:, 10:50:5].reshape(-1, spec.nq), dtype=torch.float32)   # 16 states, most touching
-    v = torch.tensor(ds.qvel[:, 10:50:5].reshape(-1, spec.nv), dtype=torch.float32)
+    assert "_smooth_acceleration" in vars(sim.model)
+    q = torch.tensor(ds.qpos[:, 10:50:2].reshape(-1, spec.nq), dtype=torch.float32)   # 40 states, most touching
+    v = torch.tensor(ds.qvel[:, 10:50:2].reshape(-1, spec.nv), dtype=torch.float32)
     actions = torch.rand(len(q), 3, spec.nu) * 2 - 1
     with torch.no_grad():
         sim.rollout(q, v, actions[:, :1])

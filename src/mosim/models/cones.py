@@ -20,7 +20,6 @@ quadratic near zero, linear beyond (a bounded force).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -115,15 +114,14 @@ def dense_hessian(weight: Tensor, p: Tensor, a: Tensor, r: Tensor, b: Tensor) ->
 
 def solve_with_cones(a0: Tensor, minv: Tensor, rows: tuple[Tensor, ...], cones: tuple[Tensor, ...],
                      iterations: int = CONE_ITERATIONS, mass: Tensor | None = None, stop_early: bool = True,
-                     friction: tuple[Tensor, ...] | None = None,
-                     step: Callable[..., Tensor] | None = None) -> Tensor:
+                     friction: tuple[Tensor, ...] | None = None) -> Tensor:
     """The constrained acceleration ``(..., nv)`` from the unconstrained ``a0``: MuJoCo's primal problem over the
     pushing-only ``rows`` ``(J (..., R, nv), aref, R, active (..., R))`` and the elliptic ``cones``
     (:func:`elliptic_rows`), by Newton's method with a line search, from ``a0``. ``mass``: ``M``, where known (else
     ``minv`` is inverted). ``stop_early``: each state stops once its step is below the tolerance; under
     ``torch.compile`` every iteration runs. ``friction``: the joints' dry friction rows ``(J (..., F, nv), aref (...,
     F), R (F,), largest force (F,))``, each with MuJoCo's cost ``1/2 jar² / R`` where ``|jar| < R f``, linear beyond
-    (a force of at most ``f`` either way). ``step``: :func:`cone_step` or a compiled one, for the iterations."""
+    (a force of at most ``f`` either way)."""
     work = solve_dtype(a0.dtype)
     mass = torch.cholesky_inverse(torch.linalg.cholesky(minv.to(work))) if mass is None else mass.to(work)
     jac, aref, reg, active = rows
@@ -143,20 +141,19 @@ def solve_with_cones(a0: Tensor, minv: Tensor, rows: tuple[Tensor, ...], cones: 
     early = stop_early and not torch.compiler.is_compiling()
     grad = torch.is_grad_enabled() and any(x.requires_grad for x in state)
     with torch.no_grad():
-        a = _iterate([x.detach() for x in state], iterations, tol, early, step or cone_step)
+        a = _iterate([x.detach() for x in state], iterations, tol, early)
     if grad:  # one Newton step from the solution, where the gradient is 0: the implicit function's gradient
-        a = a + cone_step(a, *state, search=False)
+        a = a + _cone_step(a, *state, search=False)
     return a.reshape(*batch, a.shape[-1]).to(a0.dtype)
 
 
-def _iterate(state: list[Tensor], iterations: int, tol: float, early: bool,
-             newton: Callable[..., Tensor]) -> Tensor:
+def _iterate(state: list[Tensor], iterations: int, tol: float, early: bool) -> Tensor:
     """:func:`solve_with_cones`' iterations on the flattened ``state``, each state stopping once its step is below
     ``tol`` relative to its acceleration (where ``early``)."""
     a = a_sub = state[0]
     index = torch.arange(a.shape[0], device=a.device)
     for _ in range(iterations):
-        step = newton(a_sub, *state)
+        step = _cone_step(a_sub, *state)
         a_sub = a_sub + step
         a = a.index_copy(0, index, a_sub) if early else a_sub
         if not early:
@@ -171,7 +168,7 @@ def _iterate(state: list[Tensor], iterations: int, tol: float, early: bool,
     return a
 
 
-def cone_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, weight: Tensor, active: Tensor,
+def _cone_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, weight: Tensor, active: Tensor,
                cjac: Tensor, caref: Tensor, cd: Tensor, scale: Tensor, mu: Tensor, cactive: Tensor,
                fjac: Tensor, faref: Tensor, fweight: Tensor, floss: Tensor, search: bool = True) -> Tensor:
     """One Newton step from ``a``, with its line search where ``search``: the step taken ``(n, nv)``."""
@@ -216,5 +213,4 @@ def cone_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, we
     return steps[best].unsqueeze(-1) * direction
 
 
-__all__ = ["CONE_ITERATIONS", "cone_cost", "cone_derivatives", "cone_step", "dense_hessian", "elliptic_rows",
-           "solve_with_cones"]
+__all__ = ["CONE_ITERATIONS", "cone_cost", "cone_derivatives", "dense_hessian", "elliptic_rows", "solve_with_cones"]

@@ -25,8 +25,6 @@ With MuJoCo's own ``M⁻¹`` and ``qacc_smooth`` it reproduces MuJoCo's step (te
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 from torch import Tensor, nn
 
@@ -300,9 +298,6 @@ class ContactSolver(nn.Module):
         self.friction_scale: LogScales | None = None
         """learned factors on the pairs' sliding friction (``ModelConfig.identify``), where set"""
         self.cone_dims = contacts.dims if contacts.elliptic else 0
-        self.cone_step: Callable[..., Tensor] | None = None
-        """the cone solve's Newton step in place of :func:`~mosim.models.cones.cone_step` (a compiled one:
-        :meth:`mosim.loading.Simulator.compile`), where set"""
         """rows per contact of an elliptic cone, 0 on a pyramid"""
         self.kinematics = ContactFeatures(geometry)
         f64 = torch.float64
@@ -371,7 +366,7 @@ class ContactSolver(nn.Module):
         :func:`~mosim.models.cones.solve_with_cones` on elliptic cones, with the joints' dry ``friction`` rows
         there."""
         if self.cone_dims:
-            return solve_with_cones(a0, minv, rows, contacts, mass=mass, friction=friction, step=self.cone_step)
+            return solve_with_cones(a0, minv, rows, contacts, mass=mass, friction=friction)
         jac, aref, reg, active = join_rows(rows, contacts)
         return solve_rows(a0, minv, jac, aref, reg, active, iterations, mass)
 
