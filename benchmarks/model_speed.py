@@ -201,6 +201,26 @@ def activation_speed(data_root: Path, system: str, rounds: int = 3) -> dict:
     return row
 
 
+COMPILE_NOTE = (
+    "Since the evening of 2026-12-07 a compiled model that solves its contacts (cheetah-run, go2, humanoid-walk "
+    "above) is compiled in two graphs (`Simulator.compile(part=\"auto\")`): batches of up to 16 states step "
+    "through the whole step's graph, wider ones through a graph of the step's forces (the networks, the kinematics, "
+    "M(q), the bias forces), the contact solve eager, as uncompiled: rows for the contacts that touch, each state's "
+    "iterations stopped at convergence. The whole step's graph, with every candidate's rows and every iteration, ran "
+    "slower than the eager step at batch 4096 (cheetah-run 63k steps/s against 75k, the pretrained model, 20-step "
+    "rollouts, two threads), the forces' graph 123k; at batch 1 the whole step's graph ran 2x the forces' on "
+    "cheetah-run (1,032 against 520 steps/s) and 1.5x on the Go2 (258 against 171). Compiling the cones' Newton "
+    "step too, with symbolic shapes, gained 1.3x on the Go2 at batch 4096 but recompiled as the number of states "
+    "still iterating changed (7 steps/s at batch 1), so it stays eager. The same evening the eager step computes "
+    "the bodies' kinematics and centres of mass once for M(q) and the bias forces, and writes out the cross "
+    "products of their Jacobians' columns (4.7x faster than `torch.linalg.cross` on them): 1.14x the eager steps "
+    "per second on cheetah-run at batch 4096 (85k against 74k, the pretrained model), 1.08x on the Go2, 1.21x on "
+    "the humanoid (one-off, two threads). The rows above are of untrained models at their presets' start, which "
+    "for the Go2 converges in fewer Newton iterations than the pretrained model (16k steps/s eager at batch 4096 "
+    "against 10k). Outrunning MuJoCo on cheetah-run with its contacts solved is out of reach on these two cores: "
+    "the forces' graph and the networks alone take about 12 ms of a batch-4096 step, MuJoCo its whole step in 11.")
+"""measured by hand (one-off runs), shown under the rollout table"""
+
 SPLIT_NOTE = (
     "Splitting the batch instead of each operation, two halves rolled out at once on two threads with one PyTorch "
     "thread each (as `mujoco.rollout` splits its batch), does not pay on a quiet machine: compiled, batch 4096, "
@@ -306,18 +326,18 @@ CONTACT_SOLVE_NOTE = (
     "throughput, with predictions equal to rounding (100-step rollouts of the pretrained model within 1e-4 on "
     "velocities of up to 16). A compiled step keeps every candidate's rows and runs every iteration (a graph of fixed "
     "shapes); since the solve allows up to eight (one hopper state with contacts between its own bodies needed more "
-    "than four) the compiled rows above fell from 87k to 65k steps/s at batch 4096 and from 79k to 57k at 256: at "
+    "than four) the whole step's compiled rows fell from 87k to 65k steps/s at batch 4096 and from 79k to 57k at 256: at "
     "batch 4096 the eager step is now the faster on this CPU. Solving cheetah's 19 pairs of its own geoms, which "
     "never touch in its data, cost 1.4x eager (78k) and 1.7x compiled (39k), so its preset leaves them out. "
     "Humanoid-walk's preset since 2026-12-07 does the same work for 27 dofs: M(q) computed, its floor contacts and "
     "the contacts between its 142 pairs of its own geoms solved with its limits. Its 100-step error fell from 8.24 "
     "to 3.90 at 5 minutes (docs/benchmarks.md), and its batch-4096 rollout from 121k steps/s eager and 148k compiled "
-    "(7.1x and 8.7x MuJoCo's) to the 12k and 2.1k above (0.67x and 0.12x): MuJoCo solves those contacts in C, "
+    "(7.1x and 8.7x MuJoCo's) to 12k and 2.1k (0.67x and 0.12x): MuJoCo solves those contacts in C, "
     "sparse, a few at a time, where the compiled step makes every pair's rows and runs all eight Newton iterations. "
     "Since 2026-12-07 each state of the eager solve stops once its own pushing rows repeat, and the later iterations "
     "run only on the states still changing (a few of a humanoid batch's states changed for all eight): humanoid-walk "
     "17.8k steps/s eager at batch 4096 against 11.7k (1.5x; 1.0x MuJoCo), cheetah-run 123k against 108k. "
-    "Go2's rows above are of its preset before 2026-12-07. Its preset since solves its floor contacts on MuJoCo's "
+    "Go2's preset since 2026-12-07 solves its floor contacts on MuJoCo's "
     "elliptic cones (six rows per contact, Newton's method with a line search, up to 30 iterations; "
     "mosim.models.cones; its joints' dry friction in the same solve), with M(q) computed: its 100-step error fell "
     "from 0.198 to 0.0420 at 5 minutes "
@@ -331,8 +351,7 @@ CONTACT_SOLVE_NOTE = (
     "Since the evening of 2026-12-07 the humanoid's and the Panda's presets compute their bias forces too (Coriolis, "
     "centrifugal, gravity: a recursive Newton-Euler pass over the same kinematics, mosim.models.bias), which took "
     "the humanoid's 100-step error from 3.90 to 0.421 at 5 minutes; its rollout runs 0.82x the speed of the model "
-    "without them (batch 1024, one thread, timed in alternation), so its row above overstates the preset's by about "
-    "that. "
+    "without them (batch 1024, one thread, timed in alternation; the rows above are of the preset with them). "
     "For speed over accuracy, train without the solve (`mosim train --no-contact-constraints --no-known-inertia`).")
 """the cost of cheetah-run's contact solve, measured 2026-12-06 against the rows of 2026-11-28, and what made it
 cheaper"""
@@ -429,8 +448,8 @@ def report(cache: Path, out: Path) -> None:
         lines += ["", measured(rollout) + f" At batch 4096 mosim outruns MuJoCo on {', '.join(faster) or 'none'} and not on "
                   f"{', '.join(slower) or 'none'}: a model step costs its networks' arithmetic, about the same for "
                   "every robot, while MuJoCo's step grows with degrees of freedom and contacts. " + CONTACT_SOLVE_NOTE +
-                  " The compiled step "
-                  f"(`mosim.load(..., compile=True)`, one graph per step, compiled once) runs "
+                  " " + COMPILE_NOTE + " The compiled step "
+                  f"(`mosim.load(..., compile=True)`, compiled once per batch shape) runs "
                   f"{min(r['compiled'] / r['mosim'] for r in rollout):.1f}x to "
                   f"{max(r['compiled'] / r['mosim'] for r in rollout):.1f}x the eager one, most at small batches, "
                   "where the eager step is bound by per-operation overhead.", "", TAIL_NOTE, "", SPLIT_NOTE, "",
