@@ -15,11 +15,6 @@ from mosim.systems.base import SystemSpec
 from mosim.training.checkpoint import CheckpointError, load_checkpoint
 from mosim.training.trainer import resolve_device
 
-COMPILE_PARTS = ("auto", "step", "forces")
-"""what :meth:`Simulator.compile` can make a graph of"""
-SMALL_BATCH = 16
-"""the widest batch :meth:`Simulator.compile`'s ``"auto"`` steps through the whole step's graph, where a model solves
-its contacts (wider ones: the forces' graph, the solve eager)"""
 
 
 class Simulator:
@@ -54,7 +49,7 @@ class Simulator:
         :func:`torch.compile`, its ``options={...}`` on top of mosim's inductor settings
         (:data:`mosim.integrators.INDUCTOR_OPTIONS`). Returns self.
 
-        ``part`` says what becomes a graph (:data:`COMPILE_PARTS`):
+        ``part`` says what becomes a graph (:data:`mosim.integrators.COMPILE_PARTS`):
 
         - ``"step"``: the whole step, one graph (on a 2-core CPU 1.2x to 2.3x the eager step at batch 256 to 4096
           and 3x to 4x at batch 1, on a GPU 1.7x to 2.9x). A constraint solve in it makes rows for every candidate
@@ -63,35 +58,15 @@ class Simulator:
           the bias forces), a graph of fixed shapes, while the constraint solve runs eager as it does uncompiled
           (rows for the contacts that touch, each state's iterations stopped once it converged);
         - ``"auto"`` (the default): for a model on a CPU that solves its contacts, the whole step's graph for
-          batches of up to :data:`SMALL_BATCH` states and the forces' for wider ones, each compiled at its first
+          batches of up to :data:`~mosim.integrators.SMALL_BATCH` states and the forces' for wider ones, each compiled at its first
           use: at batch 1 the whole step's graph ran 2x the forces' on cheetah-run and 1.5x on the Go2, at batch
           4096 the forces' 1.9x the whole step's on cheetah-run (results/model_speed.md), where the whole step's
           graph ran slower than the eager step. ``"step"`` otherwise: on a GPU the rows and iterations a fixed graph
           adds cost little in a wide batch, while each eager iteration's test for convergence waits for the device
           (not measured there)."""
-        from mosim.integrators import compile_fn
+        from mosim.integrators import compile_model
 
-        if part not in COMPILE_PARTS:
-            raise InvalidInputError(f"part must be one of {COMPILE_PARTS}, got {part!r}")
-        model = self.model
-        solver = getattr(getattr(model, "limit_solver", None), "contacts", None)
-        if part == "auto" and (solver is None or self.device.type != "cpu"):
-            part = "step"
-        whole = compile_fn(type(model)._step.__get__(model), **options) if part in ("step", "auto") else None
-        if part == "step":
-            model._step = whole  # type: ignore[method-assign]
-            return self
-        if not hasattr(model, "_smooth_acceleration"):
-            raise InvalidInputError(f"a {type(model).__name__} has no separate forces to compile: use part='step'")
-        model._smooth_acceleration = compile_fn(  # type: ignore[method-assign]
-            type(model)._smooth_acceleration.__get__(model), **options)
-        if whole is not None:  # auto: small batches through the whole step's graph
-            eager_step = type(model)._step.__get__(model)
-
-            def step(q: torch.Tensor, v: torch.Tensor, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-                return (whole if q[..., 0].numel() <= SMALL_BATCH else eager_step)(q, v, a)
-
-            model._step = step  # type: ignore[method-assign]
+        compile_model(self.model, part, **options)
         return self
 
     def set_hidden_dtype(self, name: str) -> Simulator:

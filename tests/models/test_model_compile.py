@@ -109,7 +109,7 @@ def test_a_compiled_contact_solve_predicts_like_the_eager_one(tmp_path, part: st
     torch.testing.assert_close(q_c, q_e, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(v_c, v_e, rtol=1e-4, atol=1e-4)
     if part == "auto":  # a batch of up to SMALL_BATCH states: through the whole step's graph
-        from mosim.loading import SMALL_BATCH
+        from mosim.integrators import SMALL_BATCH
 
         with torch.no_grad():
             q_c, v_c = sim.rollout(q[:SMALL_BATCH], v[:SMALL_BATCH], actions[:SMALL_BATCH])
@@ -153,7 +153,7 @@ def test_go2s_compiled_forces_predict_like_the_eager_ones(tmp_path):
 
 def test_compile_names_its_parts(zoo_spec):
     from mosim.errors import InvalidInputError
-    from mosim.loading import COMPILE_PARTS
+    from mosim.integrators import COMPILE_PARTS
 
     assert COMPILE_PARTS == ("auto", "step", "forces")
     with pytest.raises(InvalidInputError, match="part must be one of"):

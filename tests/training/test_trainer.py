@@ -128,6 +128,24 @@ def test_compiled_training_step_learns_like_the_eager_one(small_dataset, tmp_pat
     assert np.isfinite(q).all() and np.isfinite(v).all()
 
 
+@pytest.mark.slow
+def test_compiled_training_of_a_contact_solve_compiles_its_forces_and_learns_like_the_eager_one(tmp_path):
+    """Hopper with its floor contacts, limits and self contacts solved: ``TrainConfig.compile`` compiles its forces
+    alone (the solve stays eager: its rows and iterations follow the batch), and the same seed follows the eager
+    run's curve."""
+    data = mosim.collect(mosim.CollectConfig(system="hopper-hop", out=str(tmp_path / "hopper.h5"), episodes=4,
+                                             steps=100, workers=1, seed=1), progress=False)
+    ds = mosim.load_dataset(data)
+    model = replace(MODEL, contact_constraints=True, known_inertia=True, substeps=4)
+    cfg = config(stages=(StageConfig("all", None, max_steps=15),))
+    torch._dynamo.reset()
+    train(ds, model, cfg, tmp_path / "eager", progress=False)
+    train(ds, model, replace(cfg, compile=True), tmp_path / "compiled", progress=False)
+    le, lc = read_log(tmp_path / "eager"), read_log(tmp_path / "compiled")
+    assert len(lc) == len(le) > 0
+    assert np.allclose([float(r["train_loss"]) for r in lc], [float(r["train_loss"]) for r in le], rtol=1e-3)
+
+
 def test_divergence_stops_and_keeps_the_last_good_checkpoint(small_dataset, tmp_path):
     stages = (StageConfig("predictor", 0, max_steps=20, lr=1e-3), StageConfig("corrector1", 1, max_steps=50, lr=1e30))
     run = tmp_path / "nan"

@@ -15,7 +15,8 @@ cheap fit to RK4 data) and ``dopri5`` (adaptive, torchdiffeq, optionally with th
 from mosim.integrators.adaptive import dopri5, IntegrationError
 from mosim.integrators.common import AccelFn
 from mosim.integrators.explicit import constant_acceleration, euler, rk4, semi_implicit_euler
-from mosim.integrators.compilation import INDUCTOR_OPTIONS, compile_fn, compile_options
+from mosim.integrators.compilation import (COMPILE_PARTS, INDUCTOR_OPTIONS, SMALL_BATCH, compile_fn, compile_model,
+                                           compile_options, solves_contacts)
 from mosim.integrators.positions import PositionPlan, integrate_positions, position_plan
 from mosim.integrators.quaternion import quat_exp, quat_integrate, quat_mul, quat_normalize
 from mosim.integrators.stepping import INTEGRATORS, Integrator, step
@@ -27,8 +28,12 @@ __all__ = [
     "AccelFn",
     "Integrator",
     "PositionPlan",
+    "COMPILE_PARTS",
+    "SMALL_BATCH",
     "compile_fn",
+    "compile_model",
     "compile_options",
+    "solves_contacts",
     "constant_acceleration",
     "dopri5",
     "euler",

@@ -7,6 +7,8 @@ from typing import Any
 
 import torch
 
+from mosim.errors import InvalidInputError
+
 
 INDUCTOR_OPTIONS: dict[str, Any] = {"cpp.enable_loop_tail_vec": False}
 """Inductor settings every compilation of mosim starts from (:func:`compile_options`).
@@ -36,3 +38,40 @@ def compile_fn(fn: Callable[..., Any], **options: Any) -> Callable[..., Any]:
 
     warnings.filterwarnings("ignore", message=".*lru_cache.*")
     return torch.compile(fn, **compile_options(options))
+
+
+COMPILE_PARTS = ("auto", "step", "forces")
+"""what :func:`compile_model` can make a graph of (:meth:`mosim.loading.Simulator.compile` says which is which)"""
+SMALL_BATCH = 16
+"""the widest batch that ``"auto"`` steps through the whole step's graph where a model solves its contacts (wider
+ones: the forces' graph, the solve eager)"""
+
+
+def solves_contacts(model: torch.nn.Module) -> bool:
+    """Whether ``model`` solves contacts in its step (its constraint solve has data-dependent rows and iterations)."""
+    return getattr(getattr(model, "limit_solver", None), "contacts", None) is not None
+
+
+def compile_model(model: torch.nn.Module, part: str = "auto", **options: Any) -> str:
+    """Compile ``model``'s step in place (:meth:`mosim.loading.Simulator.compile` describes the ``part`` s), with
+    ``options`` for :func:`compile_fn`; returns the part compiled (``"auto"`` where both graphs are in use)."""
+    if part not in COMPILE_PARTS:
+        raise InvalidInputError(f"part must be one of {COMPILE_PARTS}, got {part!r}")
+    device = next(iter(model.buffers()), torch.empty(0)).device
+    if part == "auto" and (not solves_contacts(model) or device.type != "cpu"):
+        part = "step"
+    whole = compile_fn(type(model)._step.__get__(model), **options) if part in ("step", "auto") else None
+    if part == "step":
+        model._step = whole
+        return part
+    if not hasattr(model, "_smooth_acceleration"):
+        raise InvalidInputError(f"a {type(model).__name__} has no separate forces to compile: use part='step'")
+    model._smooth_acceleration = compile_fn(type(model)._smooth_acceleration.__get__(model), **options)
+    if whole is not None:  # auto: small batches through the whole step's graph
+        eager_step = type(model)._step.__get__(model)
+
+        def step(q: torch.Tensor, v: torch.Tensor, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            return (whole if q[..., 0].numel() <= SMALL_BATCH else eager_step)(q, v, a)
+
+        model._step = step
+    return part

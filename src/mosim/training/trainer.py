@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from mosim.data.dataset import Dataset
 from mosim.errors import InvalidInputError, MosimError
-from mosim.integrators import compile_fn
+from mosim.integrators import compile_fn, compile_model, solves_contacts
 from mosim.models import ModelConfig, build_model
 from mosim.models.heading import isotropic_scale
 from mosim.models.identified import optimizer_groups
@@ -264,7 +264,9 @@ def loss_scales(spec: SystemSpec, model_config: ModelConfig, stats: Normalizatio
 def training_loss_fn(model: torch.nn.Module, q_scale: torch.Tensor, v_scale: torch.Tensor,
                      compile_: bool) -> Callable[[Windows], torch.Tensor]:
     """The training loss of a batch of windows: the model's own objective if it has one (the baselines), else
-    the trajectory loss of its rollout (compiled with ``compile_``)."""
+    the trajectory loss of its rollout (compiled with ``compile_``: the loss and the model's rollout, forward and
+    backward, one graph; for a model that solves its contacts on a CPU, its forces only, the solve eager, where the
+    whole graph ran 0.38x the eager samples per second on cheetah-run and the forces' graph 1.33x)."""
     if hasattr(model, "training_loss"):
         return lambda batch: model.training_loss(batch, q_scale, v_scale)
     layout = model.spec.layout
@@ -274,7 +276,9 @@ def training_loss_fn(model: torch.nn.Module, q_scale: torch.Tensor, v_scale: tor
         q, v = model.rollout(q0, v0, action)
         return trajectory_loss(layout, q, v, q_true, v_true, q_scale, v_scale)
 
-    if compile_:
+    if compile_ and solves_contacts(model) and model.device.type == "cpu":
+        compile_model(model, "forces")  # a graph of the whole step, with every row and iteration, ran 0.4x eager
+    elif compile_:
         loss = compile_fn(loss)
     return lambda b: loss(b.qpos[:, 0], b.qvel[:, 0], b.action, b.qpos, b.qvel)
 
