@@ -91,8 +91,8 @@ class TrainConfig:
     """``cpu``, ``cuda`` or ``auto`` (CUDA when available)"""
     compile: bool = False
     """compile the loss computation (the model's rollout and the loss, forward and backward) with
-    :func:`torch.compile`: on a one-thread CPU training, 1.1x the samples per second for the structured model and
-    1.1x to 1.25x for the plain network (reacher, cheetah; ``results/model_speed.md``), after a compilation of
+    :func:`torch.compile`: on a one-thread CPU training, 1.3x to 1.5x the samples per second for the structured
+    model and 1.2x to 1.3x for the plain network (reacher, cheetah; ``results/model_speed.md``), after a compilation of
     about a minute that counts against the budget (and happens again at each stage of a staged schedule). A model
     that solves its contacts, on a CPU, compiles its forces alone, the solve eager (1.33x on cheetah-run, where the
     whole graph ran 0.38x; :func:`mosim.integrators.compile_model`). Models with their own objective (the
