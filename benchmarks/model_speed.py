@@ -54,6 +54,8 @@ from mosim.training.trainer import training_loss_fn
 from mosim.training.windows import WindowSampler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmarks' own modules
+from model_speed_notes import (ACTIVATION_ACCURACY, COMPILE_NOTE, CONTACT_SOLVE_NOTE, GPU_NOTE, SPLIT_NOTE,  # noqa: E402
+                               TAIL_NOTE)
 from time_to_accuracy import time_to_accuracy  # noqa: E402
 
 SYSTEMS = ("reacher-easy", "cheetah-run")
@@ -166,21 +168,6 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-ACTIVATION_ACCURACY = (
-    "Accuracy does not suffer from the switch. Trained 5 minutes each with the presets, side by side on one core each "
-    "(`mosim train --data data/<system>-random.h5 --budget-min 5 --activation silu|softplus`, 2026-11-26), the "
-    "100-step test errors were:\n\n"
-    "- reacher-easy: SiLU 2.07e-4 [1.38e-4, 2.87e-4] on 14.3M samples, softplus 1.93e-4 [1.18e-4, 2.75e-4] on "
-    "12.9M;\n"
-    "- cheetah-run: SiLU 0.354 [0.335, 0.372] on 5.4M samples, softplus 0.357 [0.339, 0.374] on 4.9M. At 3 steps "
-    "SiLU was lower: 0.023 against 0.034.\n\n"
-    "A longer run agreed (cheetah-run, 30 minutes on its large file, SiLU with the compiled training step: 0.158 "
-    "against softplus 0.168; results/accuracy.md), "
-    "so on 2026-11-27 the reacher and cheetah presets moved to SiLU (the humanoid's had that morning) and their "
-    "benchmark rows and pretrained models were retrained with it. Pairs on the other systems followed (results/"
-    "accuracy.md, \"Softplus against SiLU\"), and SiLU became every model's default.")
-"""measured by hand (one-off runs with the commands given), shown under the activation table"""
-
 ACTIVATION_SYSTEMS = ("reacher-easy", "cheetah-run")
 """the systems whose batch-4096 rollout trailed MuJoCo's with softplus networks (their presets now use SiLU)"""
 
@@ -201,59 +188,7 @@ def activation_speed(data_root: Path, system: str, rounds: int = 3) -> dict:
     return row
 
 
-COMPILE_NOTE = (
-    "Since the evening of 2026-12-07 a compiled model that solves its contacts (cheetah-run, go2, humanoid-walk "
-    "above) is compiled in two graphs (`Simulator.compile(part=\"auto\")`): batches of up to 16 states step "
-    "through the whole step's graph, wider ones through a graph of the step's forces (the networks, the kinematics, "
-    "M(q), the bias forces), the contact solve eager, as uncompiled: rows for the contacts that touch, each state's "
-    "iterations stopped at convergence. The whole step's graph, with every candidate's rows and every iteration, ran "
-    "slower than the eager step at batch 4096 (cheetah-run 63k steps/s against 75k, the pretrained model, 20-step "
-    "rollouts, two threads), the forces' graph 123k; at batch 1 the whole step's graph ran 2x the forces' on "
-    "cheetah-run (1,032 against 520 steps/s) and 1.5x on the Go2 (258 against 171). Compiling the cones' Newton "
-    "step too, with symbolic shapes, gained 1.3x on the Go2 at batch 4096 but recompiled as the number of states "
-    "still iterating changed (7 steps/s at batch 1), so it stays eager. The same evening the eager step computes "
-    "the bodies' kinematics and centres of mass once for M(q) and the bias forces, and writes out the cross "
-    "products of their Jacobians' columns (4.7x faster than `torch.linalg.cross` on them): 1.14x the eager steps "
-    "per second on cheetah-run at batch 4096 (85k against 74k, the pretrained model), 1.08x on the Go2, 1.21x on "
-    "the humanoid (one-off, two threads). The rows above are of untrained models at their presets' start, which "
-    "for the Go2 converges in fewer Newton iterations than the pretrained model (16k steps/s eager at batch 4096 "
-    "against 10k). Outrunning MuJoCo on cheetah-run with its contacts solved is out of reach on these two cores: "
-    "the forces' graph and the networks alone take about 12 ms of a batch-4096 step, MuJoCo its whole step in 11.")
-"""measured by hand (one-off runs), shown under the rollout table"""
-
-SPLIT_NOTE = (
-    "Splitting the batch instead of each operation, two halves rolled out at once on two threads with one PyTorch "
-    "thread each (as `mujoco.rollout` splits its batch), does not pay on a quiet machine: compiled, batch 4096, "
-    "reacher-easy 437k steps/s against 657k for one call on two threads, cheetah-run 139k against 118k to 134k "
-    "(one-off measurement, 2026-11-27). The models' steps are bound by their matrix products, which MKL already "
-    "spreads over both cores. It only wins when the cores are busy with other work (compiled 1.4x to 2x the steps "
-    "per second while two RL trainings ran), where one thread per rollout is the better setting anyway.")
-"""measured by hand (one-off runs), shown under the rollout table"""
-
-TAIL_NOTE = (
-    "The compiled rows use mosim's inductor settings (`mosim.integrators.INDUCTOR_OPTIONS`), which turn off "
-    "inductor's tail-loop vectorization. With PyTorch's default the compiled cheetah-run step ran no faster than the "
-    "eager one at batch 4096 (182k steps/s against 178k): one generated kernel, the inverse inertia `L Lᵀ` applied "
-    "to the force (9 velocities), took 5 to 6 ms of the step's 25 ms, against 0.25 ms eager; the same kernel is "
-    "slow for 8 to 12 velocities and fine below or above. Without it: cheetah-run 276k (1.5x), reacher-easy 1.18M "
-    "against 1.14M, go2 123k against 116k, humanoid-walk 151k against 148k (timed in alternation, one-off "
-    "measurement, 2026-11-27); the compiled training step's throughput did not change. Then the contact features' "
-    "3 x 3 rotations, compiled as products and sums that fuse with the pointwise work around them instead of one "
-    "small matrix product each (`mosim.models.contact`; eager keeps `@`, twice as fast there), took the compiled "
-    "batch-4096 rollout of cheetah-run from 276k to 346k steps/s and go2's from 122k to 139k (the rows above).")
-"""measured by hand (one-off runs), shown under the rollout table"""
-
 GPU_BATCHES = (256, 4096, 65536)
-GPU_NOTE = ("Eager, a rollout step costs about the same at batch 256 as at 4096 (PyTorch launches the same kernels, "
-            "each far from filling the card), so throughput grows with the batch until the card is full. Compiling "
-            "fuses those kernels: 1.7x to 2.9x the eager steps at batch 256 and 4096, 1.1x to 2.0x at 65536, where "
-            "the card is busy with the arithmetic. Compilation took 8 s (reacher) to 51 s (go2) on that machine, once "
-            "per model: `mosim.load(..., device='cuda').compile(dynamic=True)`, where `dynamic=True` makes the batch "
-            "size symbolic, so a new batch size does not compile again. MuJoCo's rows at the "
-            "widest batch roll out 15 steps (its throughput is steady after a few; go2 and the humanoid start with "
-            "different contacts than at 100 steps, which moves their MuJoCo rows). For many parallel environments "
-            "(RL, planning), batch wide and compile.")
-"""measured by hand on a CUDA machine, shown under the GPU table"""
 
 
 def gpu_rollout(data_root: Path, systems: list[str], out: Path | None = None) -> list[dict]:
@@ -312,49 +247,6 @@ def mujoco_speed(system_id: str, batch: int, steps: int = 100, threads: int = 2)
     mj_rollout.rollout(m, datas, np.tile(state0, (batch, 1)), ctrl_k)
     return batch * steps / (time.perf_counter() - t0)
 
-
-CONTACT_SOLVE_NOTE = (
-    "Cheetah-run's preset since 2026-12-06 adds MuJoCo's own work to its step: M(q) computed from the bodies' "
-    "inertias, and the floor contacts solved by Newton's method, each iteration a batched Cholesky factorization "
-    "(docs/concepts.md). That made its 100-step error 3.4x lower at equal training time (0.0618 against 0.186 in 10 "
-    "minutes; results/accuracy.md) and, as first written, its rollout 4.5x slower: at batch 4096 44k steps/s eager "
-    "and 76k compiled, against 201k and 346k for the preset before (2026-11-28), and its training 16k samples/s "
-    "against 27k. Since the evening of 2026-12-06 the eager step makes contact rows only for as many candidate points "
-    "as touch the floor at once in the batch (4 or 5 of cheetah's 16 at batch 4096), stops Newton's iterations once "
-    "the set of pushing rows repeats (after 2 or 3 of 4), solves with the computed M instead of inverting M⁻¹ back, "
-    "and computes M as one matrix product per state: 110k steps/s eager at batch 4096 (2.5x) and 1.6x the training "
-    "throughput, with predictions equal to rounding (100-step rollouts of the pretrained model within 1e-4 on "
-    "velocities of up to 16). A compiled step keeps every candidate's rows and runs every iteration (a graph of fixed "
-    "shapes); since the solve allows up to eight (one hopper state with contacts between its own bodies needed more "
-    "than four) the whole step's compiled rows fell from 87k to 65k steps/s at batch 4096 and from 79k to 57k at 256: at "
-    "batch 4096 the eager step is now the faster on this CPU. Solving cheetah's 19 pairs of its own geoms, which "
-    "never touch in its data, cost 1.4x eager (78k) and 1.7x compiled (39k), so its preset leaves them out. "
-    "Humanoid-walk's preset since 2026-12-07 does the same work for 27 dofs: M(q) computed, its floor contacts and "
-    "the contacts between its 142 pairs of its own geoms solved with its limits. Its 100-step error fell from 8.24 "
-    "to 3.90 at 5 minutes (docs/benchmarks.md), and its batch-4096 rollout from 121k steps/s eager and 148k compiled "
-    "(7.1x and 8.7x MuJoCo's) to 12k and 2.1k (0.67x and 0.12x): MuJoCo solves those contacts in C, "
-    "sparse, a few at a time, where the compiled step makes every pair's rows and runs all eight Newton iterations. "
-    "Since 2026-12-07 each state of the eager solve stops once its own pushing rows repeat, and the later iterations "
-    "run only on the states still changing (a few of a humanoid batch's states changed for all eight): humanoid-walk "
-    "17.8k steps/s eager at batch 4096 against 11.7k (1.5x; 1.0x MuJoCo), cheetah-run 123k against 108k. "
-    "Go2's preset since 2026-12-07 solves its floor contacts on MuJoCo's "
-    "elliptic cones (six rows per contact, Newton's method with a line search, up to 30 iterations; "
-    "mosim.models.cones; its joints' dry friction in the same solve), with M(q) computed: its 100-step error fell "
-    "from 0.198 to 0.0420 at 5 minutes "
-    "(docs/benchmarks.md), and its rollout, measured the same day with the new pretrained model (one-off, two "
-    "threads): 151 steps/s eager and 342 compiled at batch 1, 9.5k and 1.2k at 256 (0.20x and 0.03x MuJoCo's 47k), "
-    "7.0k eager at 4096 (0.14x MuJoCo's 49k; 7.5k with the dry friction rows, a 20-step rollout); in training it "
-    "drew 1.4M samples in 5 minutes against 4.7M before. The solve takes about 7 Newton iterations per state "
-    "there; MuJoCo's own Newton solver takes 5.3 on the same data states from its unconstrained acceleration (4.9 "
-    "warm-started from the step before, which gave ours 6.6 against 7.1), so the gap is each iteration's cost, dense "
-    "and batched against MuJoCo's sparse C. "
-    "Since the evening of 2026-12-07 the humanoid's and the Panda's presets compute their bias forces too (Coriolis, "
-    "centrifugal, gravity: a recursive Newton-Euler pass over the same kinematics, mosim.models.bias), which took "
-    "the humanoid's 100-step error from 3.90 to 0.421 at 5 minutes; its rollout runs 0.82x the speed of the model "
-    "without them (batch 1024, one thread, timed in alternation; the rows above are of the preset with them). "
-    "For speed over accuracy, train without the solve (`mosim train --no-contact-constraints --no-known-inertia`).")
-"""the cost of cheetah-run's contact solve, measured 2026-12-06 against the rows of 2026-11-28, and what made it
-cheaper"""
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
