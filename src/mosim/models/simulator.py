@@ -261,13 +261,14 @@ class NeuralSimulator(DynamicsModel):
         if self.known_inertia is not None:
             ki, solver, centre = self.known_inertia, self.limit_solver, None
             contacts = solver is not None and solver.contacts is not None
+            consts = ki.constants(q.dtype)
             if (contacts or self.config.known_bias) and solve_dtype(q.dtype) == q.dtype:
                 kinematics = ki.jacobians(q)  # once for M, the bias forces and the contacts
                 if self.config.known_bias:  # and the bodies' centres of mass, once for M and the bias forces
-                    centre = centres(*kinematics, ki.constants(q.dtype))
+                    centre = centres(*kinematics, consts)
             if self.config.known_bias:  # Coriolis, centrifugal and gravity forces: MuJoCo's
                 assert force is not None
-                bias = bias_forces(q, v, ki.geometry, ki.constants(q.dtype), ki.nv, kinematics, centre)
+                bias = bias_forces(q, v, ki.geometry, consts, ki.nv, kinematics, centre)
                 force = force - self.features.to_heading(q, bias) * scale
             if self.config.known_passive and self.known_inertia.has_passive:
                 # the springs, and the dampers where the limit solve does not add them (implicitly)
