@@ -16,7 +16,7 @@ from mosim.integrators.adaptive import dopri5, IntegrationError
 from mosim.integrators.common import AccelFn
 from mosim.integrators.explicit import constant_acceleration, euler, rk4, semi_implicit_euler
 from mosim.integrators.compilation import (COMPILE_PARTS, INDUCTOR_OPTIONS, SMALL_BATCH, compile_fn, compile_model,
-                                           compile_options, solves_contacts)
+                                           compile_options, compiles_forces_apart, solves_contacts)
 from mosim.integrators.positions import PositionPlan, integrate_positions, position_plan
 from mosim.integrators.quaternion import quat_exp, quat_integrate, quat_mul, quat_normalize
 from mosim.integrators.stepping import INTEGRATORS, Integrator, step
@@ -33,6 +33,7 @@ __all__ = [
     "compile_fn",
     "compile_model",
     "compile_options",
+    "compiles_forces_apart",
     "solves_contacts",
     "constant_acceleration",
     "dopri5",

@@ -52,18 +52,23 @@ def solves_contacts(model: torch.nn.Module) -> bool:
     return getattr(getattr(model, "limit_solver", None), "contacts", None) is not None
 
 
-def compile_model(model: torch.nn.Module, part: str = "auto", **options: Any) -> str:
+def compiles_forces_apart(model: torch.nn.Module) -> bool:
+    """Whether ``"auto"`` compiles ``model``'s forces apart from its solve for wide batches: a model that solves its
+    contacts, on a CPU (on a GPU, the whole step's graph)."""
+    return solves_contacts(model) and model.device.type == "cpu"
+
+
+def compile_model(model: torch.nn.Module, part: str = "auto", **options: Any) -> None:
     """Compile ``model``'s step in place (:meth:`mosim.loading.Simulator.compile` describes the ``part`` s), with
-    ``options`` for :func:`compile_fn`; returns the part compiled (``"auto"`` where both graphs are in use)."""
+    ``options`` for :func:`compile_fn`."""
     if part not in COMPILE_PARTS:
         raise InvalidInputError(f"part must be one of {COMPILE_PARTS}, got {part!r}")
-    device = next(iter(model.buffers()), torch.empty(0)).device
-    if part == "auto" and (not solves_contacts(model) or device.type != "cpu"):
+    if part == "auto" and not compiles_forces_apart(model):
         part = "step"
     whole = compile_fn(type(model)._step.__get__(model), **options) if part in ("step", "auto") else None
     if part == "step":
         model._step = whole
-        return part
+        return
     if not hasattr(model, "_smooth_acceleration"):
         raise InvalidInputError(f"a {type(model).__name__} has no separate forces to compile: use part='step'")
     model._smooth_acceleration = compile_fn(type(model)._smooth_acceleration.__get__(model), **options)
@@ -74,4 +79,3 @@ def compile_model(model: torch.nn.Module, part: str = "auto", **options: Any) ->
             return (whole if q[..., 0].numel() <= SMALL_BATCH else eager_step)(q, v, a)
 
         model._step = step
-    return part

@@ -261,7 +261,7 @@ class NeuralSimulator(DynamicsModel):
         if self.known_inertia is not None:
             ki, solver, centre = self.known_inertia, self.limit_solver, None
             contacts = solver is not None and solver.contacts is not None
-            consts = ki.constants(q.dtype)
+            consts = ki.constants(q.dtype) if self.config.known_bias else {}  # the bias forces' and their centres'
             if (contacts or self.config.known_bias) and solve_dtype(q.dtype) == q.dtype:
                 kinematics = ki.jacobians(q)  # once for M, the bias forces and the contacts
                 if self.config.known_bias:  # and the bodies' centres of mass, once for M and the bias forces

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from mosim.data.dataset import Dataset
 from mosim.errors import InvalidInputError, MosimError
-from mosim.integrators import compile_fn, compile_model, solves_contacts
+from mosim.integrators import compile_fn, compile_model, compiles_forces_apart
 from mosim.models import ModelConfig, build_model
 from mosim.models.heading import isotropic_scale
 from mosim.models.identified import optimizer_groups
@@ -276,8 +276,8 @@ def training_loss_fn(model: torch.nn.Module, q_scale: torch.Tensor, v_scale: tor
         q, v = model.rollout(q0, v0, action)
         return trajectory_loss(layout, q, v, q_true, v_true, q_scale, v_scale)
 
-    if compile_ and solves_contacts(model) and model.device.type == "cpu":
-        compile_model(model, "forces")  # a graph of the whole step, with every row and iteration, ran 0.4x eager
+    if compile_ and compiles_forces_apart(model):
+        compile_model(model, "forces")  # as compile_model's auto at a training batch
     elif compile_:
         loss = compile_fn(loss)
     return lambda b: loss(b.qpos[:, 0], b.qvel[:, 0], b.action, b.qpos, b.qvel)
