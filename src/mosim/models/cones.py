@@ -10,11 +10,15 @@ jar_0``, ``U_j = mu_j jar_j`` (``mu`` the regularized cone's friction, ``mu_j`` 
 - ``mu N + T <= 0`` (the bottom zone): every row acts, ``1/2 sum D_j jar_j²`` (``D = 1 / R``);
 - otherwise (the middle zone): ``1/2 Dm (N - mu T)²``, ``Dm = D_0 / (mu² (1 + mu²))``, a force on the cone's rim.
 
-The cost is smooth but not quadratic in the middle zone, so each Newton step is followed by a line search (the step
-scaled by each of :data:`STEPS` or not taken, the cheapest kept); the Hessian is the cost's own, ``Jᵀ H_c J`` per
-contact (MuJoCo's cone Hessian, assembled from its parts: :func:`cone_derivatives`). Pushing-only rows (the joint
-limits') join as in :mod:`mosim.models.newton`, and the joints' dry friction rows with MuJoCo's cost for them:
-quadratic near zero, linear beyond (a bounded force).
+The cost is smooth but not quadratic in the middle zone, so each Newton step is followed by a line search: eager, an
+exact one as MuJoCo's solver does, to where the cost's slope along the step vanishes (:func:`_exact_search`);
+compiled, in a graph of fixed shapes, the cheapest of the step scaled by each of :data:`STEPS` or not taken. (The
+fixed sizes alone left a few of a thousand Go2 states far from the optimum, where the cost's minimum along a step lay
+below the smallest size and the solve stopped there, 0.14 off MuJoCo's acceleration relative to its largest entry.)
+
+The Hessian is the cost's own, ``Jᵀ H_c J`` per contact (MuJoCo's cone Hessian, assembled from its parts:
+:func:`cone_derivatives`). Pushing-only rows (the joint limits') join as in :mod:`mosim.models.newton`, and the
+joints' dry friction rows with MuJoCo's cost for them: quadratic near zero, linear beyond (a bounded force).
 """
 
 from __future__ import annotations
@@ -28,12 +32,18 @@ from mosim.models.limits import impedance
 from mosim.models.newton import solve_dtype
 from mosim.systems.contacts import MIN_VAL
 
-CONE_ITERATIONS = 30
-"""Newton iterations at most (eager, each state stops once its step is below the tolerance: after about 7 on the
-Go2's data states, where MuJoCo's own solver takes 5.3, a few states running to 25 or more; compiled, all of them
-run)"""
+CONE_ITERATIONS = 100
+"""Newton iterations at most, eager: each state stops once its step is below the tolerance, after 5.1 on average on
+the pretrained Go2's states (MuJoCo's own solver takes 5.3 on its data), a few of 4096 after 30 or more"""
+COMPILED_CONE_ITERATIONS = 30
+"""Newton iterations of the compiled solve, which runs every one (its graph unrolls them)"""
+LINE_ITERATIONS = 8
+"""the exact line search's Newton iterations at most (it stops once every state's slope is within tolerance)"""
+LINE_TOLERANCE = 0.01
+"""the exact line search stops where the slope along the step is this share of its slope at the start (MuJoCo's
+``ls_tolerance``)"""
 STEPS = (1.0, 0.5, 0.25, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0)
-"""the line search's step sizes: the cheapest is taken (0: the state stays where it is)"""
+"""the compiled solve's line search: the cheapest of these step sizes is taken (0: the state stays where it is)"""
 
 
 def elliptic_rows(jac: Tensor, ang: Tensor, frame: Tensor, dist: Tensor, v: Tensor, params: dict[str, Tensor],
@@ -119,7 +129,7 @@ def solve_with_cones(a0: Tensor, minv: Tensor, rows: tuple[Tensor, ...], cones: 
     pushing-only ``rows`` ``(J (..., R, nv), aref, R, active (..., R))`` and the elliptic ``cones``
     (:func:`elliptic_rows`), by Newton's method with a line search, from ``a0``. ``mass``: ``M``, where known (else
     ``minv`` is inverted). ``stop_early``: each state stops once its step is below the tolerance; under
-    ``torch.compile`` every iteration runs. ``friction``: the joints' dry friction rows ``(J (..., F, nv), aref (...,
+    ``torch.compile`` every iteration runs, :data:`COMPILED_CONE_ITERATIONS` at most. ``friction``: the joints' dry friction rows ``(J (..., F, nv), aref (...,
     F), R (F,), largest force (F,))``, each with MuJoCo's cost ``1/2 jar² / R`` where ``|jar| < R f``, linear beyond
     (a force of at most ``f`` either way)."""
     work = solve_dtype(a0.dtype)
@@ -138,27 +148,30 @@ def solve_with_cones(a0: Tensor, minv: Tensor, rows: tuple[Tensor, ...], cones: 
     state = [x.expand(*batch, *x.shape[x.dim() - k:]).reshape(flat, *x.shape[x.dim() - k:]) for x, k in tensors]
     state = [x.to(work) if x.is_floating_point() else x for x in state]
     tol = 1e-10 if work == torch.float64 else 1e-5
-    early = stop_early and not torch.compiler.is_compiling()
+    compiling = torch.compiler.is_compiling()
+    early = stop_early and not compiling
+    iterations = min(iterations, COMPILED_CONE_ITERATIONS) if compiling else iterations
     grad = torch.is_grad_enabled() and any(x.requires_grad for x in state)
     with torch.no_grad():
-        a = _iterate([x.detach() for x in state], iterations, tol, early)
+        a = _iterate([x.detach() for x in state], iterations, tol, early, exact=not compiling)
     if grad:  # one Newton step from the solution, where the gradient is 0: the implicit function's gradient
-        a = a + _cone_step(a, *state, search=False)
+        a = a + _cone_step(a, *state, search=False)[0]
     return a.reshape(*batch, a.shape[-1]).to(a0.dtype)
 
 
-def _iterate(state: list[Tensor], iterations: int, tol: float, early: bool) -> Tensor:
+def _iterate(state: list[Tensor], iterations: int, tol: float, early: bool, exact: bool) -> Tensor:
     """:func:`solve_with_cones`' iterations on the flattened ``state``, each state stopping once its step is below
     ``tol`` relative to its acceleration (where ``early``)."""
     a = a_sub = state[0]
     index = torch.arange(a.shape[0], device=a.device)
     for _ in range(iterations):
-        step = _cone_step(a_sub, *state)
+        step, direction = _cone_step(a_sub, *state, exact=exact)
         a_sub = a_sub + step
         a = a.index_copy(0, index, a_sub) if early else a_sub
         if not early:
             continue
-        going = step.abs().amax(-1) > tol * (1 + a_sub.abs().amax(-1))
+        # on Newton's full step, not the one taken: a line search cut short may take a tiny one far from the optimum
+        going = direction.abs().amax(-1) > tol * (1 + a_sub.abs().amax(-1))
         if not bool(going.any()):
             break
         if not bool(going.all()):
@@ -170,8 +183,10 @@ def _iterate(state: list[Tensor], iterations: int, tol: float, early: bool) -> T
 
 def _cone_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, weight: Tensor, active: Tensor,
                cjac: Tensor, caref: Tensor, cd: Tensor, scale: Tensor, mu: Tensor, cactive: Tensor,
-               fjac: Tensor, faref: Tensor, fweight: Tensor, floss: Tensor, search: bool = True) -> Tensor:
-    """One Newton step from ``a``, with its line search where ``search``: the step taken ``(n, nv)``."""
+               fjac: Tensor, faref: Tensor, fweight: Tensor, floss: Tensor, search: bool = True,
+               exact: bool = True) -> tuple[Tensor, Tensor]:
+    """One Newton step from ``a``, with its line search where ``search`` (:func:`_exact_search` where ``exact``, else
+    :func:`_grid_search`): the step taken and Newton's full step ``(n, nv)``."""
     n, k, dims, nv = cjac.shape
     cflat = cjac.reshape(n, k * dims, nv)
     e = (mass @ (a - a0).unsqueeze(-1)).squeeze(-1)
@@ -193,24 +208,116 @@ def _cone_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, w
                - jr.transpose(-1, -2) @ (rw.unsqueeze(-1) * jr))
     direction = -torch.cholesky_solve(grad.unsqueeze(-1), torch.linalg.cholesky(hessian)).squeeze(-1)
     if not search:
-        return direction
-    steps = torch.tensor(STEPS, dtype=a.dtype, device=a.device)
+        return direction, direction
     md = (mass @ direction.unsqueeze(-1)).squeeze(-1)
-    smooth = steps * ((a - a0) * md).sum(-1, keepdim=True) + 0.5 * steps * steps * (direction * md).sum(-1, keepdim=True)
-    jd = (jac @ direction.unsqueeze(-1)).squeeze(-1)
-    jar_s = jar.unsqueeze(-2) + steps[:, None] * jd.unsqueeze(-2)          # (n, steps, R)
-    limit = 0.5 * torch.where((jar_s < 0) & active.unsqueeze(-2), weight.unsqueeze(-2) * jar_s * jar_s,
-                              torch.zeros_like(jar_s)).sum(-1)
+    smooth, curve = ((a - a0) * md).sum(-1), (direction * md).sum(-1)
+    jd, fjd = (jac @ direction.unsqueeze(-1)).squeeze(-1), (fjac @ direction.unsqueeze(-1)).squeeze(-1)
     cjd = (cflat @ direction.unsqueeze(-1)).squeeze(-1).reshape(n, k, dims)
+    if not exact:
+        return _grid_search((smooth, curve, jar, jd, weight, active, cjar, cjd, cd, scale, mu, cactive, fjar, fjd,
+                             fweight, floss)).unsqueeze(-1) * direction, direction
+    line = (smooth, curve, jar, jd, weight, active, *_cone_lines(cjar, cjd, cd, scale, mu), cactive, fjar, fjd,
+            fweight, floss)
+    return _exact_search(line, (grad * direction).sum(-1)).unsqueeze(-1) * direction, direction
+
+
+def _cone_lines(jar: Tensor, jd: Tensor, d: Tensor, scale: Tensor, mu: Tensor) -> tuple[Tensor, ...]:
+    """Each cone along the step ``jar + alpha jd (n, k, dims)`` as scalars per contact ``(n, k)``: its ``N = n0 +
+    alpha dn``, its ``T² = t2 + 2 alpha tb + alpha² tc``, its bottom zone's cost's slope ``bottom + alpha bend``, and
+    ``mu`` and the middle zone's ``Dm`` (:func:`cone_cost`)."""
+    u, du = jar * scale, jd * scale
+    ut, dut = u[..., 1:], du[..., 1:]
+    dm = d[..., 0] / (mu * mu * (1 + mu * mu))
+    return (u[..., 0], du[..., 0], (ut * ut).sum(-1), (ut * dut).sum(-1), (dut * dut).sum(-1),
+            (d * jar * jd).sum(-1), (d * jd * jd).sum(-1), mu, dm)
+
+
+def _line_slopes(alpha: Tensor, smooth: Tensor, curve: Tensor, jar: Tensor, jd: Tensor, weight: Tensor,
+                 active: Tensor, n0: Tensor, dn: Tensor, t2: Tensor, tb: Tensor, tc: Tensor, bottom: Tensor,
+                 bottom_bend: Tensor, mu: Tensor, dm: Tensor, cactive: Tensor, fjar: Tensor, fjd: Tensor,
+                 fweight: Tensor, floss: Tensor) -> tuple[Tensor, Tensor]:
+    """The cost's first and second derivatives ``(n,)`` along the step at ``a + alpha d`` (``alpha (n,)``): the
+    smooth part's ``smooth + alpha curve`` and ``curve`` (``(a - a0)ᵀ M d`` and ``dᵀ M d``), each row's from its
+    ``jar`` at ``a`` and ``J d``, each cone's from :func:`_cone_lines`' scalars: in the middle zone, with ``g = N - mu
+    T``, ``Dm g g'`` and ``Dm (g'² + g g'')``."""
+    at = alpha.unsqueeze(-1)
+    j = jar + at * jd
+    w = torch.where((j < 0) & active, weight, torch.zeros_like(weight))
+    slope = smooth + alpha * curve + (w * j * jd).sum(-1)
+    bend = curve + (w * jd * jd).sum(-1)
+    f = fjar + at * fjd
+    fw = torch.where(f.abs() < floss / fweight, fweight, torch.zeros_like(fweight))  # quadratic, else linear
+    slope = slope + torch.where(fw > 0, fw * f, floss * f.sign()).mul(fjd).sum(-1)
+    bend = bend + (fw * fjd * fjd).sum(-1)
+    n = n0 + at * dn
+    t = (t2 + at * (2 * tb + at * tc)).clamp_min(0).sqrt()
+    low = cactive & (mu * n + t <= 0)
+    middle = cactive & ~low & (n < mu * t)
+    safe = t.clamp_min(MIN_VAL)
+    dt = (tb + at * tc) / safe
+    g, dg = n - mu * t, dn - mu * dt
+    ddg = -mu * (tc - dt * dt) / safe
+    zero = torch.zeros_like(n)
+    slope = slope + torch.where(middle, dm * g * dg, torch.where(low, bottom + at * bottom_bend, zero)).sum(-1)
+    bend = bend + torch.where(middle, dm * (dg * dg + g * ddg), torch.where(low, bottom_bend, zero)).sum(-1)
+    return slope, bend
+
+
+def _exact_search(line: tuple[Tensor, ...], slope0: Tensor) -> Tensor:
+    """The step size ``(n,)`` where the cost's slope along the step vanishes (to :data:`LINE_TOLERANCE` of its slope
+    at 0, ``slope0 < 0``, or to the float's resolution), in :data:`LINE_ITERATIONS` tries at most. The cost is convex
+    along the line, so its slope grows, and each size tried either falls short (slope < 0) or overshoots, which
+    brackets the answer. The first try is the full step; then Newton's step on the slope (the smooth part's curvature
+    ``dᵀ M d > 0`` makes it defined) where it stays inside the bracket and is at most half the one before (else it
+    may cycle over a bend, where a contact changes zone), or while nothing has overshot yet; else the secant of the
+    bracket's ends, or its middle where the try before did not halve it. Each state stops on its own; once half of
+    them have, the others search on alone."""
+    out = alpha = torch.ones_like(slope0)
+    index = torch.arange(slope0.shape[0], device=slope0.device)
+    bound, last = LINE_TOLERANCE * slope0.abs(), torch.full_like(slope0, math.inf)
+    low, high, width = torch.zeros_like(slope0), torch.full_like(slope0, math.inf), torch.full_like(slope0, math.inf)
+    slope_low, slope_high = slope0, torch.zeros_like(slope0)
+    resolution = math.sqrt(torch.finfo(slope0.dtype).eps)
+    for _ in range(LINE_ITERATIONS):
+        slope, bend = _line_slopes(alpha, *line)
+        short = slope < 0
+        low, slope_low = torch.where(short, alpha, low), torch.where(short, slope, slope_low)
+        high, slope_high = torch.where(short, high, alpha), torch.where(short, slope_high, slope)
+        done = (slope.abs() <= bound) | (high - low <= resolution * low)   # inf until bracketed
+        finished = int(done.sum())
+        if finished == done.shape[0]:
+            break
+        newton = alpha - slope / bend
+        secant = torch.where(high - low > 0.5 * width, 0.5 * (low + high),
+                             low - slope_low * (high - low) / (slope_high - slope_low))
+        take = (newton > low) & (newton < high) & (((newton - alpha).abs() <= 0.5 * last) | (high == math.inf))
+        new = torch.where(done, alpha, torch.where(take, newton, secant))
+        last, alpha, width = (new - alpha).abs(), new, high - low
+        if 2 * finished >= done.shape[0]:
+            out = out.index_copy(0, index, alpha)
+            keep = (~done).nonzero().squeeze(-1)
+            index, alpha, bound, last, low, high, slope_low, slope_high, width = (
+                x[keep] for x in (index, alpha, bound, last, low, high, slope_low, slope_high, width))
+            line = tuple(x[keep] for x in line)
+    return out.index_copy(0, index, alpha)
+
+
+def _grid_search(line: tuple[Tensor, ...]) -> Tensor:
+    """The cheapest of :data:`STEPS` along the step ``(n,)``: each size's cost evaluated at once (a graph of fixed
+    shapes, for the compiled solve)."""
+    smooth, curve, jar, jd, weight, active, cjar, cjd, cd, scale, mu, cactive, fjar, fjd, fweight, floss = line
+    steps = torch.tensor(STEPS, dtype=jar.dtype, device=jar.device)
+    cost = steps * smooth.unsqueeze(-1) + 0.5 * steps * steps * curve.unsqueeze(-1)
+    jar_s = jar.unsqueeze(-2) + steps[:, None] * jd.unsqueeze(-2)          # (n, steps, R)
+    cost = cost + 0.5 * torch.where((jar_s < 0) & active.unsqueeze(-2), weight.unsqueeze(-2) * jar_s * jar_s,
+                                    torch.zeros_like(jar_s)).sum(-1)
     cjar_s = cjar.unsqueeze(1) + steps[:, None, None] * cjd.unsqueeze(1)   # (n, steps, k, dims)
-    cone = cone_cost(cjar_s, cd.unsqueeze(1), scale.unsqueeze(1), mu.unsqueeze(1), cactive.unsqueeze(1)).sum(-1)
-    fjd = (fjac @ direction.unsqueeze(-1)).squeeze(-1)
+    cost = cost + cone_cost(cjar_s, cd.unsqueeze(1), scale.unsqueeze(1), mu.unsqueeze(1), cactive.unsqueeze(1)).sum(-1)
     fjar_s = (fjar.unsqueeze(-2) + steps[:, None] * fjd.unsqueeze(-2)).abs()   # (n, steps, F)
     bound = (floss / fweight).unsqueeze(-2)
-    dry = torch.where(fjar_s < bound, 0.5 * fweight.unsqueeze(-2) * fjar_s * fjar_s,
-                      floss.unsqueeze(-2) * (fjar_s - 0.5 * bound)).sum(-1)
-    best = (smooth + limit + cone + dry).argmin(-1)
-    return steps[best].unsqueeze(-1) * direction
+    cost = cost + torch.where(fjar_s < bound, 0.5 * fweight.unsqueeze(-2) * fjar_s * fjar_s,
+                              floss.unsqueeze(-2) * (fjar_s - 0.5 * bound)).sum(-1)
+    return steps[cost.argmin(-1)]
 
 
-__all__ = ["CONE_ITERATIONS", "cone_cost", "cone_derivatives", "dense_hessian", "elliptic_rows", "solve_with_cones"]
+__all__ = ["COMPILED_CONE_ITERATIONS", "CONE_ITERATIONS", "cone_cost", "cone_derivatives", "dense_hessian", "elliptic_rows", "solve_with_cones"]
