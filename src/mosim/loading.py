@@ -56,13 +56,13 @@ class Simulator:
         - ``"forces"``: the networks' acceleration with the mechanics the model computes (the kinematics, ``M(q)``,
           the bias forces), a graph of fixed shapes, while the constraint solve runs eager as it does uncompiled
           (rows for the contacts that touch, each state's iterations stopped once it converged);
-        - ``"auto"`` (the default): for a model on a CPU that solves its contacts, the whole step's graph for
-          batches of up to :data:`~mosim.integrators.SMALL_BATCH` states and the forces' for wider ones, each
-          compiled at its first use: at batch 1 the whole step's graph ran 2x the forces' on cheetah-run and 1.5x
-          on the Go2, at batch 4096 the forces' 1.9x the whole step's on cheetah-run (results/model_speed.md), where
-          the whole step's graph ran slower than the eager step. ``"step"`` otherwise: on a GPU the rows and iterations a fixed graph
-          adds cost little in a wide batch, while each eager iteration's test for convergence waits for the device
-          (not measured there)."""
+        - ``"auto"`` (the default): for a model on a CPU that solves its contacts, the whole step's graph for batches
+          of up to :data:`~mosim.integrators.SMALL_BATCH` states and the forces' for wider ones, each compiled at its
+          first use: at batch 1 the whole step's graph ran 2x the forces' on cheetah-run and 1.5x on the Go2, at
+          batch 4096 the forces' 1.9x the whole step's on cheetah-run (results/model_speed.md), where the whole
+          step's graph ran slower than the eager step. ``"step"`` otherwise: on a GPU the rows and iterations a fixed
+          graph adds cost little in a wide batch, while each eager iteration's test for convergence waits for the
+          device (not measured there)."""
         from mosim.integrators import compile_model
 
         compile_model(self.model, part, **options)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from mosim.models import cones
-from mosim.models.cones import cone_cost, cone_derivatives, dense_hessian, solve_with_cones
+from mosim.models.cones import cone_cost, cone_derivatives, dense_hessian, row_costs, solve_with_cones
 from mosim.systems import make_system
 from mosim.systems.contacts import FloorContacts
 from mosim.systems.limits import LimitConstraints
@@ -17,8 +17,6 @@ from test_model_contacts import FLOOR_XML, _as_mujoco, _contact_states, _floor_o
 
 # FLOOR_XML on elliptic cones: the torso's capsule with spin friction (condim 4), the foot's sphere with rolling
 # friction too (condim 6), the others condim 3, the hand frictionless (condim 1); impratio 10
-ITERATE = cones._iterate
-
 ELLIPTIC_XML = (FLOOR_XML.replace('<option timestep="0.005"/>', '<option timestep="0.005" cone="elliptic" impratio="10"/>')
                 .replace('size=".05" solref', 'size=".05" condim="4" solref')
                 .replace('solmix="0.5"', 'solmix="0.5" condim="6"')
@@ -160,27 +158,26 @@ def test_elliptic_solve_is_mujocos_on_a_thousand_go2_states_in_both_precisions()
         assert ((ours - want).abs().amax(-1) / scale).max() < atol, dtype
 
 
-def test_exact_line_search_finds_the_minimum_along_the_step() -> None:
+def test_exact_line_search_finds_the_minimum_along_the_step(monkeypatch: pytest.MonkeyPatch) -> None:
     """The line search's step size against the cheapest of 8001 sizes in [0, 4] along Newton's direction (the
-    fixed sizes of the compiled solve fall short of it by more than the bound here), from
-    points of the Go2's problems scattered so that cones sit in every zone and friction rows both hold and slip."""
+    fixed sizes of the compiled solve fall short of it by more than the bound here), from points of the Go2's
+    problems scattered so that cones sit in every zone and friction rows both hold and slip."""
     model, q, v, minv, a0 = _go2_problem(6)
     solver, _ = _solver(model)
     contacts = solver.contacts(q, v)
     rows = (torch.zeros(1, 0, model.nv, dtype=torch.float64), torch.zeros(1, 0, dtype=torch.float64),
             torch.ones(1, 0, dtype=torch.float64), torch.zeros(1, 0, dtype=torch.bool))
     friction = solver.friction_rows(v)
-    captured = []
-    cones._iterate = lambda state, *args, **kw: captured.append(state) or state[0]
-    try:
-        solve_with_cones(a0, minv, rows, contacts, friction=friction)
-    finally:
-        cones._iterate = ITERATE
+    captured = []  # the solve's flattened problem
+    monkeypatch.setattr(cones, "_iterate", lambda state, *args, **kw: captured.append(state) or state[0])
+    solve_with_cones(a0, minv, rows, contacts, friction=friction)
+    monkeypatch.undo()
     state = captured[0]
     generator = torch.Generator().manual_seed(0)
     sizes = torch.linspace(0, 4, 8001, dtype=torch.float64)
     for spread in (0.1, 1.0, 10.0):
-        a = state[0] + spread * torch.randn(state[0].shape, generator=generator, dtype=torch.float64) * state[0].abs().mean()
+        noise = torch.randn(state[0].shape, generator=generator, dtype=torch.float64)
+        a = state[0] + spread * noise * state[0].abs().mean()
         step, direction = cones._cone_step(a, *state)
         alpha = (step / direction).nanmedian(-1).values
         along = torch.stack([_total_cost(a + s * direction, state) for s in sizes], -1)
@@ -196,11 +193,7 @@ def _total_cost(a: torch.Tensor, state: list[torch.Tensor]) -> torch.Tensor:
     a0, mass, jac, aref, weight, active, cjac, caref, cd, scale, mu, cactive, fjac, faref, fweight, floss = state
     e = a - a0
     cost = 0.5 * (e * (mass @ e.unsqueeze(-1)).squeeze(-1)).sum(-1)
-    jar = (jac @ a.unsqueeze(-1)).squeeze(-1) - aref
-    cost = cost + 0.5 * torch.where((jar < 0) & active, weight * jar * jar, torch.zeros_like(jar)).sum(-1)
     n, k, dims, nv = cjac.shape
     cjar = (cjac.reshape(n, k * dims, nv) @ a.unsqueeze(-1)).squeeze(-1).reshape(n, k, dims) - caref
-    cost = cost + cone_cost(cjar, cd, scale, mu, cactive).sum(-1)
-    fjar = ((fjac @ a.unsqueeze(-1)).squeeze(-1) - faref).abs()
-    bound = floss / fweight
-    return cost + torch.where(fjar < bound, 0.5 * fweight * fjar * fjar, floss * (fjar - 0.5 * bound)).sum(-1)
+    jar, fjar = (jac @ a.unsqueeze(-1)).squeeze(-1) - aref, (fjac @ a.unsqueeze(-1)).squeeze(-1) - faref
+    return cost + cone_cost(cjar, cd, scale, mu, cactive).sum(-1) + row_costs(jar, weight, active, fjar, fweight, floss)

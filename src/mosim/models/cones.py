@@ -33,12 +33,12 @@ from mosim.models.newton import solve_dtype
 from mosim.systems.contacts import MIN_VAL
 
 CONE_ITERATIONS = 100
-"""Newton iterations at most, eager: each state stops once its step is below the tolerance, after 5.1 on average on
-the pretrained Go2's states (MuJoCo's own solver takes 5.3 on its data), a few of 4096 after 30 or more"""
+"""Newton iterations at most, eager: each state stops once Newton's full step is below the tolerance, after 6.1 on
+average on 4096 of the pretrained Go2's data states (MuJoCo's own solver takes 5.3 on its data), the last after 30"""
 COMPILED_CONE_ITERATIONS = 30
 """Newton iterations of the compiled solve, which runs every one (its graph unrolls them)"""
 LINE_ITERATIONS = 8
-"""the exact line search's Newton iterations at most (it stops once every state's slope is within tolerance)"""
+"""the exact line search's tries at most (each state stops once its slope is within tolerance)"""
 LINE_TOLERANCE = 0.01
 """the exact line search stops where the slope along the step is this share of its slope at the start (MuJoCo's
 ``ls_tolerance``)"""
@@ -128,10 +128,10 @@ def solve_with_cones(a0: Tensor, minv: Tensor, rows: tuple[Tensor, ...], cones: 
     """The constrained acceleration ``(..., nv)`` from the unconstrained ``a0``: MuJoCo's primal problem over the
     pushing-only ``rows`` ``(J (..., R, nv), aref, R, active (..., R))`` and the elliptic ``cones``
     (:func:`elliptic_rows`), by Newton's method with a line search, from ``a0``. ``mass``: ``M``, where known (else
-    ``minv`` is inverted). ``stop_early``: each state stops once its step is below the tolerance; under
-    ``torch.compile`` every iteration runs, :data:`COMPILED_CONE_ITERATIONS` at most. ``friction``: the joints' dry friction rows ``(J (..., F, nv), aref (...,
-    F), R (F,), largest force (F,))``, each with MuJoCo's cost ``1/2 jar² / R`` where ``|jar| < R f``, linear beyond
-    (a force of at most ``f`` either way)."""
+    ``minv`` is inverted). ``stop_early``: each state stops once Newton's full step is below the tolerance; under
+    ``torch.compile`` every iteration runs, :data:`COMPILED_CONE_ITERATIONS` at most. ``friction``: the joints' dry
+    friction rows ``(J (..., F, nv), aref (..., F), R (F,), largest force (F,))``, each with MuJoCo's cost ``1/2 jar²
+    / R`` where ``|jar| < R f``, linear beyond (a force of at most ``f`` either way)."""
     work = solve_dtype(a0.dtype)
     mass = torch.cholesky_inverse(torch.linalg.cholesky(minv.to(work))) if mass is None else mass.to(work)
     jac, aref, reg, active = rows
@@ -160,8 +160,8 @@ def solve_with_cones(a0: Tensor, minv: Tensor, rows: tuple[Tensor, ...], cones: 
 
 
 def _iterate(state: list[Tensor], iterations: int, tol: float, early: bool, exact: bool) -> Tensor:
-    """:func:`solve_with_cones`' iterations on the flattened ``state``, each state stopping once its step is below
-    ``tol`` relative to its acceleration (where ``early``)."""
+    """:func:`solve_with_cones`' iterations on the flattened ``state``, each state stopping once Newton's full step
+    is below ``tol`` relative to its acceleration (where ``early``); the line search exact where ``exact``."""
     a = a_sub = state[0]
     index = torch.arange(a.shape[0], device=a.device)
     for _ in range(iterations):
@@ -302,22 +302,28 @@ def _exact_search(line: tuple[Tensor, ...], slope0: Tensor) -> Tensor:
     return out.index_copy(0, index, alpha)
 
 
+def row_costs(jar: Tensor, weight: Tensor, active: Tensor, fjar: Tensor, fweight: Tensor, floss: Tensor) -> Tensor:
+    """The pushing-only rows' cost ``1/2 w jar²`` where they push, and the dry friction rows' (quadratic where
+    ``|fjar| < floss / fweight``, linear beyond), summed over each set's rows (the last axis)."""
+    limit = 0.5 * torch.where((jar < 0) & active, weight * jar * jar, torch.zeros_like(jar)).sum(-1)
+    f, bound = fjar.abs(), floss / fweight
+    return limit + torch.where(f < bound, 0.5 * fweight * f * f, floss * (f - 0.5 * bound)).sum(-1)
+
+
 def _grid_search(line: tuple[Tensor, ...]) -> Tensor:
     """The cheapest of :data:`STEPS` along the step ``(n,)``: each size's cost evaluated at once (a graph of fixed
     shapes, for the compiled solve)."""
     smooth, curve, jar, jd, weight, active, cjar, cjd, cd, scale, mu, cactive, fjar, fjd, fweight, floss = line
     steps = torch.tensor(STEPS, dtype=jar.dtype, device=jar.device)
     cost = steps * smooth.unsqueeze(-1) + 0.5 * steps * steps * curve.unsqueeze(-1)
-    jar_s = jar.unsqueeze(-2) + steps[:, None] * jd.unsqueeze(-2)          # (n, steps, R)
-    cost = cost + 0.5 * torch.where((jar_s < 0) & active.unsqueeze(-2), weight.unsqueeze(-2) * jar_s * jar_s,
-                                    torch.zeros_like(jar_s)).sum(-1)
+    at = steps[:, None]
+    cost = cost + row_costs(jar.unsqueeze(-2) + at * jd.unsqueeze(-2), weight.unsqueeze(-2), active.unsqueeze(-2),
+                            fjar.unsqueeze(-2) + at * fjd.unsqueeze(-2), fweight.unsqueeze(-2),
+                            floss.unsqueeze(-2))   # (n, steps)
     cjar_s = cjar.unsqueeze(1) + steps[:, None, None] * cjd.unsqueeze(1)   # (n, steps, k, dims)
     cost = cost + cone_cost(cjar_s, cd.unsqueeze(1), scale.unsqueeze(1), mu.unsqueeze(1), cactive.unsqueeze(1)).sum(-1)
-    fjar_s = (fjar.unsqueeze(-2) + steps[:, None] * fjd.unsqueeze(-2)).abs()   # (n, steps, F)
-    bound = (floss / fweight).unsqueeze(-2)
-    cost = cost + torch.where(fjar_s < bound, 0.5 * fweight.unsqueeze(-2) * fjar_s * fjar_s,
-                              floss.unsqueeze(-2) * (fjar_s - 0.5 * bound)).sum(-1)
     return steps[cost.argmin(-1)]
 
 
-__all__ = ["COMPILED_CONE_ITERATIONS", "CONE_ITERATIONS", "cone_cost", "cone_derivatives", "dense_hessian", "elliptic_rows", "solve_with_cones"]
+__all__ = ["COMPILED_CONE_ITERATIONS", "CONE_ITERATIONS", "cone_cost", "cone_derivatives", "dense_hessian",
+           "elliptic_rows", "row_costs", "solve_with_cones"]
