@@ -55,7 +55,7 @@ from mosim.training.windows import WindowSampler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmarks' own modules
 from model_speed_notes import (ACTIVATION_ACCURACY, COMPILE_NOTE, CONTACT_SOLVE_NOTE, GPU_NOTE, SPLIT_NOTE,  # noqa: E402
-                               TAIL_NOTE)
+                               TAIL_NOTE, TTA_HISTORY)
 from time_to_accuracy import time_to_accuracy  # noqa: E402
 
 SYSTEMS = ("reacher-easy", "cheetah-run")
@@ -310,6 +310,10 @@ def measured(rows: list[dict] | dict) -> str:
     return "Measured " + ", ".join(sorted({str(r.get("date", "?")) for r in rows})) + "."
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds:.2g} s" if seconds < 60 else f"{seconds / 60:.1f} min"
+
+
 def report(cache: Path, out: Path) -> None:
     lines = ["# Speed of the learned simulator", "",
              f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), PyTorch {torch.__version__}, MuJoCo "
@@ -384,11 +388,12 @@ def report(cache: Path, out: Path) -> None:
                   f"The original recipe (the same networks, integrated by dopri5 with adjoint gradients, one-step loss; "
                   f"without the joint-limit features and without the limit solved, since dopri5 needs continuous "
                   f"dynamics) reached a best validation rollout error (100 steps) of {t['target_val_mse']:.3g} after "
-                  f"{t['original_s'] / 60:.1f} min ({t['original_samples']:,} samples). mosim's default recipe reached "
-                  f"that error after {t['ours_s'] / 60:.2f} min ({t['ours_samples']:,} samples): **{t['speedup']:.1f}x "
+                  f"{_duration(t['original_s'])} ({t['original_samples']:,} samples). mosim's default recipe reached "
+                  f"that error after {_duration(t['ours_s'])} ({t['ours_samples']:,} samples): **{t['speedup']:.1f}x "
                   f"faster** in wall-clock time (a lower bound: both validate every {every} steps, {every * 512:,} "
                   f"samples); its own best in the same budget was {t['ours_final']:.3g}. The two runs trained side by "
-                  f"side, one core each (`--val-every {every}`)."]
+                  f"side, one core each (`--val-every {every}`)" + (
+                      f", both at the reacher preset's learning rate, {t['lr']:g}." if "lr" in t else ".")]
         if "ours_samples_fine" in t:
             lines[-1] += (f" Trained again, validated after every step ({t['fine_val_every'] * 512:,} samples) until "
                           f"it reached that error, mosim's recipe needed {t['ours_samples_fine']:,} samples: "
@@ -396,7 +401,7 @@ def report(cache: Path, out: Path) -> None:
                           f"({t['original_samples']:,}, when its best was validated).")
         else:
             lines[-1] += f" In samples: {t['original_samples'] / t['ours_samples']:.1f}x (a lower bound, as above)."
-        lines += [lines.pop() + " " + measured(t), ""]
+        lines += [lines.pop() + " " + measured(t) + " " + TTA_HISTORY, ""]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print(out.with_suffix(".md").read_text())

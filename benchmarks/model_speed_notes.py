@@ -122,3 +122,10 @@ CONTACT_SOLVE_NOTE = (
     "compiled whole-step graph (batches of up to 16) keeps the fixed sizes, a graph of fixed shapes.")
 """the cost of cheetah-run's contact solve, measured 2026-12-06 against the rows of 2026-11-28, and what made it
 cheaper"""
+
+TTA_HISTORY = (
+    "Until 2026-12-07 the reacher preset trained at 1e-3: there the original recipe's best was 0.0519, also reached at "
+    "179,200 samples, and mosim's recipe reached it after 43,008 (4.2x fewer) and 0.01 min (154x faster). At 2e-3 "
+    "(results/accuracy.md, group \"tuning\": three seeds) mosim's gets there in about half the samples; the original "
+    "recipe's best is no earlier, a little higher, and after it its error rises for the rest of the budget.")
+"""the time-to-accuracy runs before the reacher preset's learning rate changed"""

@@ -121,7 +121,8 @@ def test_a_compiled_contact_solve_predicts_like_the_eager_one(tmp_path, part: st
 def test_go2s_compiled_forces_predict_like_the_eager_ones(tmp_path):
     """The Go2 at its model file's physics (its feet on elliptic cones, M and the bias forces computed), compiled by
     default: its forces one graph of fixed shapes, its cones' solve eager. The rollout is the eager one's, and a
-    second rollout compiles nothing again."""
+    second rollout compiles nothing again. A batch of up to ``SMALL_BATCH`` states steps through the whole step's
+    graph, its cones' line search over fixed sizes and a fixed number of Newton iterations: the same rollout."""
     import copy
     from dataclasses import replace
 
@@ -149,6 +150,13 @@ def test_go2s_compiled_forces_predict_like_the_eager_ones(tmp_path):
         q_e, v_e = eager.rollout(q, v, actions)
     torch.testing.assert_close(q_c, q_e, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(v_c, v_e, rtol=1e-3, atol=1e-3)
+    from mosim.integrators import SMALL_BATCH
+
+    small = slice(len(q) - SMALL_BATCH, len(q))  # the last of those states: the whole step's graph
+    with torch.no_grad():
+        q_c, v_c = sim.rollout(q[small], v[small], actions[small])
+    torch.testing.assert_close(q_c, q_e[small], rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(v_c, v_e[small], rtol=1e-3, atol=1e-3)
 
 
 def test_compile_names_its_parts(zoo_spec):
