@@ -13,6 +13,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from mosim.presets import get_preset
+
 TTA_VAL_EVERY = 50
 """gradient steps between the time-to-accuracy runs' validations: when each first reaches the error is known to that"""
 
@@ -76,9 +78,7 @@ def time_to_accuracy(data: str, minutes: float, root: Path, jobs: int = 2, val_e
         _train_until(command("ours", fine, TTA_FINE_VAL_EVERY), fine / "log.csv", target, timeout_s=60 * minutes)
         (fine / "done").write_text("")
     _, s_fine = first_time(list(csv.DictReader(open(fine / "log.csv"))))
-    from mosim.presets import get_preset
-
-    return {"target_val_mse": target, "lr": get_preset("reacher").lr, "ours_s": t_ours, "ours_samples": s_ours, "original_s": t_orig,
-            "original_samples": s_orig, "speedup": t_orig / t_ours, "ours_samples_fine": s_fine,
+    return {"target_val_mse": target, "lr": get_preset("reacher").lr, "ours_s": t_ours, "ours_samples": s_ours,
+            "original_s": t_orig, "original_samples": s_orig, "speedup": t_orig / t_ours, "ours_samples_fine": s_fine,
             "fine_val_every": TTA_FINE_VAL_EVERY,
             "ours_final": min(float(r["val_mse"]) for r in logs["ours"]), "date": measured_on, "val_every": val_every}

@@ -117,7 +117,7 @@ def test_a_compiled_contact_solve_predicts_like_the_eager_one(tmp_path, part: st
         torch.testing.assert_close(v_c, v_e[:SMALL_BATCH], rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.slow  # compiling takes about a minute of CPU
+@pytest.mark.slow  # compiling its two graphs takes about two minutes of CPU
 def test_go2s_compiled_forces_predict_like_the_eager_ones(tmp_path, monkeypatch):
     """The Go2 at its model file's physics (its feet on elliptic cones, M and the bias forces computed), compiled by
     default: its forces one graph of fixed shapes, its cones' solve eager. The rollout is the eager one's, and a
