@@ -399,6 +399,10 @@ def report(cache: Path, out: Path) -> None:
                           f"it reached that error, mosim's recipe needed {t['ours_samples_fine']:,} samples: "
                           f"**{t['original_samples'] / t['ours_samples_fine']:.1f}x fewer** than the original recipe "
                           f"({t['original_samples']:,}, when its best was validated).")
+            seeds = list(zip(t.get("fine_seeds", [])[1:], t.get("ours_samples_fine_seeds", [])[1:]))
+            if seeds:
+                lines[-1] += (" From other seeds: " + ", ".join(
+                    f"{n:,} samples ({t['original_samples'] / n:.1f}x; seed {s})" for s, n in seeds) + ".")
         else:
             lines[-1] += f" In samples: {t['original_samples'] / t['ours_samples']:.1f}x (a lower bound, as above)."
         lines += [lines.pop() + " " + measured(t) + " " + TTA_HISTORY, ""]
