@@ -73,13 +73,13 @@ def test_compile_options_start_from_mosims_inductor_settings_and_let_the_caller_
 
 
 @pytest.mark.slow  # compiling takes about a minute of CPU
-@pytest.mark.parametrize("part", ["step", "auto"])
-def test_a_compiled_contact_solve_predicts_like_the_eager_one(tmp_path, part: str):
-    """Hopper with its limits, floor contacts and self contacts solved and M computed: compiled as one graph
-    (``part="step"``), every candidate's rows and every Newton iteration, it predicts what the eager step does with
-    the rows of the touching candidates only and its iterations stopped early (on states of random-action episodes,
-    which touch the floor and themselves); compiled by default (``"auto"``, a model that solves its contacts: the
-    forces a graph, the solve eager), the same."""
+def test_a_compiled_contact_solve_predicts_like_the_eager_one(tmp_path):
+    """Hopper with its limits, floor contacts and self contacts solved and M computed, compiled by default
+    (``"auto"``, a model that solves its contacts): wide batches through a graph of its forces, the solve eager,
+    predict what the eager step does; and batches of up to ``SMALL_BATCH`` through one graph of the whole step,
+    every candidate's rows and every Newton iteration, what the eager step does with the rows of the touching
+    candidates only and its iterations stopped early (on states of random-action episodes, which touch the floor and
+    themselves). ``part="step"`` makes that whole step's graph alone, for every batch."""
     import copy
     from dataclasses import replace
 
@@ -95,9 +95,11 @@ def test_a_compiled_contact_solve_predicts_like_the_eager_one(tmp_path, part: st
     torch._dynamo.reset()
     torch.manual_seed(0)
     eager = Simulator(build_model(spec, config, stats).float())
-    sim = Simulator(copy.deepcopy(eager.model)).compile(part, fullgraph=True)
-    assert "_step" in vars(sim.model)  # auto: the whole step's graph for small batches, the forces' for wide ones
-    assert ("_smooth_acceleration" in vars(sim.model)) == (part == "auto")
+    whole = Simulator(copy.deepcopy(eager.model)).compile("step", fullgraph=True)  # compiles at its first call
+    assert "_step" in vars(whole.model) and "_smooth_acceleration" not in vars(whole.model)
+    sim = Simulator(copy.deepcopy(eager.model)).compile(fullgraph=True)
+    assert "_step" in vars(sim.model)  # the whole step's graph for small batches, the forces' for wide ones
+    assert "_smooth_acceleration" in vars(sim.model)
     starts = torch.arange(24) * 7 + 20
     episode = torch.arange(24) % 4
     q = torch.tensor(ds.qpos, dtype=torch.float32)[episode, starts]
@@ -108,13 +110,12 @@ def test_a_compiled_contact_solve_predicts_like_the_eager_one(tmp_path, part: st
         q_e, v_e = eager.rollout(q, v, actions)
     torch.testing.assert_close(q_c, q_e, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(v_c, v_e, rtol=1e-4, atol=1e-4)
-    if part == "auto":  # a batch of up to SMALL_BATCH states: through the whole step's graph
-        from mosim.integrators import SMALL_BATCH
+    from mosim.integrators import SMALL_BATCH  # a batch of up to SMALL_BATCH states: through the whole step's graph
 
-        with torch.no_grad():
-            q_c, v_c = sim.rollout(q[:SMALL_BATCH], v[:SMALL_BATCH], actions[:SMALL_BATCH])
-        torch.testing.assert_close(q_c, q_e[:SMALL_BATCH], rtol=1e-4, atol=1e-5)
-        torch.testing.assert_close(v_c, v_e[:SMALL_BATCH], rtol=1e-4, atol=1e-4)
+    with torch.no_grad():
+        q_c, v_c = sim.rollout(q[:SMALL_BATCH], v[:SMALL_BATCH], actions[:SMALL_BATCH])
+    torch.testing.assert_close(q_c, q_e[:SMALL_BATCH], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(v_c, v_e[:SMALL_BATCH], rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.slow  # compiling its two graphs takes about two minutes of CPU
