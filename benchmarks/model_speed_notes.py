@@ -123,7 +123,8 @@ CONTACT_SOLVE_NOTE = (
     "rows above were measured again with the exact search (`--parts rollout --systems go2`, the untrained model, one "
     "run): eager 14.0k steps/s at batch 4096 against 15.9k with the fixed sizes, 5.3k against 7.5k at 256 and 116 "
     "against 130 at batch 1; compiled 16.7k, 5.2k and 249 against 17.9k, 8.1k and 251 (at batch 256 the forces' "
-    "graph no longer pays). The pretrained Go2, trained with the fixed sizes, scores the same with the exact search: "
+    "graph ran no faster than the eager step). The pretrained Go2, trained with the fixed sizes, scores the same with "
+    "the exact search: "
     "0.0418 [0.0374, 0.0468] at 100 steps against its card's 0.0420 [0.0376, 0.0470], 0.00411 against 0.00412 at 3 "
     "(`mosim.benchmark.score` on data/go2-random.h5, the benchmark's protocol).")
 """the cost of cheetah-run's contact solve, measured 2026-12-06 against the rows of 2026-11-28, and what made it
