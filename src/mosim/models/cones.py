@@ -85,11 +85,17 @@ def _zones(jar: Tensor, scale: Tensor, mu: Tensor, active: Tensor) -> tuple[Tens
     return n, ut, t, bottom, active & ~bottom & (n < mu * t)
 
 
+def _middle_weight(d: Tensor, mu: Tensor) -> Tensor:
+    """The middle zone's ``Dm = D_0 / (mu² (1 + mu²))`` of each contact ``(..., k)``, from its rows' ``D (..., k,
+    dims)``."""
+    return d[..., 0] / (mu * mu * (1 + mu * mu))
+
+
 def cone_cost(jar: Tensor, d: Tensor, scale: Tensor, mu: Tensor, active: Tensor) -> Tensor:
     """Each contact's cost ``(..., k)`` at ``jar (..., k, dims)`` (module docstring; arguments as
     :func:`elliptic_rows` gives them)."""
     n, _, t, bottom, middle = _zones(jar, scale, mu, active)
-    dm = d[..., 0] / (mu * mu * (1 + mu * mu))
+    dm = _middle_weight(d, mu)
     cost = torch.where(middle, 0.5 * dm * (n - mu * t) ** 2, torch.zeros_like(n))
     return torch.where(bottom, 0.5 * (d * jar * jar).sum(-1), cost)
 
@@ -102,7 +108,7 @@ def cone_derivatives(jar: Tensor, d: Tensor, scale: Tensor, mu: Tensor, active: 
     that ``Jᵀ H J`` is a weighted sum of the rows' outer products (:func:`dense_hessian` makes ``H`` itself)."""
     n, ut, t, bottom, middle = _zones(jar, scale, mu, active)
     middle = middle & (t > 0)
-    dm = torch.where(middle, d[..., 0] / (mu * mu * (1 + mu * mu)), torch.zeros_like(n))
+    dm = torch.where(middle, _middle_weight(d, mu), torch.zeros_like(n))
     g = n - mu * t                                                           # < 0 in the middle zone
     unit = ut / t.clamp_min(MIN_VAL).unsqueeze(-1)
     p = torch.cat((torch.ones_like(n).unsqueeze(-1), -mu.unsqueeze(-1) * unit), -1) * scale  # S ∇g
@@ -195,8 +201,7 @@ def _cone_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, w
     cjar = ((cflat @ a.unsqueeze(-1)).squeeze(-1)).reshape(n, k, dims) - caref
     cgrad, cw, p, pw, r, rw = cone_derivatives(cjar, cd, scale, mu, cactive)
     fjar = (fjac @ a.unsqueeze(-1)).squeeze(-1) - faref
-    fw = torch.where(fjar.abs() < floss / fweight, fweight, torch.zeros_like(fweight))  # quadratic, else linear
-    fgrad = torch.where(fw > 0, fw * fjar, floss * fjar.sign())
+    fgrad, fw = _friction_derivatives(fjar, fweight, floss)
     # every term of the Hessian a weighted outer product of a row: the limits', the cones' and the friction's rows,
     # and each cone's Jᵀp and Jᵀr (its two rank-one parts)
     jp, jr = (p.unsqueeze(-1) * cjac).sum(-2), (r.unsqueeze(-1) * cjac).sum(-2)   # (n, k, nv)
@@ -221,13 +226,20 @@ def _cone_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, w
     return _exact_search(line, (grad * direction).sum(-1)).unsqueeze(-1) * direction, direction
 
 
+def _friction_derivatives(fjar: Tensor, fweight: Tensor, floss: Tensor) -> tuple[Tensor, Tensor]:
+    """The dry friction rows' cost's gradient in ``fjar`` and its curvature: quadratic where ``|fjar| < floss /
+    fweight`` (``fweight fjar`` and ``fweight``), linear beyond (``floss sign(fjar)`` and 0)."""
+    fw = torch.where(fjar.abs() < floss / fweight, fweight, torch.zeros_like(fweight))
+    return torch.where(fw > 0, fw * fjar, floss * fjar.sign()), fw
+
+
 def _cone_lines(jar: Tensor, jd: Tensor, d: Tensor, scale: Tensor, mu: Tensor) -> tuple[Tensor, ...]:
     """Each cone along the step ``jar + alpha jd (n, k, dims)`` as scalars per contact ``(n, k)``: its ``N = n0 +
     alpha dn``, its ``T² = t2 + 2 alpha tb + alpha² tc``, its bottom zone's cost's slope ``bottom + alpha bend``, and
     ``mu`` and the middle zone's ``Dm`` (:func:`cone_cost`)."""
     u, du = jar * scale, jd * scale
     ut, dut = u[..., 1:], du[..., 1:]
-    dm = d[..., 0] / (mu * mu * (1 + mu * mu))
+    dm = _middle_weight(d, mu)
     return (u[..., 0], du[..., 0], (ut * ut).sum(-1), (ut * dut).sum(-1), (dut * dut).sum(-1),
             (d * jar * jd).sum(-1), (d * jd * jd).sum(-1), mu, dm)
 
@@ -246,8 +258,8 @@ def _line_slopes(alpha: Tensor, smooth: Tensor, curve: Tensor, jar: Tensor, jd: 
     slope = smooth + alpha * curve + (w * j * jd).sum(-1)
     bend = curve + (w * jd * jd).sum(-1)
     f = fjar + at * fjd
-    fw = torch.where(f.abs() < floss / fweight, fweight, torch.zeros_like(fweight))  # quadratic, else linear
-    slope = slope + torch.where(fw > 0, fw * f, floss * f.sign()).mul(fjd).sum(-1)
+    fgrad, fw = _friction_derivatives(f, fweight, floss)
+    slope = slope + (fgrad * fjd).sum(-1)
     bend = bend + (fw * fjd * fjd).sum(-1)
     n = n0 + at * dn
     t = (t2 + at * (2 * tb + at * tc)).clamp_min(0).sqrt()
