@@ -201,3 +201,21 @@ def test_train_members_trains_seeds_and_scores_their_ensemble(tmp_path, capsys):
     r = subprocess.run([sys.executable, "-m", "mosim.cli", *cmd[:-2], "--out", str(tmp_path / "bad"), "--mem", "2"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "in full" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_turning_off_a_computed_part_turns_off_what_needs_it_unless_named(tmp_path, capsys):
+    import json
+
+    data = tmp_path / "acrobot.h5"
+    assert main(["collect", "--system", "acrobot-swingup", "--episodes", "6", "--steps", "20", "--out", str(data),
+                 "--workers", "1", "--quiet"]) == 0
+    acrobot = ["train", "--data", str(data), "--preset", "acrobot", "--max-steps", "2", "--no-score", "--quiet"]
+    assert main([*acrobot, "--out", str(tmp_path / "a"), "--no-known-inertia"]) == 0
+    assert "--no-known-bias --no-known-passive --no-physics-start as well" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "a" / "config.json").read_text())["model_config"]
+    assert not any(saved[n] for n in ("known_inertia", "known_bias", "known_passive", "physics_start"))
+    assert saved["known_actuation"]  # what does not need M(q) computed stays on
+    # what the command names itself is kept, and the contradiction is the config's one-line error
+    r = subprocess.run([sys.executable, "-m", "mosim.cli", *acrobot, "--out", str(tmp_path / "b"), "--no-known-inertia",
+                        "--known-bias"], capture_output=True, text=True)
+    assert r.returncode == 2 and "known_bias" in r.stderr and "Traceback" not in r.stderr

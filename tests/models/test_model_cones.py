@@ -197,3 +197,53 @@ def _total_cost(a: torch.Tensor, state: list[torch.Tensor]) -> torch.Tensor:
     cjar = (cjac.reshape(n, k * dims, nv) @ a.unsqueeze(-1)).squeeze(-1).reshape(n, k, dims) - caref
     jar, fjar = (jac @ a.unsqueeze(-1)).squeeze(-1) - aref, (fjac @ a.unsqueeze(-1)).squeeze(-1) - faref
     return cost + cone_cost(cjar, cd, scale, mu, cactive).sum(-1) + row_costs(jar, weight, active, fjar, fweight, floss)
+
+
+def _lines_through_the_cone_tip(n: int, dtype: torch.dtype) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+    """Line searches along which one cone's tangential force passes within 1e-5 to 1e-2 of zero at the full step,
+    in the middle zone there (``N = 0``), each with ``(the line, its slope at 0)`` as :func:`_exact_search` takes
+    them: no limit or friction rows, the smooth part's minimum between half and twice the full step."""
+    g = torch.Generator().manual_seed(3)
+    rand = lambda *shape: torch.rand(*shape, generator=g, dtype=torch.float64)  # noqa: E731
+    ut = (rand(n, 1, 2) - 0.5) * 4
+    miss = (rand(n, 1, 2) - 0.5) * 10 ** (-2 - 3 * rand(n, 1, 1))        # the tangential force at the full step
+    n0 = (rand(n, 1, 1) - 0.5) * 2
+    cjar, cjd = torch.cat((n0, ut), -1), torch.cat((-n0, miss - ut), -1)
+    d, scale = rand(n, 1, 3) + 0.5, rand(n, 1, 3) + 0.1
+    scale[..., 1:] = scale[..., 1:2]
+    curve = rand(n) + 0.5
+    smooth = -curve * (0.5 + 1.5 * rand(n))
+    empty = torch.zeros(n, 0, dtype=torch.float64)
+    line = (smooth, curve, empty, empty, empty, empty.bool(), *cones._cone_lines(cjar, cjd, d, scale, scale[..., 0]),
+            torch.ones(n, 1, dtype=torch.bool), empty, empty, empty, empty)
+    _, jd, *_ = line[:4]
+    slope0 = cones._line_slopes(torch.zeros(n, dtype=torch.float64), *line)[0]
+    return tuple(x.to(dtype) if x.is_floating_point() else x for x in line), slope0.to(dtype)
+
+
+def test_line_search_stays_finite_where_a_cones_tangential_force_passes_through_zero() -> None:
+    """Near the cone's tip ``T = |U_t| -> 0`` the middle zone's curvature along the line, ``Dm (g'² + g g'')`` with
+    ``g'' = -mu T''``, is a difference of large terms: in float32 it came out negative (``T'' < 0``, which
+    Cauchy-Schwarz rules out), Newton's step on the slope went backwards, and the search, with nothing overshot
+    yet, stepped to an infinite size: a NaN acceleration for one state of a trained Go2's batch, 73 steps into
+    a test rollout. The curvature stays at least the smooth part's, and the search finds the float64 minimum."""
+    line64, slope64 = _lines_through_the_cone_tip(2000, torch.float64)
+    line32, slope32 = _lines_through_the_cone_tip(2000, torch.float32)
+    for alpha in (0.9, 0.99, 0.999, 1.0, 1.001, 1.01):
+        _, bend = cones._line_slopes(torch.full_like(slope32, alpha), *line32)
+        assert bool((bend >= line32[1] * (1 - 1e-5)).all()), (alpha, (bend - line32[1]).min())
+    got, want = cones._exact_search(line32, slope32), cones._exact_search(line64, slope64)
+    assert bool(torch.isfinite(got).all())
+    cost = lambda x: _line_cost(x, line64)  # noqa: E731
+    gain = cost(torch.zeros_like(want)) - cost(want)
+    assert bool((cost(got.double()) - cost(want) <= 1e-3 * gain + 1e-6).all())
+
+
+def _line_cost(alpha: torch.Tensor, line: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """The cost along the line, up to its value at 0, by integrating :func:`_line_slopes`' slope (Simpson's rule
+    over 2000 intervals, float64)."""
+    grid = torch.linspace(0, 1, 2001, dtype=torch.float64)
+    slopes = torch.stack([cones._line_slopes(s * alpha, *line)[0] for s in grid], -1)
+    w = torch.ones(2001, dtype=torch.float64)
+    w[1:-1:2], w[2:-1:2] = 4, 2
+    return alpha * (slopes * w).sum(-1) / (3 * 2000)

@@ -116,3 +116,26 @@ def test_untrained_cheetah_steps_as_mujoco(tmp_path) -> None:
     np.testing.assert_allclose(ours.numpy() / scale, want / scale, atol=1e-9)
     with pytest.raises(InvalidInputError, match="springs or dampers"):
         build_model(spec, replace(config, known_passive=False), stats)
+
+
+@pytest.mark.parametrize("system, preset", [("cheetah-run", "cheetah"), ("go2", "go2")])
+def test_a_diverging_state_rolls_out_to_nan_beside_the_others(system: str, preset: str, tmp_path) -> None:
+    """A state that overflows (a diverged rollout of a learned model) makes its computed ``M(q)`` and its contact
+    solve's factorizations fail: its rollout goes to NaN, as a network's does, and the batch's other states are
+    the same as without it (before, the factorization raised for the whole batch, and the benchmark's scoring of a
+    trained Go2 with it)."""
+    out = tmp_path / f"{system}.h5"
+    mosim.collect(mosim.CollectConfig(system=system, out=str(out), episodes=3, steps=10, workers=1, seed=0),
+                  progress=False)
+    ds = mosim.load_dataset(out)
+    config = get_preset(preset).model
+    model = build_model(*model_inputs(ds, config)[:1], config, model_inputs(ds, config)[1])
+    q, v = torch.tensor(ds.qpos[:, 0], dtype=torch.float32), torch.tensor(ds.qvel[:, 0], dtype=torch.float32)
+    actions = torch.tensor(ds.action[:, :5], dtype=torch.float32)
+    wild = v.clone()
+    wild[1] = 1e30
+    with torch.no_grad():
+        _, v_wild = model.rollout(q, wild, actions)
+        _, v_calm = model.rollout(q[[0, 2]], v[[0, 2]], actions[[0, 2]])
+    assert bool(torch.isnan(v_wild[1, -1]).all())
+    torch.testing.assert_close(v_wild[[0, 2]], v_calm, rtol=1e-4, atol=1e-4)

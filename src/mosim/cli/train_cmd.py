@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     from mosim.errors import InvalidInputError
     from mosim.loading import load
     from mosim.models import model_preset
-    from mosim.models.config import STRUCTURE_ONLY
+    from mosim.models.config import STRUCTURE_ONLY, needs_off
     from mosim.presets import get_preset
     from mosim.training.trainer import train
 
@@ -203,7 +203,11 @@ def run(args: argparse.Namespace) -> int:
                              known_inertia=model.known_inertia, known_bias=model.known_bias,
                              known_passive=model.known_passive, physics_start=model.physics_start,
                              identify=model.identify)
-    preset = replace(preset, model=replace(model, **model_over), **over)
+    dropped = needs_off(model, model_over)  # e.g. --no-known-inertia on a preset that computes its bias forces
+    if dropped:
+        print(f"{' '.join('--no-' + n.replace('_', '-') for n in dropped)} as well: the preset's "
+              f"{', '.join(dropped)} need what the command turns off")
+    preset = replace(preset, model=replace(model, **model_over, **dropped), **over)
     cfg = preset.train_config(seed=args.seed, threads=args.threads, device=args.device, max_steps=args.max_steps,
                               compile=args.compile, init_from=args.init_from,
                               speed_sampling=args.speed_sampling, limit_sampling=args.limit_sampling,

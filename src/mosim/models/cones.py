@@ -29,7 +29,7 @@ import torch
 from torch import Tensor
 
 from mosim.models.limits import impedance
-from mosim.models.newton import solve_dtype
+from mosim.models.newton import cholesky, solve_dtype
 from mosim.systems.contacts import MIN_VAL
 
 CONE_ITERATIONS = 100
@@ -139,7 +139,7 @@ def solve_with_cones(a0: Tensor, minv: Tensor, rows: tuple[Tensor, ...], cones: 
     friction rows ``(J (..., F, nv), aref (..., F), R (F,), largest force (F,))``, each with MuJoCo's cost ``1/2 jar²
     / R`` where ``|jar| < R f``, linear beyond (a force of at most ``f`` either way)."""
     work = solve_dtype(a0.dtype)
-    mass = torch.cholesky_inverse(torch.linalg.cholesky(minv.to(work))) if mass is None else mass.to(work)
+    mass = torch.cholesky_inverse(cholesky(minv.to(work))) if mass is None else mass.to(work)
     jac, aref, reg, active = rows
     weight = torch.where(active, 1.0 / reg.to(work), torch.zeros_like(aref, dtype=work))
     cjac, caref, cd, scale, mu, cactive = cones
@@ -211,7 +211,7 @@ def _cone_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, w
     hessian = (mass + jt @ (w.unsqueeze(-1) * jac) + ct @ (cw.reshape(n, k * dims, 1) * cflat)
                + ft @ (fw.unsqueeze(-1) * fjac) + jp.transpose(-1, -2) @ (pw.unsqueeze(-1) * jp)
                - jr.transpose(-1, -2) @ (rw.unsqueeze(-1) * jr))
-    direction = -torch.cholesky_solve(grad.unsqueeze(-1), torch.linalg.cholesky(hessian)).squeeze(-1)
+    direction = -torch.cholesky_solve(grad.unsqueeze(-1), cholesky(hessian)).squeeze(-1)
     if not search:
         return direction, direction
     md = (mass @ direction.unsqueeze(-1)).squeeze(-1)
@@ -268,7 +268,7 @@ def _line_slopes(alpha: Tensor, smooth: Tensor, curve: Tensor, jar: Tensor, jd: 
     safe = t.clamp_min(MIN_VAL)
     dt = (tb + at * tc) / safe
     g, dg = n - mu * t, dn - mu * dt
-    ddg = -mu * (tc - dt * dt) / safe
+    ddg = -mu * (tc - dt * dt).clamp_min(0) / safe  # T'' >= 0 (Cauchy-Schwarz); below only by rounding, near T = 0
     zero = torch.zeros_like(n)
     slope = slope + torch.where(middle, dm * g * dg, torch.where(low, bottom + at * bottom_bend, zero)).sum(-1)
     bend = bend + torch.where(middle, dm * (dg * dg + g * ddg), torch.where(low, bottom_bend, zero)).sum(-1)
@@ -282,7 +282,9 @@ def _exact_search(line: tuple[Tensor, ...], slope0: Tensor) -> Tensor:
     brackets the answer. The first try is the full step; then Newton's step on the slope (the smooth part's curvature
     ``dᵀ M d > 0`` makes it defined) where it stays inside the bracket and is at most half the one before (else it
     may cycle over a bend, where a contact changes zone), or while nothing has overshot yet; else the secant of the
-    bracket's ends, or its middle where the try before did not halve it. Each state stops on its own; once half of
+    bracket's ends, or its middle where the try before did not halve it, or twice the size where nothing has
+    overshot (Newton's step on the slope is no good where a cone's tangential force passes through 0 along the
+    line, its curvature's formula singular there). Each state stops on its own; once half of
     them have, the others search on alone."""
     out = alpha = torch.ones_like(slope0)
     index = torch.arange(slope0.shape[0], device=slope0.device)
@@ -302,6 +304,7 @@ def _exact_search(line: tuple[Tensor, ...], slope0: Tensor) -> Tensor:
         newton = alpha - slope / bend
         secant = torch.where(high - low > 0.5 * width, 0.5 * (low + high),
                              low - slope_low * (high - low) / (slope_high - slope_low))
+        secant = torch.where(high == math.inf, 2 * low, secant)  # nothing overshot yet, Newton's step no good: farther
         take = (newton > low) & (newton < high) & (((newton - alpha).abs() <= 0.5 * last) | (high == math.inf))
         new = torch.where(done, alpha, torch.where(take, newton, secant))
         last, alpha, width = (new - alpha).abs(), new, high - low

@@ -31,6 +31,19 @@ STRUCTURE_ONLY = {"limit_constraints": False, "known_actuation": False, "contact
                   "inertia_start": "identity", "known_inertia": False, "known_bias": False, "known_passive": False,
                   "physics_start": False}
 """``ModelConfig`` fields that only the structured model has, turned off: for the other kinds made from a preset"""
+NEEDS = {"known_bias": ("known_inertia",), "known_passive": ("known_bias",), "physics_start": ("known_bias",)}
+"""the computed physics that builds on other parts of it (:meth:`ModelConfig.__post_init__` checks them)"""
+
+
+def needs_off(config: ModelConfig, over: dict[str, Any]) -> dict[str, bool]:
+    """The fields of :data:`NEEDS` that ``config`` turns on and that must go off once ``over`` turns off what they
+    need (``known_inertia=False`` on a preset that computes the bias forces and starts at the model file's physics:
+    those two off too), unless ``over`` names them itself: what to add to ``over``."""
+    off: dict[str, bool] = {}
+    for name, needed in NEEDS.items():  # in order: a part turned off here turns off what needs it next
+        if name not in over and getattr(config, name) and any({**over, **off}.get(n) is False for n in needed):
+            off[name] = False
+    return off
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from mosim.models.contact import ContactFeatures, _apply, _compose, cross_columns
 from mosim.models.contacts import body_jacobians
 from mosim.models.identified import LogScales, scaled
-from mosim.models.newton import solve_dtype
+from mosim.models.newton import cholesky, solve_dtype
 from mosim.models.quaternion import quat_to_rotmat
 from mosim.systems.geometry import ContactGeometry
 from mosim.systems.inertia import BodyInertias
@@ -120,7 +120,7 @@ class KnownInertia(nn.Module):
         computed)."""
         work = solve_dtype(q.dtype)
         mass = mass_matrix(q.to(work), self.geometry, self.constants(work), self.nv, kinematics, centre)
-        return mass.to(q.dtype), torch.cholesky_inverse(torch.linalg.cholesky(mass)).to(q.dtype)
+        return mass.to(q.dtype), torch.cholesky_inverse(cholesky(mass)).to(q.dtype)
 
     def invweights(self, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
         """MuJoCo's ``dof_invweight0 (nv,)`` and translational ``body_invweight0 (nbody,)`` (the world body left

@@ -14,6 +14,14 @@ def solve_dtype(dtype: torch.dtype) -> torch.dtype:
     return torch.float32 if dtype in (torch.bfloat16, torch.float16) else dtype
 
 
+def cholesky(matrix: Tensor) -> Tensor:
+    """The lower Cholesky factor of the SPD ``matrix (..., n, n)``, NaN where the factorization fails (a state gone to
+    NaN or infinity in a diverged rollout) instead of raising: the step passes such a state on as the networks do,
+    a benchmark scores its window as infinite, and the trainer stops on the NaN with its message."""
+    factor, info = torch.linalg.cholesky_ex(matrix)
+    return torch.where((info != 0)[..., None, None], torch.full_like(factor, math.nan), factor)
+
+
 def join_rows(first: tuple[Tensor, ...], second: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
     """Two sets of rows ``(J (..., R, nv), aref, R, active (..., R))`` as one, the first broadcast to the second's
     batch shape (the limits' Jacobian has no batch dimensions)."""
@@ -44,7 +52,7 @@ def solve_rows(a0: Tensor, minv: Tensor, jac: Tensor, aref: Tensor, reg: Tensor,
     of them run."""
     work = solve_dtype(a0.dtype)  # then back to a0's
     a0w, jac, aref = a0.to(work), jac.to(work), aref.to(work)
-    mass = torch.cholesky_inverse(torch.linalg.cholesky(minv.to(work))) if mass is None else mass.to(work)
+    mass = torch.cholesky_inverse(cholesky(minv.to(work))) if mass is None else mass.to(work)
     weight = torch.where(active, 1.0 / reg.to(work), torch.zeros_like(aref))
     if stop_early and not torch.compiler.is_compiling():
         return _solve_each(a0w, mass, jac, aref, weight, active, iterations).to(a0.dtype)
@@ -62,7 +70,7 @@ def _newton_step(a: Tensor, a0: Tensor, mass: Tensor, jac: Tensor, jar: Tensor, 
     jt = jac.transpose(-1, -2)
     grad = (mass @ (a - a0).unsqueeze(-1)).squeeze(-1) + (jt @ (w * jar).unsqueeze(-1)).squeeze(-1)
     hessian = mass + jt @ (w.unsqueeze(-1) * jac)
-    return a - torch.cholesky_solve(grad.unsqueeze(-1), torch.linalg.cholesky(hessian)).squeeze(-1)  # SPD
+    return a - torch.cholesky_solve(grad.unsqueeze(-1), cholesky(hessian)).squeeze(-1)  # SPD
 
 
 def _solve_each(a0: Tensor, mass: Tensor, jac: Tensor, aref: Tensor, weight: Tensor, active: Tensor,
