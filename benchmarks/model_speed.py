@@ -54,12 +54,12 @@ from mosim.training.trainer import training_loss_fn
 from mosim.training.windows import WindowSampler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmarks' own modules
-from model_speed_notes import (ACTIVATION_ACCURACY, COMPILE_NOTE, CONTACT_SOLVE_NOTE, GPU_NOTE, SPLIT_NOTE,  # noqa: E402
-                               TAIL_NOTE, TTA_HISTORY)
+from model_speed_notes import (ACTIVATION_ACCURACY, COMPILE_NOTE, CONTACT_SOLVE_NOTE, GPU_NOTE,  # noqa: E402
+                               SMALL_SYSTEMS_NOTE, SPLIT_NOTE, TAIL_NOTE, TTA_HISTORY)
 from time_to_accuracy import time_to_accuracy  # noqa: E402
 
 SYSTEMS = ("reacher-easy", "cheetah-run")
-ROLLOUT_SYSTEMS = ("reacher-easy", "cheetah-run", "go2", "humanoid-walk")
+ROLLOUT_SYSTEMS = ("reacher-easy", "cheetah-run", "go2", "humanoid-walk", "acrobot-swingup", "cartpole-balance")
 """rollout speed also on the contact-rich robots, where MuJoCo's step costs most"""
 
 
@@ -348,7 +348,7 @@ def report(cache: Path, out: Path) -> None:
         lines += ["", measured(rollout) + f" At batch 4096 mosim outruns MuJoCo on {', '.join(faster) or 'none'} and not on "
                   f"{', '.join(slower) or 'none'}: a model step costs its networks' arithmetic, about the same for "
                   "every robot, while MuJoCo's step grows with degrees of freedom and contacts. " + CONTACT_SOLVE_NOTE +
-                  " " + COMPILE_NOTE + " The compiled step "
+                  " " + SMALL_SYSTEMS_NOTE + " " + COMPILE_NOTE + " The compiled step "
                   f"(`mosim.load(..., compile=True)`, compiled once per batch shape) runs "
                   f"{min(r['compiled'] / r['mosim'] for r in rollout):.1f}x to "
                   f"{max(r['compiled'] / r['mosim'] for r in rollout):.1f}x the eager one, most at small batches, "

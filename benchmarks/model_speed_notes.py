@@ -137,3 +137,13 @@ TTA_HISTORY = (
     "(results/accuracy.md, group \"tuning\": three seeds) mosim's gets there in about half the samples; the original "
     "recipe's best is no earlier, a little higher, and after it its error rises for the rest of the budget.")
 """the time-to-accuracy runs before the reacher preset's learning rate changed"""
+
+SMALL_SYSTEMS_NOTE = (
+    "Acrobot-swingup and cartpole-balance (rows since 2026-12-08, the untrained models at their presets' start): "
+    "their data step by RK4, and so do their models, four accelerations a step, each with M(q) computed (acrobot's "
+    "bias forces and springs too) for two dofs, against MuJoCo's own RK4 in C: compiled 0.60x and 0.68x MuJoCo's "
+    "speed at batch 4096. Profiled (acrobot, compiled, batch 4096, one-off), a step takes 19 ms: the generated "
+    "kernels 31%, the networks' matrix products 21% and the copies of their biases into the products' outputs "
+    "21%, the 2 x 2 factorizations and inverses of M(q) 13%; inductor's own matrix-product kernels "
+    "(`options={\"max_autotune\": True, \"max_autotune_gemm_backends\": \"CPP,ATEN\"}`) gave 1.03x.")
+"""why the two-dof systems' batch-4096 rollouts trail MuJoCo's"""
