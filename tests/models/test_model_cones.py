@@ -216,7 +216,6 @@ def _lines_through_the_cone_tip(n: int, dtype: torch.dtype) -> tuple[tuple[torch
     empty = torch.zeros(n, 0, dtype=torch.float64)
     line = (smooth, curve, empty, empty, empty, empty.bool(), *cones._cone_lines(cjar, cjd, d, scale, scale[..., 0]),
             torch.ones(n, 1, dtype=torch.bool), empty, empty, empty, empty)
-    _, jd, *_ = line[:4]
     slope0 = cones._line_slopes(torch.zeros(n, dtype=torch.float64), *line)[0]
     return tuple(x.to(dtype) if x.is_floating_point() else x for x in line), slope0.to(dtype)
 

@@ -283,9 +283,9 @@ def _exact_search(line: tuple[Tensor, ...], slope0: Tensor) -> Tensor:
     ``dᵀ M d > 0`` makes it defined) where it stays inside the bracket and is at most half the one before (else it
     may cycle over a bend, where a contact changes zone), or while nothing has overshot yet; else the secant of the
     bracket's ends, or its middle where the try before did not halve it, or twice the size where nothing has
-    overshot (Newton's step on the slope is no good where a cone's tangential force passes through 0 along the
-    line, its curvature's formula singular there). Each state stops on its own; once half of
-    them have, the others search on alone."""
+    overshot (a safeguard: Newton's step on the slope needs a positive curvature, whose formula is singular where a
+    cone's tangential force passes through 0 along the line). Each state stops on its own; once half of them have,
+    the others search on alone."""
     out = alpha = torch.ones_like(slope0)
     index = torch.arange(slope0.shape[0], device=slope0.device)
     bound, last = LINE_TOLERANCE * slope0.abs(), torch.full_like(slope0, math.inf)
