@@ -145,5 +145,7 @@ SMALL_SYSTEMS_NOTE = (
     "speed at batch 4096. Profiled (acrobot, compiled, batch 4096, one-off), a step takes 19 ms: the generated "
     "kernels 31%, the networks' matrix products 21% and the copies of their biases into the products' outputs "
     "21%, the 2 x 2 factorizations and inverses of M(q) 13%; inductor's own matrix-product kernels "
-    "(`options={\"max_autotune\": True, \"max_autotune_gemm_backends\": \"CPP,ATEN\"}`) gave 1.03x.")
+    "(`options={\"max_autotune\": True, \"max_autotune_gemm_backends\": \"CPP,ATEN\"}`) gave 1.03x. Trained "
+    "with one acceleration a step instead (`--integrator constant_acceleration`), acrobot's model ran 2.4x MuJoCo's "
+    "speed at a 100-step error of 3.6e-5 after 5 minutes ([tradeoff.md](tradeoff.md)).")
 """why the two-dof systems' batch-4096 rollouts trail MuJoCo's"""

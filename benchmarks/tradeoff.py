@@ -1,8 +1,9 @@
 """Speed against accuracy: the batch-4096 rollout speed and the 100-step error of the same robot's model variants.
 
-Where mosim's preset trails MuJoCo's batch-4096 rollout on two cores (cheetah-run, go2: results/model_speed.md),
-the preset computes MuJoCo's own mechanics in its step (M(q), the bias forces, the contacts solved by Newton's
-method) because that is what makes it accurate. This benchmark puts numbers on the choice: each variant below,
+Where mosim's preset trails MuJoCo's batch-4096 rollout on two cores (cheetah-run, go2, acrobot-swingup:
+results/model_speed.md), the preset computes MuJoCo's own mechanics in its step (M(q), the bias forces, the
+contacts solved by Newton's method; acrobot's RK4, four accelerations a step, as its data) because that is what
+makes it accurate. This benchmark puts numbers on the choice: each variant below,
 trained for the same budget (5 minutes, one core each, two at a time), scored on the test split by the benchmark's
 protocol, then rolled out at batch 4096 (100 steps, no gradients, two threads; eager and compiled), against
 ``mujoco.rollout`` on the same two cores in the same process.
@@ -28,16 +29,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmarks' own 
 from accuracy import protocol_scores  # noqa: E402
 from accuracy_runs import BASELINE  # noqa: E402
 
-SYSTEMS = {"cheetah-run": ("cheetah", 0.1), "go2": ("go2", None)}
-"""system -> (preset, our 100-step target (results/accuracy.md) or None)"""
 NO_SOLVE = ["--no-contact-constraints", "--no-known-inertia"]
-VARIANTS = {
+ROBOT_VARIANTS = {
     "preset": [],
     "no solve": NO_SOLVE,  # the networks learn M(q), the forces and the contacts (with the contact features)
     "no solve, small networks": [*NO_SOLVE, "--size", "small"],
     "plain network": BASELINE,  # the prediction benchmark's plain network: (q, v, a) in, the state change out
 }
-"""variant -> its ``mosim train`` arguments on top of the system's preset"""
+"""variant -> its ``mosim train`` arguments on top of the system's preset, for the robots with floor contacts"""
+ACROBOT_VARIANTS = {
+    "preset": [],  # RK4 as its data: four accelerations a step
+    "one acceleration a step": ["--integrator", "constant_acceleration"],  # the networks learn what RK4 adds
+    "plain network": BASELINE,
+}
+"""the same for acrobot, whose preset's cost is its RK4"""
+SYSTEMS = {"cheetah-run": ("cheetah", 0.1, ROBOT_VARIANTS), "go2": ("go2", None, ROBOT_VARIANTS),
+           "acrobot-swingup": ("acrobot", 1e-4, ACROBOT_VARIANTS)}
+"""system -> (preset, our 100-step target (results/accuracy.md) or None, its variants)"""
 BUDGET_MIN = 5
 BATCH = 4096
 STEPS = 100
@@ -47,7 +55,7 @@ FIELDS = ("system", "variant", "args", "samples", "mse_3", "mse_100", "ci_100", 
 def command(system: str, variant: str, root: Path, data_root: Path) -> list[str]:
     return [sys.executable, "-m", "mosim.cli", "train", "--data", str(data_root / f"{system}-random.h5"),
             "--preset", SYSTEMS[system][0], "--out", str(root / system / _slug(variant)), "--threads", "1", "--quiet",
-            "--budget-min", str(BUDGET_MIN), *VARIANTS[variant]]
+            "--budget-min", str(BUDGET_MIN), *SYSTEMS[system][2][variant]]
 
 
 def _slug(variant: str) -> str:
@@ -57,7 +65,7 @@ def _slug(variant: str) -> str:
 def train_missing(systems: list[str], root: Path, data_root: Path, jobs: int) -> None:
     from mosim.benchmark.runner import run_parallel
 
-    todo = [(s, v) for s in systems for v in VARIANTS if not (root / s / _slug(v) / "scores.json").exists()]
+    todo = [(s, v) for s in systems for v in SYSTEMS[s][2] if not (root / s / _slug(v) / "scores.json").exists()]
     run_parallel([(f"{s} {v}", command(s, v, root, data_root), root / s / _slug(v) / "stdout.txt") for s, v in todo],
                  jobs, poll_s=5.0)
 
@@ -75,7 +83,7 @@ def measure(system: str, root: Path, data_root: Path) -> list[dict]:
     ds = mosim.load_dataset(data)
     mujoco_before = mujoco_speed(system, BATCH, STEPS)
     rows = []
-    for variant, extra in VARIANTS.items():
+    for variant, extra in SYSTEMS[system][2].items():
         run = root / system / _slug(variant)
         scores = {s["horizon"]: s for s in protocol_scores(run, data)}
         log = list(csv.DictReader(open(run / "log.csv")))
@@ -108,8 +116,10 @@ def report(rows: list[dict], out: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
-    rows = sorted(rows, key=lambda r: (list(SYSTEMS).index(r["system"]), list(VARIANTS).index(r["variant"])))
+    rows = sorted(rows, key=lambda r: (list(SYSTEMS).index(r["system"]), list(SYSTEMS[r["system"]][2]).index(
+        r["variant"])))
     with open(out.with_suffix(".csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=FIELDS)
         w.writeheader()
@@ -123,7 +133,7 @@ def report(rows: list[dict], out: Path) -> None:
              f"no gradients, two threads, eager and compiled (`Simulator.compile`), against `mujoco.rollout` on the "
              f"same two threads in the same process.", ""]
     for system in systems:
-        target = SYSTEMS.get(system, (None, None))[1]
+        target = SYSTEMS[system][1]
         mine = [r for r in rows if r["system"] == system]
         lines += [f"## {system}", "", "| variant | `mosim train` arguments | samples in "
                   f"{BUDGET_MIN} min | 3-step MSE | 100-step MSE (95% CI) | eager steps/s | compiled steps/s | "
@@ -147,11 +157,12 @@ def report(rows: list[dict], out: Path) -> None:
             ax.scatter(speed, r["mse_100"], s=40)
             ax.annotate(r["variant"], (speed, r["mse_100"]), textcoords="offset points", xytext=(5, 4), fontsize=8)
         ax.axvline(mine[0]["mujoco"], color="k", ls="--", lw=1, label="MuJoCo (mujoco.rollout)")
-        target = SYSTEMS.get(system, (None, None))[1]
+        target = SYSTEMS[system][1]
         if target:
             ax.axhline(target, color="r", ls=":", lw=1, label=f"target {target:g} (30 min)")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # a narrow range labels every minor tick, one over another
         ax.set_xlabel(f"rollout steps/s at batch {BATCH} (the faster of eager and compiled)")
         ax.set_ylabel("100-step test MSE")
         ax.set_title(f"{system}, {BUDGET_MIN} min of training each")
