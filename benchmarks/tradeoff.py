@@ -24,6 +24,7 @@ import platform
 import sys
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmarks' own modules
 from accuracy import protocol_scores  # noqa: E402
@@ -43,9 +44,19 @@ ACROBOT_VARIANTS = {
     "plain network": BASELINE,
 }
 """the same for acrobot, whose preset's cost is its RK4"""
-SYSTEMS = {"cheetah-run": ("cheetah", 0.1, ROBOT_VARIANTS), "go2": ("go2", None, ROBOT_VARIANTS),
-           "acrobot-swingup": ("acrobot", 1e-4, ACROBOT_VARIANTS)}
-"""system -> (preset, our 100-step target (results/accuracy.md) or None, its variants)"""
+
+
+class Bench(NamedTuple):
+    """A system of this benchmark: its preset, its target and the variants trained on top of the preset."""
+
+    preset: str
+    target: float | None
+    """our 100-step target (results/accuracy.md), where there is one"""
+    variants: dict[str, list[str]]
+
+
+SYSTEMS = {"cheetah-run": Bench("cheetah", 0.1, ROBOT_VARIANTS), "go2": Bench("go2", None, ROBOT_VARIANTS),
+           "acrobot-swingup": Bench("acrobot", 1e-4, ACROBOT_VARIANTS)}
 BUDGET_MIN = 5
 BATCH = 4096
 STEPS = 100
@@ -54,8 +65,9 @@ FIELDS = ("system", "variant", "args", "samples", "mse_3", "mse_100", "ci_100", 
 
 def command(system: str, variant: str, root: Path, data_root: Path) -> list[str]:
     return [sys.executable, "-m", "mosim.cli", "train", "--data", str(data_root / f"{system}-random.h5"),
-            "--preset", SYSTEMS[system][0], "--out", str(root / system / _slug(variant)), "--threads", "1", "--quiet",
-            "--budget-min", str(BUDGET_MIN), *SYSTEMS[system][2][variant]]
+            "--preset", SYSTEMS[system].preset, "--out", str(root / system / _slug(variant)), "--threads", "1",
+            "--quiet",
+            "--budget-min", str(BUDGET_MIN), *SYSTEMS[system].variants[variant]]
 
 
 def _slug(variant: str) -> str:
@@ -65,7 +77,7 @@ def _slug(variant: str) -> str:
 def train_missing(systems: list[str], root: Path, data_root: Path, jobs: int) -> None:
     from mosim.benchmark.runner import run_parallel
 
-    todo = [(s, v) for s in systems for v in SYSTEMS[s][2] if not (root / s / _slug(v) / "scores.json").exists()]
+    todo = [(s, v) for s in systems for v in SYSTEMS[s].variants if not (root / s / _slug(v) / "scores.json").exists()]
     run_parallel([(f"{s} {v}", command(s, v, root, data_root), root / s / _slug(v) / "stdout.txt") for s, v in todo],
                  jobs, poll_s=5.0)
 
@@ -73,17 +85,17 @@ def train_missing(systems: list[str], root: Path, data_root: Path, jobs: int) ->
 def measure(system: str, root: Path, data_root: Path) -> list[dict]:
     """Each variant's row: its test scores, its training samples, its batch-4096 rollout speed (eager and compiled)
     and MuJoCo's (the mean of a measurement before and one after the models'), all in this process."""
+    import torch
+
     import mosim
     from model_speed import compiled_afresh, mujoco_speed, rollout_speed
-
-    import torch
 
     torch.set_num_threads(2)
     data = data_root / f"{system}-random.h5"
     ds = mosim.load_dataset(data)
     mujoco_before = mujoco_speed(system, BATCH, STEPS)
     rows = []
-    for variant, extra in SYSTEMS[system][2].items():
+    for variant, extra in SYSTEMS[system].variants.items():
         run = root / system / _slug(variant)
         scores = {s["horizon"]: s for s in protocol_scores(run, data)}
         log = list(csv.DictReader(open(run / "log.csv")))
@@ -110,6 +122,11 @@ def read_rows(path: Path) -> list[dict]:
     return rows
 
 
+def _fastest(row: dict) -> float:
+    """A row's rollout speed: the faster of its eager and compiled steps."""
+    return max(row["eager"], row["compiled"])
+
+
 def report(rows: list[dict], out: Path) -> None:
     """Write ``out``.csv, .md and .png from ``rows`` (the page's notes: benchmarks/tradeoff_findings.md)."""
     import matplotlib
@@ -118,8 +135,8 @@ def report(rows: list[dict], out: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import NullFormatter
 
-    rows = sorted(rows, key=lambda r: (list(SYSTEMS).index(r["system"]), list(SYSTEMS[r["system"]][2]).index(
-        r["variant"])))
+    rows = sorted(rows, key=lambda r: (list(SYSTEMS).index(r["system"]),
+                                       list(SYSTEMS[r["system"]].variants).index(r["variant"])))
     with open(out.with_suffix(".csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=FIELDS)
         w.writeheader()
@@ -133,16 +150,15 @@ def report(rows: list[dict], out: Path) -> None:
              f"no gradients, two threads, eager and compiled (`Simulator.compile`), against `mujoco.rollout` on the "
              f"same two threads in the same process.", ""]
     for system in systems:
-        target = SYSTEMS[system][1]
+        target = SYSTEMS[system].target
         mine = [r for r in rows if r["system"] == system]
         lines += [f"## {system}", "", "| variant | `mosim train` arguments | samples in "
                   f"{BUDGET_MIN} min | 3-step MSE | 100-step MSE (95% CI) | eager steps/s | compiled steps/s | "
                   f"MuJoCo steps/s | faster / MuJoCo |", "|---|---|---|---|---|---|---|---|---|"]
         for r in mine:
-            best = max(r["eager"], r["compiled"])
             lines.append(f"| {r['variant']} | `{r['args'] or '(the preset)'}` | {r['samples']:,} | {r['mse_3']:.3g} | "
                          f"{r['mse_100']:.3g} {r['ci_100']} | {r['eager']:,.0f} | {r['compiled']:,.0f} | "
-                         f"{r['mujoco']:,.0f} | {best / r['mujoco']:.2f}x |")
+                         f"{r['mujoco']:,.0f} | {_fastest(r) / r['mujoco']:.2f}x |")
         lines += ["", f"Measured {mine[0]['date']}." + (f" Our target at 100 steps: <= {target:g}, in up to 30 "
                                                         "minutes of training (results/accuracy.md)." if target else ""),
                   ""]
@@ -153,11 +169,11 @@ def report(rows: list[dict], out: Path) -> None:
     for ax, system in zip(axes[0], systems):
         mine = [r for r in rows if r["system"] == system]
         for r in mine:
-            speed = max(r["eager"], r["compiled"])
-            ax.scatter(speed, r["mse_100"], s=40)
-            ax.annotate(r["variant"], (speed, r["mse_100"]), textcoords="offset points", xytext=(5, 4), fontsize=8)
+            ax.scatter(_fastest(r), r["mse_100"], s=40)
+            ax.annotate(r["variant"], (_fastest(r), r["mse_100"]), textcoords="offset points", xytext=(5, 4),
+                        fontsize=8)
         ax.axvline(mine[0]["mujoco"], color="k", ls="--", lw=1, label="MuJoCo (mujoco.rollout)")
-        target = SYSTEMS[system][1]
+        target = SYSTEMS[system].target
         if target:
             ax.axhline(target, color="r", ls=":", lw=1, label=f"target {target:g} (30 min)")
         ax.set_xscale("log")
